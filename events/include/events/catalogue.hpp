@@ -1,0 +1,8 @@
+#pragma once
+// The whole event catalogue: one variant per aggregate.
+#include "events/catalogue/organization.hpp"
+#include "events/catalogue/runner.hpp"
+#include "events/catalogue/sandbox.hpp"
+#include "events/catalogue/snapshot.hpp"
+#include "events/catalogue/volume.hpp"
+#include "events/codec.hpp"

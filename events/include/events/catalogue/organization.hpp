@@ -1,0 +1,34 @@
+#pragma once
+// Events of the organization aggregate (stream "organization-<uuid>"), API keys included.
+#include "events/catalogue/sandbox.hpp"
+
+namespace events {
+
+struct OrganizationCreated {
+  static constexpr std::string_view kType = "OrganizationCreated";
+  static constexpr int kVersion = 1;
+  OrganizationId organization_id;
+  std::string name;
+};
+BOOST_DESCRIBE_STRUCT(OrganizationCreated, (), (organization_id, name))
+
+struct ApiKeyCreated {
+  static constexpr std::string_view kType = "ApiKeyCreated";
+  static constexpr int kVersion = 1;
+  ApiKeyId key_id;
+  std::string name;
+  std::string key_hash;    // SHA-256 of the key, hex; the key itself is never stored
+  std::string key_prefix;  // first characters, to let a person recognise it
+};
+BOOST_DESCRIBE_STRUCT(ApiKeyCreated, (), (key_id, name, key_hash, key_prefix))
+
+struct ApiKeyRevoked {
+  static constexpr std::string_view kType = "ApiKeyRevoked";
+  static constexpr int kVersion = 1;
+  ApiKeyId key_id;
+};
+BOOST_DESCRIBE_STRUCT(ApiKeyRevoked, (), (key_id))
+
+using OrganizationEvent = std::variant<OrganizationCreated, ApiKeyCreated, ApiKeyRevoked>;
+
+}  // namespace events
