@@ -1,0 +1,59 @@
+#pragma once
+// The event store on PostgreSQL (libpqxx). One connection per instance: not thread-safe, give
+// each thread its own.
+#include "events/store/event_store.hpp"
+
+#include <memory>
+
+namespace pqxx {
+class connection_base;
+}
+
+namespace events {
+
+class PgEventStore final : public EventStore {
+ public:
+  // Throws pqxx::broken_connection when PostgreSQL cannot be reached at start-up. Later losses
+  // are `unavailable` errors, and the next call connects again.
+  explicit PgEventStore(const std::string& connection_string);
+  ~PgEventStore() override;
+
+  Result<AppendResult> append(const StreamName& stream, ExpectedVersion expected,
+                              std::span<const NewEvent> events,
+                              const AppendOptions& options = {}) override;
+  Result<std::vector<RecordedEvent>> read_stream(const StreamName& stream,
+                                                 StreamVersion from = StreamVersion{0}) override;
+  Result<std::vector<RecordedEvent>> read_all(GlobalPosition after, std::size_t max,
+                                              const ReadFilter& filter = {}) override;
+  Result<GlobalPosition> safe_head() override;
+
+  // Wakes listeners (the relay) after appends; one NOTIFY per call, sent after the append's
+  // commit so that it does not serialise appenders on PostgreSQL's notify lock.
+  void set_notify_after_append(bool on) { notify_ = on; }
+
+  // Checkpoints and dead letters share the store's connection.
+  Result<GlobalPosition> load_checkpoint(const std::string& name);
+  Result<void> save_checkpoint(const std::string& name, GlobalPosition position);
+  Result<void> record_dead_letter(const std::string& consumer, const RecordedEvent& event,
+                                  const std::string& reason);
+
+  pqxx::connection_base& connection();
+
+ private:
+  // Runs body(connection), reconnecting first when the last call lost the connection, and
+  // turning libpqxx exceptions into Error values.
+  template <class F>
+  auto with_connection(F&& body) -> decltype(body());
+  void connect();
+  std::string connection_string_;
+  struct Connection;
+  std::unique_ptr<Connection> conn_;
+  GlobalPosition cached_head_{0};
+  bool notify_ = true;
+};
+
+// Applies infra/schema/NNNN_name.sql files that are not yet recorded in schema_migrations,
+// in order, each in its own transaction. Returns how many it applied.
+Result<int> apply_migrations(const std::string& connection_string, const std::string& schema_dir);
+
+}  // namespace events

@@ -1,0 +1,229 @@
+#include "events/store/pg_event_store.hpp"
+
+#include <pqxx/pqxx>
+
+namespace events {
+namespace {
+
+constexpr const char* kColumns =
+    "position, stream, version, type, schema_version, data::text, metadata::text, routing_key, "
+    "to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+
+std::string quoted(std::string_view s) {
+  return boost::json::serialize(boost::json::string_view(s.data(), s.size()));
+}
+
+RecordedEvent row_to_event(const pqxx::row& r) {
+  RecordedEvent e;
+  e.position = GlobalPosition{r[0].as<std::int64_t>()};
+  e.stream = r[1].as<std::string>();
+  e.version = StreamVersion{r[2].as<std::int64_t>()};
+  e.type = r[3].as<std::string>();
+  e.schema_version = r[4].as<int>();
+  e.data = r[5].as<std::string>();
+  e.metadata = r[6].as<std::string>();
+  e.routing_key = r[7].as<std::string>();
+  e.recorded_at = r[8].as<std::string>();
+  return e;
+}
+
+std::vector<RecordedEvent> rows_to_events(const pqxx::result& rows) {
+  std::vector<RecordedEvent> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(row_to_event(r));
+  return out;
+}
+
+}  // namespace
+
+struct PgEventStore::Connection : pqxx::connection {
+  using pqxx::connection::connection;
+};
+
+PgEventStore::PgEventStore(const std::string& connection_string)
+    : connection_string_(connection_string) {
+  connect();
+}
+
+PgEventStore::~PgEventStore() = default;
+
+pqxx::connection_base& PgEventStore::connection() {
+  if (!conn_) connect();
+  return *conn_;
+}
+
+template <class F>
+auto PgEventStore::with_connection(F&& body) -> decltype(body()) {
+  try {
+    if (!conn_) connect();
+    return body();
+  } catch (const pqxx::broken_connection& e) {
+    conn_.reset();
+    return make_error(ErrorCode::unavailable, std::string("PostgreSQL connection lost: ") + e.what());
+  } catch (const pqxx::data_exception& e) {
+    return make_error(ErrorCode::invalid_argument, std::string("PostgreSQL rejected the data: ") + e.what());
+  } catch (const pqxx::sql_error& e) {
+    return make_error(ErrorCode::unavailable, std::string("PostgreSQL error: ") + e.what());
+  } catch (const pqxx::failure& e) {
+    conn_.reset();
+    return make_error(ErrorCode::unavailable, std::string("PostgreSQL failure: ") + e.what());
+  }
+}
+
+void PgEventStore::connect() {
+  conn_ = std::make_unique<Connection>(connection_string_);
+  auto& c = *conn_;
+  c.prepare("append",
+            "select status, first_position, last_position, last_version "
+            "from append_events($1, $2, $3::jsonb, $4, $5, $6)");
+  c.prepare("read_stream", std::string("select ") + kColumns +
+                               " from events where stream = $1 and version >= $2 order by version");
+  c.prepare("read_all", std::string("select ") + kColumns +
+                            " from events where position > $1 and position <= $2 "
+                            "order by position limit $3");
+  c.prepare("read_category", std::string("select ") + kColumns +
+                                 " from events where category = $1 and position > $2 and "
+                                 "position <= $3 order by position limit $4");
+  c.prepare("read_routed", std::string("select ") + kColumns +
+                               " from events where category = $1 and routing_key = $2 and "
+                               "position > $3 and position <= $4 order by position limit $5");
+  c.prepare("safe_head", "select events_safe_head()");
+  c.prepare("notify", "select pg_notify('events_appended', '')");
+  c.prepare("load_checkpoint", "select position from checkpoints where name = $1");
+  c.prepare("save_checkpoint",
+            "insert into checkpoints (name, position) values ($1, $2) "
+            "on conflict (name) do update set position = excluded.position, updated_at = now()");
+  c.prepare("dead_letter",
+            "insert into dead_letters (consumer, stream, position, type, reason, payload) "
+            "values ($1, $2, $3, $4, $5, $6)");
+}
+
+Result<AppendResult> PgEventStore::append(const StreamName& stream, ExpectedVersion expected,
+                                          std::span<const NewEvent> events,
+                                          const AppendOptions& options) {
+  if (events.empty()) return make_error(ErrorCode::invalid_argument, "append of no events");
+  std::string batch = "[";
+  for (const auto& e : events) {
+    if (batch.size() > 1) batch += ',';
+    batch += "{\"type\":";
+    batch += quoted(e.event.type);
+    batch += ",\"schema_version\":";
+    batch += std::to_string(e.event.schema_version);
+    batch += ",\"data\":";
+    batch += e.event.data;
+    batch += ",\"metadata\":";
+    batch += to_json_text(e.metadata);
+    batch += '}';
+  }
+  batch += ']';
+
+  auto attempt = [&]() -> Result<AppendResult> {
+    pqxx::nontransaction tx(*conn_);
+    const auto rows = tx.exec_prepared("append", stream.str(), expected.raw(), batch,
+                                       options.routing_key, options.idempotency_key,
+                                       options.request_hash);
+    const auto& row = rows.at(0);
+    const auto status = row[0].as<std::string>();
+    if (status == "version_conflict") {
+      return make_error(ErrorCode::version_conflict,
+                        "stream " + stream.str() + " is at version " + row[3].as<std::string>() +
+                            ", expected " + std::to_string(expected.raw()));
+    }
+    if (status == "idempotency_conflict") {
+      return make_error(ErrorCode::idempotency_conflict,
+                        "idempotency key was already used for a different request");
+    }
+    return AppendResult{GlobalPosition{row[1].as<std::int64_t>()},
+                        GlobalPosition{row[2].as<std::int64_t>()},
+                        StreamVersion{row[3].as<std::int64_t>()}, status == "duplicate"};
+  };
+
+  auto result = with_connection([&]() -> Result<AppendResult> {
+    try {
+      return attempt();
+    } catch (const pqxx::unique_violation&) {
+      // Lost a race: either another append took the same version, or (with a key) the same
+      // idempotency key committed first. Asking again tells which.
+      if (options.idempotency_key) return attempt();
+      return make_error(ErrorCode::version_conflict,
+                        "stream " + stream.str() + " was appended to concurrently");
+    }
+  });
+  if (result && !result->duplicate && notify_) {
+    with_connection([&]() -> Result<void> {
+      pqxx::nontransaction tx(*conn_);
+      tx.exec_prepared("notify");
+      return {};
+    });
+  }
+  return result;
+}
+
+Result<std::vector<RecordedEvent>> PgEventStore::read_stream(const StreamName& stream,
+                                                             StreamVersion from) {
+  return with_connection([&]() -> Result<std::vector<RecordedEvent>> {
+    pqxx::nontransaction tx(*conn_);
+    return rows_to_events(tx.exec_prepared("read_stream", stream.str(), from.value()));
+  });
+}
+
+Result<GlobalPosition> PgEventStore::safe_head() {
+  return with_connection([&]() -> Result<GlobalPosition> {
+    pqxx::nontransaction tx(*conn_);
+    cached_head_ = GlobalPosition{tx.exec_prepared("safe_head").at(0)[0].as<std::int64_t>()};
+    return cached_head_;
+  });
+}
+
+Result<std::vector<RecordedEvent>> PgEventStore::read_all(GlobalPosition after, std::size_t max,
+                                                          const ReadFilter& filter) {
+  if (after >= cached_head_) {
+    auto head = safe_head();
+    if (!head) return head.error();
+  }
+  if (after >= cached_head_) return std::vector<RecordedEvent>{};
+  return with_connection([&]() -> Result<std::vector<RecordedEvent>> {
+    pqxx::nontransaction tx(*conn_);
+    const auto limit = static_cast<std::int64_t>(max);
+    const auto head = cached_head_.value();
+    if (filter.category.empty()) {
+      return rows_to_events(tx.exec_prepared("read_all", after.value(), head, limit));
+    }
+    if (filter.routing_key.empty()) {
+      return rows_to_events(
+          tx.exec_prepared("read_category", filter.category, after.value(), head, limit));
+    }
+    return rows_to_events(tx.exec_prepared("read_routed", filter.category, filter.routing_key,
+                                           after.value(), head, limit));
+  });
+}
+
+Result<GlobalPosition> PgEventStore::load_checkpoint(const std::string& name) {
+  return with_connection([&]() -> Result<GlobalPosition> {
+    pqxx::nontransaction tx(*conn_);
+    const auto rows = tx.exec_prepared("load_checkpoint", name);
+    if (rows.empty()) return GlobalPosition{0};
+    return GlobalPosition{rows[0][0].as<std::int64_t>()};
+  });
+}
+
+Result<void> PgEventStore::save_checkpoint(const std::string& name, GlobalPosition position) {
+  return with_connection([&]() -> Result<void> {
+    pqxx::nontransaction tx(*conn_);
+    tx.exec_prepared("save_checkpoint", name, position.value());
+    return {};
+  });
+}
+
+Result<void> PgEventStore::record_dead_letter(const std::string& consumer,
+                                              const RecordedEvent& event,
+                                              const std::string& reason) {
+  return with_connection([&]() -> Result<void> {
+    pqxx::nontransaction tx(*conn_);
+    tx.exec_prepared("dead_letter", consumer, event.stream, event.position.value(), event.type,
+                     reason, event.data);
+    return {};
+  });
+}
+
+}  // namespace events

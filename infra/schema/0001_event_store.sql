@@ -1,0 +1,114 @@
+-- The event log, the outbox relay's progress, idempotency keys and dead letters.
+
+create table events (
+  position       bigserial primary key,
+  stream         text        not null,
+  category       text        not null generated always as (split_part(stream, '-', 1)) stored,
+  version        bigint      not null,
+  type           text        not null,
+  schema_version int         not null,
+  data           jsonb       not null,
+  metadata       jsonb       not null,
+  routing_key    text        not null default '',
+  recorded_at    timestamptz not null default now(),
+  unique (stream, version)
+);
+create index events_category_routing on events (category, routing_key, position);
+
+-- Nothing in the log is ever updated or deleted.
+create function events_immutable() returns trigger language plpgsql as $$
+begin
+  raise exception 'events are immutable (% on events refused)', tg_op;
+end $$;
+create trigger events_no_update before update or delete on events
+  for each row execute function events_immutable();
+create trigger events_no_truncate before truncate on events
+  for each statement execute function events_immutable();
+
+create table idempotency_keys (
+  key            text primary key,
+  request_hash   text        not null,
+  stream         text        not null,
+  first_position bigint      not null,
+  last_position  bigint      not null,
+  last_version   bigint      not null,
+  created_at     timestamptz not null default now()
+);
+
+create table checkpoints (
+  name       text primary key,
+  position   bigint      not null,
+  updated_at timestamptz not null default now()
+);
+
+create table dead_letters (
+  id          bigserial primary key,
+  consumer    text        not null,
+  stream      text        not null,
+  position    bigint      not null,
+  type        text        not null,
+  reason      text        not null,
+  payload     text        not null,
+  recorded_at timestamptz not null default now()
+);
+create index dead_letters_consumer on dead_letters (consumer, position);
+
+-- Gap safety. Appenders hold this advisory lock in SHARED mode from before they draw a
+-- position until they commit; shared holders never wait for each other. events_safe_head()
+-- takes it EXCLUSIVELY for an instant: once granted, every transaction that drew a position
+-- earlier has committed or rolled back, and every later one will draw a higher position. So
+-- every event at or below the returned head is final, and a reader that never reads past it
+-- never skips an event that commits late with a lower position.
+create function events_safe_head() returns bigint language plpgsql volatile as $$
+begin
+  perform pg_advisory_xact_lock(7700001);
+  return coalesce((select max(position) from events), 0);
+end $$;
+
+-- Appends p_events (a JSON array of {type, schema_version, data, metadata}) to p_stream when
+-- its current version is p_expected (-1: no stream, -2: any). One round trip, atomic.
+-- status: ok | duplicate (idempotency key seen with the same request) | version_conflict |
+-- idempotency_conflict (key seen with another request). A concurrent append of the same
+-- version fails on the unique (stream, version) constraint, which callers read as a conflict.
+create function append_events(p_stream text, p_expected bigint, p_events jsonb,
+                              p_routing_key text, p_idem_key text, p_request_hash text)
+returns table (status text, first_position bigint, last_position bigint, last_version bigint)
+language plpgsql as $$
+declare
+  v_current bigint;
+  v_first bigint;
+  v_last bigint;
+  r record;
+begin
+  perform pg_advisory_xact_lock_shared(7700001);
+  if p_idem_key is not null then
+    select * into r from idempotency_keys k where k.key = p_idem_key;
+    if found then
+      return query select case when r.request_hash = p_request_hash then 'duplicate'
+                               else 'idempotency_conflict' end,
+                          r.first_position, r.last_position, r.last_version;
+      return;
+    end if;
+  end if;
+  select max(e.version) into v_current from events e where e.stream = p_stream;
+  v_current := coalesce(v_current, -1);
+  if p_expected <> -2 and p_expected <> v_current then
+    return query select 'version_conflict'::text, null::bigint, null::bigint, v_current;
+    return;
+  end if;
+  with ins as (
+    insert into events (stream, version, type, schema_version, data, metadata, routing_key)
+    select p_stream, v_current + x.ord, x.value->>'type', (x.value->>'schema_version')::int,
+           x.value->'data', x.value->'metadata', p_routing_key
+    from jsonb_array_elements(p_events) with ordinality as x(value, ord)
+    order by x.ord
+    returning events.position
+  )
+  select min(ins.position), max(ins.position) into v_first, v_last from ins;
+  v_current := v_current + jsonb_array_length(p_events);
+  if p_idem_key is not null then
+    insert into idempotency_keys (key, request_hash, stream, first_position, last_position, last_version)
+    values (p_idem_key, p_request_hash, p_stream, v_first, v_last, v_current);
+  end if;
+  return query select 'ok'::text, v_first, v_last, v_current;
+end $$;
