@@ -1,0 +1,91 @@
+#include "events/bus/nats_client.hpp"
+
+#include <nats/nats.h>
+
+namespace events::bus {
+
+std::string nats_error_text(int status, int js_error_code) {
+  std::string text = natsStatus_GetText(static_cast<natsStatus>(status));
+  if (js_error_code != 0) text += " (JetStream error " + std::to_string(js_error_code) + ")";
+  const char* last = nats_GetLastError(nullptr);
+  if (last != nullptr && *last != '\0') text += ": " + std::string(last);
+  return text;
+}
+
+Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url,
+                                                        const std::string& name) {
+  std::unique_ptr<NatsClient> client(new NatsClient());
+  natsOptions* opts = nullptr;
+  natsOptions_Create(&opts);
+  natsOptions_SetURL(opts, url.c_str());
+  natsOptions_SetName(opts, name.c_str());
+  natsOptions_SetMaxReconnect(opts, -1);
+  natsOptions_SetReconnectWait(opts, 100);
+  natsOptions_SetTimeout(opts, 2000);
+  natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+  natsStatus s = natsConnection_Connect(&client->nc_, opts);
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
+    return make_error(ErrorCode::unavailable, "NATS connect to " + url + ": " + nats_error_text(s));
+  }
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = 3000;
+  jo.PublishAsync.MaxPending = 1024;
+  s = natsConnection_JetStream(&client->js_, client->nc_, &jo);
+  if (s != NATS_OK) {
+    return make_error(ErrorCode::unavailable, "JetStream context: " + nats_error_text(s));
+  }
+  return client;
+}
+
+NatsClient::~NatsClient() {
+  if (js_ != nullptr) jsCtx_Destroy(js_);
+  if (nc_ != nullptr) {
+    natsConnection_Close(nc_);
+    natsConnection_Destroy(nc_);
+  }
+}
+
+bool NatsClient::connected() const {
+  return nc_ != nullptr && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
+}
+
+Result<bool> NatsClient::ensure_stream(const StreamSettings& settings) {
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  const char* subjects[] = {settings.subjects.c_str()};
+  cfg.Name = settings.name.c_str();
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  cfg.MaxMsgs = settings.max_msgs;
+  cfg.MaxAge = settings.max_age_seconds * 1'000'000'000LL;
+  cfg.Duplicates = settings.duplicate_window_seconds * 1'000'000'000LL;
+  jsStreamInfo* info = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, js_, settings.name.c_str(), nullptr, &jerr);
+  if (s == NATS_OK) {
+    const bool same = info->Config->MaxMsgs == cfg.MaxMsgs && info->Config->MaxAge == cfg.MaxAge &&
+                      info->Config->Duplicates == cfg.Duplicates;
+    jsStreamInfo_Destroy(info);
+    if (same) return false;
+    s = js_UpdateStream(&info, js_, &cfg, nullptr, &jerr);
+    if (s != NATS_OK) {
+      return make_error(ErrorCode::unavailable, "update stream " + settings.name + ": " + nats_error_text(s, jerr));
+    }
+    jsStreamInfo_Destroy(info);
+    return false;
+  }
+  if (s != NATS_NOT_FOUND) {
+    return make_error(ErrorCode::unavailable, "stream info " + settings.name + ": " + nats_error_text(s, jerr));
+  }
+  s = js_AddStream(&info, js_, &cfg, nullptr, &jerr);
+  if (s != NATS_OK) {
+    return make_error(ErrorCode::unavailable, "add stream " + settings.name + ": " + nats_error_text(s, jerr));
+  }
+  jsStreamInfo_Destroy(info);
+  return true;
+}
+
+}  // namespace events::bus
