@@ -65,6 +65,15 @@ begin
   return coalesce((select max(position) from events), 0);
 end $$;
 
+-- The stored result of an earlier append with this idempotency key, if there was one.
+create function idempotent_result(p_idem_key text, p_request_hash text)
+returns table (status text, first_position bigint, last_position bigint, last_version bigint)
+language sql stable as $$
+  select case when k.request_hash = p_request_hash then 'duplicate' else 'idempotency_conflict' end,
+         k.first_position, k.last_position, k.last_version
+  from idempotency_keys k where p_idem_key is not null and k.key = p_idem_key
+$$;
+
 -- Appends p_events (a JSON array of {type, schema_version, data, metadata}) to p_stream when
 -- its current version is p_expected (-1: no stream, -2: any). One round trip, atomic.
 -- status: ok | duplicate (idempotency key seen with the same request) | version_conflict |
@@ -78,21 +87,16 @@ declare
   v_current bigint;
   v_first bigint;
   v_last bigint;
-  r record;
 begin
   perform pg_advisory_xact_lock_shared(7700001);
-  if p_idem_key is not null then
-    select * into r from idempotency_keys k where k.key = p_idem_key;
-    if found then
-      return query select case when r.request_hash = p_request_hash then 'duplicate'
-                               else 'idempotency_conflict' end,
-                          r.first_position, r.last_position, r.last_version;
-      return;
-    end if;
-  end if;
+  return query select * from idempotent_result(p_idem_key, p_request_hash);
+  if found then return; end if;
   select max(e.version) into v_current from events e where e.stream = p_stream;
   v_current := coalesce(v_current, -1);
   if p_expected <> -2 and p_expected <> v_current then
+    -- The conflict may be the same request, committed by a racing twin since the check above.
+    return query select * from idempotent_result(p_idem_key, p_request_hash);
+    if found then return; end if;
     return query select 'version_conflict'::text, null::bigint, null::bigint, v_current;
     return;
   end if;

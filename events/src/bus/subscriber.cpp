@@ -202,20 +202,20 @@ struct Subscriber::Impl {
       return make_error(ErrorCode::unavailable, "delete consumer: " + nats_error_text(d, jerr));
     }
     ++stats.catch_ups;
-    const auto before = stats.handled + stats.dead_lettered;
     while (!stop.stop_requested()) {
       auto batch = store.read_all(GlobalPosition{last}, 500, settings.filter);
       if (!batch) return batch.error();
       if (batch->empty()) break;
       for (const auto& e : *batch) {
+        const bool fresh = e.position.value() > last;
         while (!dispatch(e)) {
           nap(stop, settings.retry_delay);
           if (stop.stop_requested()) return make_error(ErrorCode::unavailable, "stopped");
         }
+        if (fresh) ++stats.caught_up_events;
       }
       if (auto saved_ok = save_checkpoint(); !saved_ok) return saved_ok.error();
     }
-    stats.caught_up_events += (stats.handled + stats.dead_lettered) - before;
     logger()->info("{} caught up from PostgreSQL to position {}", settings.name, last);
     auto start = start_sequence_after(last);
     if (!start) return start.error();

@@ -1,0 +1,13 @@
+#pragma once
+// API keys: "dtn_" + 64 hex characters of randomness. Only their SHA-256 is ever stored.
+#include <string>
+#include <string_view>
+
+namespace events {
+
+std::string generate_api_key();
+std::string sha256_hex(std::string_view text);
+// What a person sees to recognise a key: its first 12 characters.
+std::string api_key_prefix(std::string_view key);
+
+}  // namespace events

@@ -1,0 +1,42 @@
+#include "events/api_keys.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace events {
+namespace {
+
+std::string hex(const unsigned char* data, std::size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (std::size_t i = 0; i < n; ++i) {
+    out += kDigits[data[i] >> 4];
+    out += kDigits[data[i] & 0xF];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string generate_api_key() {
+  std::array<unsigned char, 32> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    throw std::runtime_error("no randomness for an API key");
+  }
+  return "dtn_" + hex(bytes.data(), bytes.size());
+}
+
+std::string sha256_hex(std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest.data(), &len, EVP_sha256(), nullptr);
+  return hex(digest.data(), len);
+}
+
+std::string api_key_prefix(std::string_view key) { return std::string(key.substr(0, 12)); }
+
+}  // namespace events
