@@ -33,7 +33,7 @@ void give_to_postgres(const std::string& dir) {
 
 }  // namespace
 
-PostgresServer::PostgresServer() {
+PostgresServer::PostgresServer(bool durable) {
   dir_ = make_temp_dir("sbx-pg");
   give_to_postgres(dir_);
   const std::string data = dir_ + "/data";
@@ -44,11 +44,15 @@ PostgresServer::PostgresServer() {
     throw std::runtime_error("initdb failed, see " + log);
   }
   port_ = free_port();
-  process_ = ChildProcess({std::string(kPgBin) + "postgres", "-D", data, "-p", std::to_string(port_),
-                           "-k", dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                           "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                           "-c", "max_connections=200"},
-                          pg_user(), log);
+  std::vector<std::string> argv = {std::string(kPgBin) + "postgres", "-D", data, "-p",
+                                   std::to_string(port_), "-k", dir_, "-c",
+                                   "listen_addresses=127.0.0.1", "-c", "max_connections=200"};
+  if (!durable) {
+    for (const char* setting : {"fsync=off", "synchronous_commit=off", "full_page_writes=off"}) {
+      argv.insert(argv.end(), {"-c", setting});
+    }
+  }
+  process_ = ChildProcess(argv, pg_user(), log);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (true) {
     try {

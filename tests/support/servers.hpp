@@ -10,7 +10,9 @@ namespace testing_support {
 
 class PostgresServer {
  public:
-  PostgresServer();  // initdb + start; throws when it cannot
+  // initdb + start; throws when it cannot. Tests run with fsync off; benchmarks ask for a
+  // durable server (fsync and synchronous commit on), as the var/ stack runs.
+  explicit PostgresServer(bool durable = false);
   ~PostgresServer();
   int port() const { return port_; }
   // A fresh database with every migration in infra/schema applied.

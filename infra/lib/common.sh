@@ -1,0 +1,53 @@
+# Shared by infra/up, infra/down and infra/test. Sourced, not run.
+# Everything lives under $VAR (./var by default) and listens on 127.0.0.1 only.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VAR=${SANDBOX_VAR:-$ROOT/var}
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_PORT=${SANDBOX_PG_PORT:-54329}
+NATS_PORT=${SANDBOX_NATS_PORT:-42229}
+NATS_MONITOR_PORT=${SANDBOX_NATS_MONITOR_PORT:-42230}
+API_PORT=${SANDBOX_API_PORT:-3000}
+PROXY_PORT=${SANDBOX_PROXY_PORT:-4000}
+DB_NAME=platform
+DB_URL="host=127.0.0.1 port=$PG_PORT user=postgres dbname=$DB_NAME"
+NATS_URL="nats://127.0.0.1:$NATS_PORT"
+RELEASE_BIN=$ROOT/build/release
+# What infra/up builds and runs (tests and benchmarks are left to infra/test and bench/).
+SERVICE_TARGETS="eventctl"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as the postgres user when we are root (PostgreSQL refuses to run as root).
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pid_alive FILE: the pid in FILE is a running process.
+pid_alive() {
+  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s.
+wait_until() {
+  local limit=$1 what=$2; shift 2
+  local tries=$((limit * 10))
+  while ! "$@" >/dev/null 2>&1; do
+    tries=$((tries - 1))
+    [ "$tries" -gt 0 ] || die "$what did not come up in ${limit}s"
+    sleep 0.1
+  done
+}
+
+# stop_pidfile FILE NAME: SIGTERM, wait up to 10 s, then SIGKILL. Only our own pid files.
+stop_pidfile() {
+  local file=$1 name=$2
+  if ! pid_alive "$file"; then rm -f "$file"; return 0; fi
+  local pid; pid=$(cat "$file")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; note "$name killed"; else note "$name stopped"; fi
+  rm -f "$file"
+}
