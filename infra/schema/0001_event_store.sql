@@ -3,7 +3,6 @@
 create table events (
   position       bigserial primary key,
   stream         text        not null,
-  category       text        not null generated always as (split_part(stream, '-', 1)) stored,
   version        bigint      not null,
   type           text        not null,
   schema_version int         not null,
@@ -13,7 +12,9 @@ create table events (
   recorded_at    timestamptz not null default now(),
   unique (stream, version)
 );
-create index events_category_routing on events (category, routing_key, position);
+-- Two indexes only: position (the primary key) for readers of the log, (stream, version) for
+-- aggregates and optimistic concurrency. Category and routing-key reads (catch-ups) scan by
+-- position and filter. Stream ids are UUIDv7, so new streams land at the index's right edge.
 
 -- Nothing in the log is ever updated or deleted.
 create function events_immutable() returns trigger language plpgsql as $$
@@ -78,27 +79,35 @@ $$;
 -- its current version is p_expected (-1: no stream, -2: any). One round trip, atomic.
 -- status: ok | duplicate (idempotency key seen with the same request) | version_conflict |
 -- idempotency_conflict (key seen with another request). A concurrent append of the same
--- version fails on the unique (stream, version) constraint, which callers read as a conflict.
+-- version (and a create of a stream that exists) fails on the unique (stream, version) index,
+-- which callers read as a version conflict.
 create function append_events(p_stream text, p_expected bigint, p_events jsonb,
-                              p_routing_key text, p_idem_key text, p_request_hash text)
-returns table (status text, first_position bigint, last_position bigint, last_version bigint)
+                              p_routing_key text, p_idem_key text, p_request_hash text,
+                              out status text, out first_position bigint,
+                              out last_position bigint, out last_version bigint)
 language plpgsql as $$
 declare
-  v_current bigint;
-  v_first bigint;
-  v_last bigint;
+  v_current bigint := -1;
 begin
   perform pg_advisory_xact_lock_shared(7700001);
-  return query select * from idempotent_result(p_idem_key, p_request_hash);
-  if found then return; end if;
-  select max(e.version) into v_current from events e where e.stream = p_stream;
-  v_current := coalesce(v_current, -1);
-  if p_expected <> -2 and p_expected <> v_current then
-    -- The conflict may be the same request, committed by a racing twin since the check above.
-    return query select * from idempotent_result(p_idem_key, p_request_hash);
+  if p_idem_key is not null then
+    select * into status, first_position, last_position, last_version
+      from idempotent_result(p_idem_key, p_request_hash);
     if found then return; end if;
-    return query select 'version_conflict'::text, null::bigint, null::bigint, v_current;
-    return;
+  end if;
+  if p_expected <> -1 then
+    select coalesce(max(e.version), -1) into v_current from events e where e.stream = p_stream;
+    if p_expected <> -2 and p_expected <> v_current then
+      -- The conflict may be this very request, committed by a racing twin since the check.
+      if p_idem_key is not null then
+        select * into status, first_position, last_position, last_version
+          from idempotent_result(p_idem_key, p_request_hash);
+        if found then return; end if;
+      end if;
+      status := 'version_conflict';
+      last_version := v_current;
+      return;
+    end if;
   end if;
   with ins as (
     insert into events (stream, version, type, schema_version, data, metadata, routing_key)
@@ -108,11 +117,11 @@ begin
     order by x.ord
     returning events.position
   )
-  select min(ins.position), max(ins.position) into v_first, v_last from ins;
-  v_current := v_current + jsonb_array_length(p_events);
+  select min(ins.position), max(ins.position) into first_position, last_position from ins;
+  last_version := v_current + jsonb_array_length(p_events);
   if p_idem_key is not null then
     insert into idempotency_keys (key, request_hash, stream, first_position, last_position, last_version)
-    values (p_idem_key, p_request_hash, p_stream, v_first, v_last, v_current);
+    values (p_idem_key, p_request_hash, p_stream, first_position, last_position, last_version);
   end if;
-  return query select 'ok'::text, v_first, v_last, v_current;
+  status := 'ok';
 end $$;

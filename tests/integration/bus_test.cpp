@@ -1,4 +1,5 @@
 // The relay and the subscriber against real PostgreSQL and NATS JetStream servers.
+#include "events/bus/hints.hpp"
 #include "events/bus/relay.hpp"
 #include "events/bus/subscriber.hpp"
 #include "events/catalogue.hpp"
@@ -118,6 +119,7 @@ struct Stack {
   NatsServer nats_server;
   std::unique_ptr<NatsClient> nats = NatsClient::connect(nats_server.url(), "test").value();
   PgEventStore store{conn};
+  Stack() { store.on_append(append_hint(*nats)); }
 };
 
 }  // namespace
@@ -338,4 +340,26 @@ TEST_CASE("subscriber: a restarted subscriber resumes after its checkpoint") {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto all = positions_in_store(s.conn);
   CHECK(got.snapshot() == std::vector<std::int64_t>(all.begin() + 12, all.end()));
+}
+
+TEST_CASE("relay: an append hint wakes it at once; without hints it still polls") {
+  Stack s;
+  auto settings = quick_relay();
+  settings.idle_poll = std::chrono::seconds(30);  // only a hint can wake it within the test
+  Relay relay(settings, s.conn, *s.nats);
+  std::jthread relaying([&](std::stop_token stop) { relay.run(stop); });
+  append_events(s.store, 1);
+  REQUIRE(eventually([&] { return relay.position() == 1; }, std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the relay is waiting again
+  auto later = append_events(s.store, 1);  // woken well before its 30 s poll
+  REQUIRE(eventually([&] { return relay.position() == later.back(); }, std::chrono::seconds(10)));
+
+  PgEventStore silent(s.conn);  // no hint hook: found by polling
+  auto quick = quick_relay();
+  Relay polling(quick, s.conn, *s.nats);
+  relaying.request_stop();
+  relaying.join();
+  std::jthread relaying2([&](std::stop_token stop) { polling.run(stop); });
+  auto unhinted = append_events(silent, 1);
+  REQUIRE(eventually([&] { return polling.position() == unhinted.back(); }, std::chrono::seconds(10)));
 }

@@ -38,9 +38,10 @@ TEST_CASE("event store: append with expected version, read back a stream") {
     auto conflict = store.append(stream, ExpectedVersion::no_stream(), more);
     REQUIRE_FALSE(conflict);
     CHECK(conflict.error().code == ErrorCode::version_conflict);
-    CHECK_THAT(conflict.error().message, Catch::Contains("version 1"));
     conflict = store.append(stream, ExpectedVersion::exactly(StreamVersion{0}), more);
     REQUIRE_FALSE(conflict);
+    CHECK(conflict.error().code == ErrorCode::version_conflict);
+    CHECK_THAT(conflict.error().message, Catch::Contains("is at version 1, expected 0"));
     CHECK(store.read_stream(stream)->size() == 2);
     auto ok = store.append(stream, ExpectedVersion::exactly(StreamVersion{1}), more);
     REQUIRE(ok);

@@ -2,6 +2,9 @@
 
 #include "support/catch.hpp"
 
+#include <chrono>
+#include <thread>
+
 using namespace events;
 
 TEST_CASE("ids: UUIDs are validated and lower-cased") {
@@ -35,4 +38,14 @@ TEST_CASE("ids: expected versions") {
   CHECK(ExpectedVersion::after(3).raw() == 2);
   CHECK(ExpectedVersion::any().is_any());
   CHECK(ExpectedVersion::exactly(StreamVersion{5}).raw() == 5);
+}
+
+TEST_CASE("ids: generated UUIDs are version 7 and sort by creation time") {
+  const auto a = new_uuid();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const auto b = new_uuid();
+  CHECK(a[14] == '7');
+  CHECK((b[19] == '8' || b[19] == '9' || b[19] == 'a' || b[19] == 'b'));
+  CHECK(a < b);
+  CHECK(parse_uuid(a).has_value());
 }

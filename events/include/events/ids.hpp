@@ -11,7 +11,7 @@ namespace events {
 
 // Validates and lower-cases a canonical UUID ("8-4-4-4-12" hex).
 Result<std::string> parse_uuid(std::string_view text);
-std::string new_uuid();
+std::string new_uuid();  // version 7: time-ordered
 
 template <class Tag>
 struct Id : NamedType<std::string, Tag> {

@@ -1,24 +1,19 @@
 #include "events/bus/relay.hpp"
 
+#include "events/bus/hints.hpp"
 #include "events/bus/subjects.hpp"
 #include "events/store/pg_event_store.hpp"
 
 #include <nats/nats.h>
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
 namespace events::bus {
 
 namespace {
-
-class Wakeups final : public pqxx::notification_receiver {
- public:
-  using pqxx::notification_receiver::notification_receiver;
-  void operator()(const std::string&, int) override {}
-};
 
 // Sleeps for `d`, returning early when stop is requested.
 void nap(std::stop_token& stop, std::chrono::milliseconds d) {
@@ -44,8 +39,10 @@ struct Relay::Impl {
   PgEventStore store;
   NatsClient& nats;
   jsCtx* js = nullptr;
-  std::unique_ptr<pqxx::connection> listen_conn;
-  std::unique_ptr<Wakeups> wakeups;
+  natsSubscription* hints = nullptr;
+  std::mutex wake_mutex;
+  std::condition_variable wake;
+  bool woken = false;
   std::int64_t checkpoint = 0;
   std::string stream_last_id;  // Nats-Msg-Id of the stream's last message; empty when none
   bool synced = false;
@@ -54,7 +51,6 @@ struct Relay::Impl {
 
   Impl(RelaySettings s, const std::string& pg, NatsClient& n)
       : settings(std::move(s)), pg_connection(pg), store(pg), nats(n) {
-    store.set_notify_after_append(false);
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = settings.publish_timeout.count();
@@ -64,9 +60,29 @@ struct Relay::Impl {
     if (natsConnection_JetStream(&js, nats.connection(), &jo) != NATS_OK) {
       throw std::runtime_error("relay: cannot create a JetStream context");
     }
+    if (natsConnection_Subscribe(&hints, nats.connection(), kAppendedSubject, &Impl::on_hint, this) !=
+        NATS_OK) {
+      hints = nullptr;
+      logger()->warn("cannot subscribe to append hints; polling every {} ms", settings.idle_poll.count());
+    }
   }
   ~Impl() {
+    if (hints != nullptr) {
+      natsSubscription_Drain(hints);
+      natsSubscription_WaitForDrainCompletion(hints, 2000);
+      natsSubscription_Destroy(hints);
+    }
     if (js != nullptr) jsCtx_Destroy(js);
+  }
+
+  static void on_hint(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    natsMsg_Destroy(msg);
+    auto* self = static_cast<Impl*>(closure);
+    {
+      std::lock_guard lock(self->wake_mutex);
+      self->woken = true;
+    }
+    self->wake.notify_one();
   }
 
   static void on_publish_error(jsCtx*, jsPubAckErr* pae, void* closure) {
@@ -78,33 +94,11 @@ struct Relay::Impl {
     }
   }
 
-  bool listen() {
-    if (listen_conn) return true;
-    try {
-      listen_conn = std::make_unique<pqxx::connection>(pg_connection);
-      wakeups = std::make_unique<Wakeups>(*listen_conn, "events_appended");
-      return true;
-    } catch (const std::exception& e) {
-      logger()->warn("cannot LISTEN for appends: {}", e.what());
-      wakeups.reset();
-      listen_conn.reset();
-      return false;
-    }
-  }
-
-  void wait_for_appends(std::stop_token& stop) {
-    if (!listen()) {
-      nap(stop, settings.idle_poll);
-      return;
-    }
-    try {
-      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(settings.idle_poll).count();
-      listen_conn->await_notification(us / 1'000'000, us % 1'000'000);
-    } catch (const std::exception& e) {
-      logger()->warn("LISTEN connection lost: {}", e.what());
-      wakeups.reset();
-      listen_conn.reset();
-    }
+  // Waits for an append hint, or at most idle_poll (hints are best effort).
+  void wait_for_appends() {
+    std::unique_lock lock(wake_mutex);
+    wake.wait_for(lock, settings.idle_poll, [&] { return woken; });
+    woken = false;
   }
 
   // Learns where the JetStream stream really is: it may be ahead of our checkpoint (we died
@@ -222,7 +216,7 @@ void Relay::run(std::stop_token stop) {
       continue;
     }
     if (batch->empty()) {
-      m.wait_for_appends(stop);
+      m.wait_for_appends();
       continue;
     }
     auto sent = m.publish(*batch);

@@ -44,7 +44,6 @@ struct Subscriber::Impl {
 
   Impl(SubscriberSettings s, const std::string& pg, NatsClient& n, Handler h, SubscriberStats& st)
       : settings(std::move(s)), store(pg), nats(n), handler(std::move(h)), stats(st) {
-    store.set_notify_after_append(false);
     checkpoint_key = "subscriber:" + settings.name;
     subject = filter_subject(settings.filter);
   }

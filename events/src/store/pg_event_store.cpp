@@ -78,19 +78,7 @@ void PgEventStore::connect() {
             "from append_events($1, $2, $3::jsonb, $4, $5, $6)");
   c.prepare("read_stream", std::string("select ") + kColumns +
                                " from events where stream = $1 and version >= $2 order by version");
-  c.prepare("read_all", std::string("select ") + kColumns +
-                            " from events where position > $1 and position <= $2 "
-                            "order by position limit $3");
-  c.prepare("read_category", std::string("select ") + kColumns +
-                                 " from events where category = $1 and position > $2 and "
-                                 "position <= $3 order by position limit $4");
-  c.prepare("read_routed", std::string("select ") + kColumns +
-                               " from events where category = $1 and routing_key = $2 and "
-                               "position > $3 and position <= $4 order by position limit $5");
   c.prepare("safe_head", "select events_safe_head()");
-  // A NOTIFY transaction gets an xid and a commit record; it need not wait for the WAL flush.
-  c.prepare("notify",
-            "select set_config('synchronous_commit', 'off', true), pg_notify('events_appended', '')");
   c.prepare("load_checkpoint", "select position from checkpoints where name = $1");
   c.prepare("save_checkpoint",
             "insert into checkpoints (name, position) values ($1, $2) "
@@ -144,20 +132,20 @@ Result<AppendResult> PgEventStore::append(const StreamName& stream, ExpectedVers
     try {
       return attempt();
     } catch (const pqxx::unique_violation&) {
-      // Lost a race: either another append took the same version, or (with a key) the same
-      // idempotency key committed first. Asking again tells which.
-      if (options.idempotency_key) return attempt();
+      // The version is taken: by a concurrent append, or the stream already exists. With an
+      // idempotency key, the winner may be this very request: asking again tells.
+      if (options.idempotency_key) {
+        try {
+          return attempt();
+        } catch (const pqxx::unique_violation&) {
+        }
+      }
       return make_error(ErrorCode::version_conflict,
-                        "stream " + stream.str() + " was appended to concurrently");
+                        "stream " + stream.str() + " already has the version this append expected "
+                        "to write (expected version " + std::to_string(expected.raw()) + ")");
     }
   });
-  if (result && !result->duplicate && notify_) {
-    with_connection([&]() -> Result<void> {
-      pqxx::nontransaction tx(*conn_);
-      tx.exec_prepared("notify");
-      return {};
-    });
-  }
+  if (result && !result->duplicate && on_append_) on_append_();
   return result;
 }
 
@@ -186,17 +174,34 @@ Result<std::vector<RecordedEvent>> PgEventStore::read_all(GlobalPosition after, 
   if (after >= cached_head_) return std::vector<RecordedEvent>{};
   return with_connection([&]() -> Result<std::vector<RecordedEvent>> {
     pqxx::nontransaction tx(*conn_);
+    // Not prepared: a generic plan cannot see the LIMIT and may sort the whole range. The upper
+    // bound is written so that the index cannot use it ("+ 0"): with it, a table not yet
+    // analysed is read by bitmap scan and sorted whole; without it, the primary key is walked
+    // in order and the walk stops at the LIMIT.
     const auto limit = static_cast<std::int64_t>(max);
     const auto head = cached_head_.value();
+    const std::string select = std::string("select ") + kColumns + " from events where ";
     if (filter.category.empty()) {
-      return rows_to_events(tx.exec_prepared("read_all", after.value(), head, limit));
+      return rows_to_events(tx.exec_params(
+          select + "position > $1 and position + 0 <= $2 order by position limit $3",
+          after.value(), head, limit));
     }
-    if (filter.routing_key.empty()) {
-      return rows_to_events(
-          tx.exec_prepared("read_category", filter.category, after.value(), head, limit));
+    // Filtered reads (catch-ups) go window by window, so that each query touches a bounded
+    // range of the log however sparse the filter's events are.
+    constexpr std::int64_t kWindow = 20000;
+    const std::string prefix = filter.category + "-%";
+    const std::string where =
+        "position > $1 and position <= $2 and stream like $3" +
+        std::string(filter.routing_key.empty() ? "" : " and routing_key = $5") +
+        " order by position limit $4";
+    for (std::int64_t from = after.value(); from < head; from += kWindow) {
+      const auto to = std::min(head, from + kWindow);
+      const auto rows = filter.routing_key.empty()
+                            ? tx.exec_params(select + where, from, to, prefix, limit)
+                            : tx.exec_params(select + where, from, to, prefix, limit, filter.routing_key);
+      if (!rows.empty()) return rows_to_events(rows);
     }
-    return rows_to_events(tx.exec_prepared("read_routed", filter.category, filter.routing_key,
-                                           after.value(), head, limit));
+    return std::vector<RecordedEvent>{};
   });
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The outbox relay: publishes the log to JetStream in position order, Nats-Msg-Id = position,
 // and records how far it got in PostgreSQL. With NATS down it waits and catches up later;
-// PostgreSQL stays the source of truth.
+// PostgreSQL stays the source of truth. Appenders wake it with hints (bus/hints.hpp); it also
+// looks every idle_poll.
 #include "events/bus/nats_client.hpp"
 
 #include <atomic>
@@ -17,7 +18,7 @@ namespace events::bus {
 struct RelaySettings {
   std::string checkpoint_name = "relay";
   std::size_t batch_size = 500;
-  std::chrono::milliseconds idle_poll{200};   // wait for a NOTIFY at most this long
+  std::chrono::milliseconds idle_poll{100};   // wait for an append hint at most this long
   std::chrono::milliseconds publish_timeout{3000};
   std::chrono::milliseconds max_backoff{2000};
   StreamSettings stream;
