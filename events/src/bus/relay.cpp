@@ -41,7 +41,7 @@ struct Relay::Impl {
   jsCtx* js = nullptr;
   natsSubscription* hints = nullptr;
   std::mutex wake_mutex;
-  std::condition_variable wake;
+  std::condition_variable_any wake;
   bool woken = false;
   std::int64_t checkpoint = 0;
   std::string stream_last_id;  // Nats-Msg-Id of the stream's last message; empty when none
@@ -95,9 +95,9 @@ struct Relay::Impl {
   }
 
   // Waits for an append hint, or at most idle_poll (hints are best effort).
-  void wait_for_appends() {
+  void wait_for_appends(std::stop_token& stop) {
     std::unique_lock lock(wake_mutex);
-    wake.wait_for(lock, settings.idle_poll, [&] { return woken; });
+    wake.wait_for(lock, stop, settings.idle_poll, [&] { return woken; });
     woken = false;
   }
 
@@ -216,7 +216,7 @@ void Relay::run(std::stop_token stop) {
       continue;
     }
     if (batch->empty()) {
-      m.wait_for_appends();
+      m.wait_for_appends(stop);
       continue;
     }
     auto sent = m.publish(*batch);
