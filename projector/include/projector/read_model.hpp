@@ -1,0 +1,40 @@
+#pragma once
+// A read model: tables built from the log. Models write only to unqualified table names; the
+// projector's connection sets search_path, so the same model fills the live schema or a
+// scratch one (replay). Every value comes from the events (timestamps from recorded_at,
+// never now()), so replaying the log rebuilds the same rows.
+#include "events/store/recorded_event.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pqxx {
+class connection_base;
+class transaction_base;
+}  // namespace pqxx
+
+namespace projector {
+
+struct Table {
+  std::string name;
+  std::string order_by;  // a key, for stable diffs
+};
+
+class ReadModel {
+ public:
+  virtual ~ReadModel() = default;
+  virtual std::string name() const = 0;
+  virtual std::vector<Table> tables() const = 0;
+  // CREATE TABLE IF NOT EXISTS statements, unqualified.
+  virtual std::string ddl() const = 0;
+  virtual void prepare(pqxx::connection_base& conn) const = 0;
+  // Applies one event inside the batch's transaction; events of no interest are ignored. An
+  // event that cannot be read is an error value: the projector dead-letters it and goes on.
+  virtual events::Result<void> apply(pqxx::transaction_base& tx, const events::RecordedEvent& e) const = 0;
+};
+
+// Every read model the platform serves.
+std::vector<std::unique_ptr<ReadModel>> all_models();
+
+}  // namespace projector

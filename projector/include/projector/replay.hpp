@@ -1,0 +1,34 @@
+#pragma once
+// Audit replay: rebuild read models from the log into another schema, as of now or as of a
+// position or time, and compare a rebuild with the live models.
+#include "projector/read_model.hpp"
+
+#include <optional>
+
+namespace projector {
+
+struct ReplayResult {
+  std::int64_t events = 0;   // log events replayed (each model reads them all)
+  std::int64_t position = 0; // the last position included
+  double seconds = 0;
+};
+
+// Resolves "as of": a position, or the last position recorded at or before an ISO time.
+events::Result<std::int64_t> position_as_of(const std::string& pg_connection, const std::string& position_or_time);
+
+// Builds every model into `schema` (which must not exist yet) from position 0 up to `up_to`.
+events::Result<ReplayResult> replay_into(const std::string& pg_connection, const std::string& schema,
+                                         std::int64_t up_to);
+
+struct VerifyResult {
+  bool equal = true;
+  std::string summary;  // one line
+  std::string diff;     // rows that differ, when any
+  ReplayResult replay;
+};
+
+// Rebuilds each model into a scratch schema up to the live model's own checkpoint and compares
+// every table row by row with the live schema. The scratch schema is dropped afterwards.
+events::Result<VerifyResult> verify(const std::string& pg_connection, const std::string& live_schema);
+
+}  // namespace projector

@@ -1,0 +1,26 @@
+#include "projector/read_model.hpp"
+
+namespace projector {
+namespace models {
+std::unique_ptr<ReadModel> make_sandboxes();
+std::unique_ptr<ReadModel> make_organizations();
+std::unique_ptr<ReadModel> make_runners();
+std::unique_ptr<ReadModel> make_snapshots();
+std::unique_ptr<ReadModel> make_volumes();
+std::unique_ptr<ReadModel> make_audit();
+std::unique_ptr<ReadModel> make_usage();
+}  // namespace models
+
+std::vector<std::unique_ptr<ReadModel>> all_models() {
+  std::vector<std::unique_ptr<ReadModel>> out;
+  out.push_back(models::make_sandboxes());
+  out.push_back(models::make_organizations());
+  out.push_back(models::make_runners());
+  out.push_back(models::make_snapshots());
+  out.push_back(models::make_volumes());
+  out.push_back(models::make_audit());
+  out.push_back(models::make_usage());
+  return out;
+}
+
+}  // namespace projector

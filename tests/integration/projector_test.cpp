@@ -1,0 +1,251 @@
+// The projector against a real PostgreSQL: read models, checkpoints, replay, leadership.
+#include "events/api_keys.hpp"
+#include "events/catalogue.hpp"
+#include "events/command_runner.hpp"
+#include "events/deciders/organization.hpp"
+#include "events/deciders/runner.hpp"
+#include "events/deciders/sandbox.hpp"
+#include "events/deciders/volume.hpp"
+#include "events/store/pg_event_store.hpp"
+#include "projector/projector.hpp"
+#include "projector/replay.hpp"
+#include "support/catch.hpp"
+#include "support/sandbox_fixtures.hpp"
+#include "support/servers.hpp"
+
+#include <pqxx/pqxx>
+#include <signal.h>
+
+#include <thread>
+
+using namespace events;
+using testing_support::shared_postgres;
+
+namespace {
+
+Metadata meta(const std::string& actor = "alice") {
+  return Metadata{new_uuid(), "corr-" + new_uuid(), "", actor, fixtures::kOrg.str(), ""};
+}
+
+void sandbox_command(EventStore& store, const SandboxId& id, const sandbox::Command& c) {
+  auto r = execute<SandboxEvent, sandbox::State>(
+      store, StreamName::of("sandbox", id), meta(), [&](const sandbox::State& s) { return sandbox::decide(c, s); },
+      [](sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); });
+  REQUIRE(r);
+}
+
+void runner_command(EventStore& store, const RunnerId& id, const runner::Command& c) {
+  auto r = execute<RunnerEvent, runner::State>(
+      store, StreamName::of("runner", id), meta("runner"), [&](const runner::State& s) { return runner::decide(c, s); },
+      [](runner::State s, const RunnerEvent& e) { return runner::evolve(std::move(s), e); });
+  REQUIRE(r);
+}
+
+SandboxCreated spec_for(const SandboxId& id, const std::string& name) {
+  auto s = fixtures::spec();
+  s.sandbox_id = id;
+  s.name = name;
+  return s;
+}
+
+// A day in the life: an org with a key, a runner, two sandboxes, a volume.
+struct History {
+  SandboxId archived = SandboxId::generate();
+  SandboxId running = SandboxId::generate();
+  RunnerId runner = RunnerId::generate();
+  std::int64_t position_when_started = 0;
+
+  void write(PgEventStore& store) {
+    auto org = execute<OrganizationEvent, organization::State>(
+        store, StreamName::of("organization", fixtures::kOrg), meta("admin"),
+        [&](const organization::State& s) -> Result<organization::Events> {
+          auto a = organization::decide(organization::Create{fixtures::kOrg, "acme"}, s);
+          if (!a) return a;
+          auto after = s;
+          for (const auto& e : *a) after = organization::evolve(std::move(after), e);
+          auto b = organization::decide(
+              organization::CreateApiKey{ApiKeyId::generate(), "ci", sha256_hex("dtn_x"), "dtn_x"}, after);
+          if (!b) return b;
+          a->insert(a->end(), b->begin(), b->end());
+          return a;
+        },
+        [](organization::State s, const OrganizationEvent& e) { return organization::evolve(std::move(s), e); });
+    REQUIRE(org);
+    runner_command(store, runner, runner::Register{RunnerRegistered{runner, "local", "127.0.0.1:7001", {4, 16, 100, 50}}});
+    runner_command(store, runner, runner::Heartbeat{1000, {1, 0.5, 1, 2}});
+    for (const auto& [id, name] : {std::pair{archived, "one"}, std::pair{running, "two"}}) {
+      sandbox_command(store, id, sandbox::Create{spec_for(id, name)});
+      sandbox_command(store, id, sandbox::AssignRunner{runner});
+      sandbox_command(store, id, sandbox::Report{runner, sandbox::Reported::started});
+    }
+    position_when_started = store.safe_head()->value();
+    sandbox_command(store, running, sandbox::ReplaceLabels{{{"team", "ml"}, {"code-toolbox-language", "python"}}});
+    sandbox_command(store, archived, sandbox::Stop{});
+    sandbox_command(store, archived, sandbox::Report{runner, sandbox::Reported::stopped});
+    sandbox_command(store, archived, sandbox::Archive{});
+    sandbox_command(store, archived, sandbox::Report{runner, sandbox::Reported::archived, "archives/one.tar"});
+    auto vol = execute<VolumeEvent, volume::State>(
+        store, StreamName::of("volume", VolumeId::generate()), meta(),
+        [&](const volume::State& s) {
+          return volume::decide(volume::Create{VolumeCreated{VolumeId::generate(), fixtures::kOrg, "data"}}, s);
+        },
+        [](volume::State s, const VolumeEvent& e) { return volume::evolve(std::move(s), e); });
+    REQUIRE(vol);
+  }
+};
+
+void project_all(const std::string& conn, const std::string& schema = "read") {
+  const auto models = projector::all_models();
+  REQUIRE(projector::ensure_schema(conn, schema, models));
+  projector::Settings settings;
+  settings.schema = schema;
+  for (const auto& m : models) {
+    projector::Projector p(*m, conn, settings);
+    REQUIRE(p.catch_up(std::numeric_limits<std::int64_t>::max()));
+  }
+}
+
+std::string one(pqxx::connection& c, const std::string& sql) {
+  pqxx::nontransaction tx(c);
+  const auto r = tx.exec(sql);
+  return r.empty() || r[0][0].is_null() ? "" : r[0][0].as<std::string>();
+}
+
+}  // namespace
+
+TEST_CASE("projector: read models follow the log") {
+  const auto conn = shared_postgres().create_database();
+  PgEventStore store(conn);
+  History h;
+  h.write(store);
+  project_all(conn);
+  pqxx::connection c(conn);
+
+  const auto archived = "'" + h.archived.str() + "'";
+  const auto running = "'" + h.running.str() + "'";
+  CHECK(one(c, "select state from read.sandboxes where id = " + archived) == "archived");
+  CHECK(one(c, "select desired_state from read.sandboxes where id = " + archived) == "archived");
+  CHECK(one(c, "select runner_id from read.sandboxes where id = " + archived).empty());
+  CHECK(one(c, "select state from read.sandboxes where id = " + running) == "started");
+  CHECK(one(c, "select runner_id from read.sandboxes where id = " + running) == h.runner.str());
+  CHECK(one(c, "select labels->>'team' from read.sandboxes where id = " + running) == "ml");
+  CHECK(one(c, "select name from read.sandboxes where id = " + running) == "two");
+  // Capacity: the running sandbox is on the runner, the archived one gave its share back.
+  CHECK(one(c, "select assigned_sandboxes from read.runners") == "1");
+  CHECK(one(c, "select assigned_cpu from read.runners") == "1");
+  CHECK(one(c, "select reported_sandboxes from read.runners") == "1");
+  CHECK(one(c, "select count(*) from read.api_keys where not revoked and key_hash = '" + sha256_hex("dtn_x") + "'") == "1");
+  CHECK(one(c, "select state from read.volumes") == "pending_create");
+  // Audit: every event, with actor and correlation id.
+  CHECK(one(c, "select count(*) from read.audit_log") == one(c, "select count(*) from events"));
+  CHECK(one(c, "select actor from read.audit_log where action = 'SandboxStopRequested'") == "alice");
+  CHECK(one(c, "select count(*) from read.audit_log where correlation_id like 'corr-%'") == one(c, "select count(*) from events"));
+  // Usage: time spent started was accounted for the archived sandbox.
+  CHECK(one(c, "select count(*) from read.usage where state = 'started'") == "1");
+  CHECK(one(c, "select count(*) from read.usage_open") == "2");
+  // Checkpoints: every model reached the head.
+  CHECK(one(c, "select min(position) from read.projection_checkpoints") == std::to_string(store.safe_head()->value()));
+}
+
+TEST_CASE("projector: replay --verify finds a rebuild equal, and finds a tampered row") {
+  const auto conn = shared_postgres().create_database();
+  PgEventStore store(conn);
+  History h;
+  h.write(store);
+  project_all(conn);
+  auto verified = projector::verify(conn, "read");
+  REQUIRE(verified);
+  CHECK(verified->equal);
+  CHECK_THAT(verified->summary, Catch::StartsWith("equal"));
+  CHECK(verified->replay.events > 0);
+
+  pqxx::connection c(conn);
+  {
+    pqxx::nontransaction tx(c);
+    tx.exec("update read.sandboxes set state = 'started' where id = '" + h.archived.str() + "'");
+  }
+  auto tampered = projector::verify(conn, "read");
+  REQUIRE(tampered);
+  CHECK_FALSE(tampered->equal);
+  CHECK_THAT(tampered->diff, Catch::Contains("only in live sandboxes"));
+  CHECK_THAT(tampered->diff, Catch::Contains("only in replay sandboxes"));
+  CHECK(one(c, "select count(*) from pg_namespace where nspname like 'replay_verify_%'") == "0");
+}
+
+TEST_CASE("projector: the read models as of a position or a time") {
+  const auto conn = shared_postgres().create_database();
+  PgEventStore store(conn);
+  History h;
+  h.write(store);
+  auto r = projector::replay_into(conn, "as_of_started", h.position_when_started);
+  REQUIRE(r);
+  pqxx::connection c(conn);
+  CHECK(one(c, "select state from as_of_started.sandboxes where id = '" + h.archived.str() + "'") == "started");
+  CHECK(one(c, "select count(*) from as_of_started.volumes") == "0");
+  auto again = projector::replay_into(conn, "as_of_started", h.position_when_started);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == ErrorCode::already_exists);
+
+  const auto when = one(c, "select recorded_at::text from events where position = " + std::to_string(h.position_when_started));
+  auto by_time = projector::position_as_of(conn, when);
+  REQUIRE(by_time);
+  CHECK(*by_time >= h.position_when_started);
+  CHECK_FALSE(projector::position_as_of(conn, "yesterday-ish"));
+}
+
+TEST_CASE("projector: an unreadable event is dead-lettered and the projection goes on") {
+  const auto conn = shared_postgres().create_database();
+  PgEventStore store(conn);
+  const auto bad = SandboxId::generate();
+  const std::vector<NewEvent> poison = {NewEvent{EncodedEvent{"SandboxCreated", 2, R"({"bogus":1})"}, meta()}};
+  REQUIRE(store.append(StreamName::of("sandbox", bad), ExpectedVersion::no_stream(), poison));
+  History h;
+  h.write(store);
+  project_all(conn);
+  pqxx::connection c(conn);
+  CHECK(one(c, "select count(*) from dead_letters where consumer = 'projector:read:sandboxes'") == "1");
+  CHECK(one(c, "select count(*) from read.sandboxes") == "2");
+}
+
+TEST_CASE("projector: one leader per model; a standby takes over when the leader is killed -9") {
+  const auto conn = shared_postgres().create_database();
+  PgEventStore store(conn);
+  History h;
+  h.write(store);
+  const auto log_dir = testing_support::make_temp_dir("sbx-projector");
+  auto caught_up = [&](std::int64_t head) {
+    for (const auto& m : projector::all_models()) {
+      auto p = projector::checkpoint_of(conn, "read", m->name());
+      if (!p || *p < head) return false;
+    }
+    return true;
+  };
+  auto wait_for = [&](std::int64_t head) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!caught_up(head) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return caught_up(head);
+  };
+
+  testing_support::ChildProcess first({PROJECTOR_BIN, "run", "--db", conn}, "", log_dir + "/first.log");
+  REQUIRE(wait_for(store.safe_head()->value()));
+  testing_support::ChildProcess second({PROJECTOR_BIN, "run", "--db", conn}, "", log_dir + "/second.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  pqxx::connection c(conn);
+  // Seven models, seven locks, each held once, though two projectors run.
+  CHECK(one(c, "select count(*) from pg_locks where locktype = 'advisory' and granted and objid <> 7700001") == "7");
+
+  sandbox_command(store, h.running, sandbox::Stop{});
+  REQUIRE(wait_for(store.safe_head()->value()));
+  first.stop(SIGKILL);
+  sandbox_command(store, h.running, sandbox::Report{h.runner, sandbox::Reported::stopped});
+  REQUIRE(wait_for(store.safe_head()->value()));  // the standby took over
+  CHECK(one(c, "select state from read.sandboxes where id = '" + h.running.str() + "'") == "stopped");
+  second.stop(SIGTERM);
+
+  auto verified = projector::verify(conn, "read");  // nothing applied twice, nothing lost
+  REQUIRE(verified);
+  CHECK(verified->equal);
+  testing_support::remove_tree(log_dir);
+}
