@@ -32,11 +32,10 @@ struct Executed {
 };
 
 // `decide(state) -> Result<std::vector<EventVariant>>`; `options_for(state_before, state_after)`
-// gives the append options (routing key, idempotency).
-template <class EventVariant, class StateT, class Decide, class Evolve>
+// gives the append options (routing key, idempotency) once the events are known.
+template <class EventVariant, class StateT, class Decide, class Evolve, class OptionsFor>
 Result<Executed> execute(EventStore& store, const StreamName& stream, const Metadata& metadata,
-                         Decide decide, Evolve evolve, const AppendOptions& options = {},
-                         int attempts = 5) {
+                         Decide decide, Evolve evolve, OptionsFor options_for, int attempts = 5) {
   for (int attempt = 0;; ++attempt) {
     auto agg = load<EventVariant, StateT>(store, stream, evolve);
     if (!agg) return agg.error();
@@ -44,13 +43,25 @@ Result<Executed> execute(EventStore& store, const StreamName& stream, const Meta
     if (!decided) return decided.error();
     if (decided->empty()) return Executed{std::nullopt, agg->count};
     std::vector<NewEvent> batch;
-    for (const auto& e : *decided) batch.push_back(NewEvent{encode(e), metadata});
+    StateT after = agg->state;
+    for (const auto& e : *decided) {
+      batch.push_back(NewEvent{encode(e), metadata});
+      after = evolve(std::move(after), e);
+    }
+    const AppendOptions options = options_for(agg->state, after);
     auto appended = store.append(stream, ExpectedVersion::after(agg->count), batch, options);
     if (appended) return Executed{*appended, appended->version.value() + 1};
     if (appended.error().code != ErrorCode::version_conflict || attempt + 1 >= attempts) {
       return appended.error();
     }
   }
+}
+
+template <class EventVariant, class StateT, class Decide, class Evolve>
+Result<Executed> execute(EventStore& store, const StreamName& stream, const Metadata& metadata,
+                         Decide decide, Evolve evolve) {
+  return execute<EventVariant, StateT>(store, stream, metadata, std::move(decide), std::move(evolve),
+                                       [](const StateT&, const StateT&) { return AppendOptions{}; });
 }
 
 }  // namespace events

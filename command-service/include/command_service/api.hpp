@@ -1,0 +1,27 @@
+#pragma once
+// The API's routes. Each register_* adds its routes to the router.
+#include "command_service/db.hpp"
+#include "command_service/router.hpp"
+
+#include <chrono>
+
+namespace command_service {
+
+struct ApiSettings {
+  std::string proxy_url = "http://127.0.0.1:4000";  // toolboxProxyUrl = proxy_url + "/toolbox"
+  std::string default_region = "local";
+  std::chrono::milliseconds read_your_writes_wait{2000};
+};
+
+struct Services {
+  Db& db;
+  ApiSettings settings;
+  std::function<bool()> nats_connected;
+};
+
+void register_sandbox_routes(Router& router, Services& services);
+void register_system_routes(Router& router, Services& services);
+// Bearer API key → organization (keys are looked up by their SHA-256 in read.api_keys).
+Authenticator api_key_authenticator(Services& services);
+
+}  // namespace command_service

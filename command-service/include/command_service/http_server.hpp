@@ -1,0 +1,48 @@
+#pragma once
+// A Boost.Beast HTTP/1.1 server on Asio C++20 coroutines: keep-alive, a timeout on every read
+// and write, a body limit, and a graceful stop that lets in-flight requests finish.
+#include "command_service/http.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+
+namespace command_service {
+
+struct ServerSettings {
+  std::string address = "127.0.0.1";
+  unsigned short port = 3000;  // 0: any free port (tests)
+  std::size_t body_limit = 1 << 20;
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds request_timeout{60};
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, ServerSettings settings, Handler handler);
+  unsigned short port() const { return port_; }
+  void start();
+  // Stops accepting; in-flight requests finish and their connections close.
+  void stop();
+  int in_flight() const { return in_flight_.load(); }
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& io_;
+  ServerSettings settings_;
+  Handler handler_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  unsigned short port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> in_flight_{0};
+};
+
+}  // namespace command_service

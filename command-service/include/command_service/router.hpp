@@ -1,0 +1,58 @@
+#pragma once
+// The route table: method + path pattern ("/api/sandbox/{sandboxIdOrName}/start") → handler.
+// The OpenAPI document is generated from this table, so it lists exactly what is served.
+#include "command_service/http.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <variant>
+#include <vector>
+
+namespace command_service {
+
+struct Call {
+  Request& request;
+  std::map<std::string, std::string> path;   // {name} segments
+  std::map<std::string, std::vector<std::string>> query;
+  std::string organization_id;               // set by auth for authenticated routes
+  std::string actor;                         // who, for the audit log ("apikey:<key id>")
+  std::optional<std::string> query_one(const std::string& key) const;
+};
+
+using RouteHandler = std::function<boost::asio::awaitable<Response>(Call&)>;
+
+struct Route {
+  http::verb method;
+  std::string pattern;
+  std::string summary;
+  bool authenticated = true;
+  RouteHandler handler;
+};
+
+struct Identity {
+  std::string organization_id;
+  std::string actor;
+};
+// Decides who is calling, or answers with an error response (401).
+using Authenticator = std::function<boost::asio::awaitable<std::variant<Identity, Response>>(const Request&)>;
+
+class Router {
+ public:
+  void add(Route route);
+  void set_authenticator(Authenticator a) { authenticate_ = std::move(a); }
+  boost::asio::awaitable<Response> dispatch(Request& request);
+  boost::json::value openapi() const;
+
+ private:
+  std::vector<Route> routes_;
+  Authenticator authenticate_;
+};
+
+// Splits "a=1&b=2&b=3" (percent-decoded) into a multimap.
+std::map<std::string, std::vector<std::string>> parse_query(std::string_view query);
+std::string percent_decode(std::string_view s);
+
+}  // namespace command_service

@@ -1,0 +1,82 @@
+// command-service: the REST API on :3000 under /api. Reads settings from the environment,
+// wires the parts together, runs until SIGTERM/SIGINT (in-flight requests finish).
+#include "command_service/api.hpp"
+#include "command_service/http_server.hpp"
+#include "events/bus/hints.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+// Lets in-flight requests finish (at most 10 s), then stops the loop.
+boost::asio::awaitable<void> drain(command_service::HttpServer& http, boost::asio::io_context& io) {
+  boost::asio::steady_timer timer(io);
+  for (int i = 0; i < 1000 && http.in_flight() > 0; ++i) {
+    timer.expires_after(std::chrono::milliseconds(10));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
+  io.stop();
+}
+
+}  // namespace
+
+int main() {
+  using namespace command_service;
+  const auto db_url = env_or("DATABASE_URL", "");
+  if (db_url.empty()) {
+    std::cerr << "command-service: DATABASE_URL is not set (a libpq connection string)\n";
+    return 2;
+  }
+  ServerSettings server;
+  server.address = env_or("API_ADDRESS", "127.0.0.1");
+  const auto port = env_or("API_PORT", "3000");
+  try {
+    const int p = std::stoi(port);
+    if (p < 0 || p > 65535) throw std::out_of_range(port);
+    server.port = static_cast<unsigned short>(p);
+  } catch (const std::exception&) {
+    std::cerr << "command-service: API_PORT '" << port << "' is not a port number\n";
+    return 2;
+  }
+  auto nats = events::bus::NatsClient::connect(env_or("NATS_URL", "nats://127.0.0.1:4222"), "command-service");
+  if (!nats) {
+    std::cerr << "command-service: " << nats.error().message << "\n";
+    return 2;
+  }
+  Db db(db_url, 8, events::bus::append_hint(**nats));
+  Services services{db, ApiSettings{}, [&nats] { return (*nats)->connected(); }};
+  services.settings.proxy_url = env_or("PROXY_URL", "http://127.0.0.1:4000");
+  Router router;
+  router.set_authenticator(api_key_authenticator(services));
+  register_system_routes(router, services);
+  register_sandbox_routes(router, services);
+
+  boost::asio::io_context io;
+  HttpServer http(io, server, [&router](Request& req) { return router.dispatch(req); });
+  http.start();
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    http.stop();
+    boost::asio::co_spawn(io, drain(http, io), boost::asio::detached);
+  });
+  spdlog::info("command-service listening on http://{}:{}/api", server.address, http.port());
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) threads.emplace_back([&io] { io.run(); });
+  for (auto& t : threads) t.join();
+  spdlog::info("command-service stopped");
+  return 0;
+}

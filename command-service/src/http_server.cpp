@@ -1,0 +1,112 @@
+#include "command_service/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <spdlog/spdlog.h>
+
+namespace command_service {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+}
+
+Response json_response(http::status status, const boost::json::value& body, unsigned version) {
+  Response res{status, version};
+  res.set(http::field::content_type, "application/json");
+  res.body() = boost::json::serialize(body);
+  return res;
+}
+
+Response error_response(http::status status, const std::string& message, const std::string& code) {
+  boost::json::object body{{"statusCode", static_cast<int>(status)},
+                           {"message", message},
+                           {"error", std::string(http::obsolete_reason(status))}};
+  if (!code.empty()) body["code"] = code;
+  return json_response(status, body);
+}
+
+HttpServer::HttpServer(asio::io_context& io, ServerSettings settings, Handler handler)
+    : io_(io), settings_(std::move(settings)), handler_(std::move(handler)), acceptor_(io) {
+  const tcp::endpoint endpoint(asio::ip::make_address(settings_.address), settings_.port);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen();
+  port_ = acceptor_.local_endpoint().port();
+}
+
+void HttpServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+
+void HttpServer::stop() {
+  stopping_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+}
+
+asio::awaitable<void> HttpServer::accept_loop() {
+  while (!stopping_) {
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kTuple);
+    if (ec) {
+      if (stopping_) co_return;
+      spdlog::warn("accept: {}", ec.message());
+      continue;
+    }
+    asio::co_spawn(socket.get_executor(), session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::session(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  while (!stopping_) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(settings_.body_limit);
+    stream.expires_after(settings_.idle_timeout);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout) break;
+    if (ec == http::error::body_limit) {
+      auto res = error_response(http::status::payload_too_large,
+                                "request body is larger than " + std::to_string(settings_.body_limit) + " bytes");
+      res.keep_alive(false);
+      res.prepare_payload();
+      stream.expires_after(settings_.request_timeout);
+      co_await http::async_write(stream, res, kTuple);
+      break;
+    }
+    if (ec) {
+      auto res = error_response(http::status::bad_request, "malformed HTTP request: " + ec.message());
+      res.keep_alive(false);
+      res.prepare_payload();
+      co_await http::async_write(stream, res, kTuple);
+      break;
+    }
+    Request req = parser.release();
+    ++in_flight_;
+    Response res;
+    try {
+      res = co_await handler_(req);
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: {}", std::string(req.method_string()), std::string(req.target()), e.what());
+      res = error_response(http::status::internal_server_error, "internal error");
+    }
+    --in_flight_;
+    res.version(req.version());
+    res.keep_alive(req.keep_alive() && !stopping_);
+    res.prepare_payload();
+    stream.expires_after(settings_.request_timeout);
+    auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+    if (wec || !res.keep_alive()) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace command_service

@@ -1,0 +1,146 @@
+#include "command_service/router.hpp"
+
+#include <boost/json.hpp>
+
+namespace command_service {
+
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const auto slash = path.find('/', start);
+    const auto end = slash == std::string_view::npos ? path.size() : slash;
+    if (end > start) out.push_back(path.substr(start, end - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool match(const std::string& pattern, std::string_view path, std::map<std::string, std::string>& params) {
+  const auto want = split_path(pattern);
+  const auto got = split_path(path);
+  if (want.size() != got.size()) return false;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
+      params[std::string(want[i].substr(1, want[i].size() - 2))] = percent_decode(got[i]);
+    } else if (want[i] != got[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<std::string>> parse_query(std::string_view query) {
+  std::map<std::string, std::vector<std::string>> out;
+  std::size_t start = 0;
+  while (start < query.size()) {
+    auto amp = query.find('&', start);
+    if (amp == std::string_view::npos) amp = query.size();
+    const auto pair = query.substr(start, amp - start);
+    const auto eq = pair.find('=');
+    if (!pair.empty()) {
+      out[percent_decode(pair.substr(0, eq))].push_back(
+          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1)));
+    }
+    start = amp + 1;
+  }
+  return out;
+}
+
+std::optional<std::string> Call::query_one(const std::string& key) const {
+  auto it = query.find(key);
+  if (it == query.end() || it->second.empty()) return std::nullopt;
+  return it->second.front();
+}
+
+void Router::add(Route route) { routes_.push_back(std::move(route)); }
+
+boost::asio::awaitable<Response> Router::dispatch(Request& request) {
+  const std::string_view target = request.target();
+  const auto qmark = target.find('?');
+  const auto path = target.substr(0, qmark);
+  bool path_matched = false;
+  for (const auto& route : routes_) {
+    std::map<std::string, std::string> params;
+    if (!match(route.pattern, path, params)) continue;
+    path_matched = true;
+    if (route.method != request.method()) continue;
+    Call call{request, std::move(params),
+              qmark == std::string_view::npos ? decltype(Call::query){} : parse_query(target.substr(qmark + 1)),
+              {}};
+    if (route.authenticated) {
+      auto who = co_await authenticate_(request);
+      if (auto* denied = std::get_if<Response>(&who)) co_return std::move(*denied);
+      call.organization_id = std::get<Identity>(who).organization_id;
+      call.actor = std::get<Identity>(who).actor;
+    }
+    co_return co_await route.handler(call);
+  }
+  if (path_matched) {
+    co_return error_response(http::status::method_not_allowed,
+                             std::string(request.method_string()) + " is not allowed on " + std::string(path));
+  }
+  co_return error_response(http::status::not_found, "no route for " + std::string(request.method_string()) + " " +
+                                                        std::string(path));
+}
+
+boost::json::value Router::openapi() const {
+  boost::json::object paths;
+  for (const auto& route : routes_) {
+    std::string method(http::to_string(route.method));
+    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    boost::json::array parameters;
+    for (const auto segment : split_path(route.pattern)) {
+      if (segment.size() > 2 && segment.front() == '{') {
+        parameters.push_back({{"name", std::string(segment.substr(1, segment.size() - 2))},
+                              {"in", "path"},
+                              {"required", true},
+                              {"schema", {{"type", "string"}}}});
+      }
+    }
+    boost::json::object op{{"summary", route.summary},
+                           {"parameters", parameters},
+                           {"responses", {{"200", {{"description", "OK"}}},
+                                          {"default", {{"description", "error: {statusCode, message, error, code?}"}}}}}};
+    if (route.authenticated) op["security"] = boost::json::array{{{"bearer", boost::json::array{}}}};
+    const auto key = route.pattern.rfind("/api", 0) == 0 ? route.pattern.substr(4) : route.pattern;
+    auto& entry = paths[key];
+    if (!entry.is_object()) entry.emplace_object();
+    entry.as_object()[method] = std::move(op);
+  }
+  return {{"openapi", "3.0.3"},
+          {"info", {{"title", "Sandbox platform API (Daytona-compatible)"}, {"version", "0.1.0"}}},
+          {"servers", {{{"url", "/api"}}}},
+          {"components", {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}},
+          {"paths", std::move(paths)}};
+}
+
+}  // namespace command_service

@@ -1,0 +1,429 @@
+// Sandbox commands and queries (compat spec §2.1–2.2).
+#include "command_service/api.hpp"
+#include "command_service/sandbox_request.hpp"
+#include "command_service/sandbox_view.hpp"
+#include "events/api_keys.hpp"
+#include "events/catalogue.hpp"
+#include "events/command_runner.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <pqxx/pqxx>
+
+namespace command_service {
+
+namespace asio = boost::asio;
+using namespace events;
+
+namespace {
+
+http::status status_for(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::invalid_argument: return http::status::bad_request;
+    case ErrorCode::not_found: return http::status::not_found;
+    case ErrorCode::already_exists:
+    case ErrorCode::invalid_transition:
+    case ErrorCode::version_conflict:
+    case ErrorCode::idempotency_conflict:
+    case ErrorCode::wrong_runner:
+    case ErrorCode::duplicate_report:
+    case ErrorCode::late_report: return http::status::conflict;
+    case ErrorCode::decode_failed: return http::status::internal_server_error;
+    case ErrorCode::unavailable: return http::status::service_unavailable;
+  }
+  return http::status::internal_server_error;
+}
+
+Response error_for(const Error& e) { return error_response(status_for(e.code), e.message, std::string(to_string(e.code))); }
+
+std::string now_iso() {
+  const auto now = std::chrono::system_clock::now();
+  const auto t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&t));
+  char out[40];
+  std::snprintf(out, sizeof out, "%s.%03lldZ", buf, static_cast<long long>(ms));
+  return out;
+}
+
+Error not_found(const std::string& id_or_name) {
+  return make_error(ErrorCode::not_found, "Sandbox with ID or name " + id_or_name + " not found");
+}
+
+// An id, or the newest live sandbox of that name in the organization.
+Result<SandboxId> resolve(DbContext& db, const std::string& org, const std::string& id_or_name) {
+  if (auto id = SandboxId::parse(id_or_name)) return *id;
+  pqxx::nontransaction tx(db.conn);
+  const auto rows = tx.exec_params(
+      "select id::text from sandboxes where organization_id = $1 and name = $2 and state <> 'destroyed' "
+      "order by id desc limit 1",
+      org, id_or_name);
+  if (rows.empty()) return not_found(id_or_name);
+  return SandboxId{rows[0][0].as<std::string>()};
+}
+
+struct Outcome {
+  SandboxView view;
+  std::int64_t position = 0;  // of the last event appended (0: nothing appended)
+};
+
+std::string request_hash(const Request& req) {
+  return sha256_hex(std::string(req.method_string()) + " " + std::string(req.target()) + "\n" + req.body());
+}
+
+Metadata metadata_for(const Call& call) {
+  Metadata m;
+  m.event_id = new_uuid();
+  auto rid = call.request.find("X-Request-Id");
+  m.correlation_id = rid != call.request.end() ? std::string(rid->value()) : new_uuid();
+  m.actor = call.actor;
+  m.organization_id = call.organization_id;
+  auto key = call.request.find("Idempotency-Key");
+  if (key != call.request.end()) m.idempotency_key = std::string(key->value());
+  return m;
+}
+
+// "org/<org>/<Idempotency-Key>" and a hash of the request, when the client sent a key.
+std::optional<std::pair<std::string, std::string>> idempotency_of(const Call& call) {
+  auto key = call.request.find("Idempotency-Key");
+  if (key == call.request.end()) return std::nullopt;
+  return std::pair{"org/" + call.organization_id + "/" + std::string(key->value()), request_hash(call.request)};
+}
+
+using Decide = std::function<Result<sandbox::Events>(const sandbox::State&)>;
+
+Result<Outcome> outcome_of(DbContext& db, const sandbox::State& state, std::int64_t position);
+
+// A retried create must not be judged again (its name is taken by its own first try): when the
+// key was seen, answer with what the first request made, or 409 for a different request.
+std::optional<Result<Outcome>> earlier_result(DbContext& db, const Call& call) {
+  const auto idempotency = idempotency_of(call);
+  if (!idempotency) return std::nullopt;
+  pqxx::result rows;
+  {
+    pqxx::nontransaction tx(db.conn);
+    rows = tx.exec_params("select stream, request_hash, last_position from idempotency_keys where key = $1",
+                          idempotency->first);
+  }
+  if (rows.empty()) return std::nullopt;
+  if (rows[0][1].as<std::string>() != idempotency->second) {
+    return Result<Outcome>(make_error(ErrorCode::idempotency_conflict,
+                                      "Idempotency-Key was already used for a different request"));
+  }
+  auto evolve = [](sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); };
+  auto loaded = load<SandboxEvent, sandbox::State>(db.store, *StreamName::parse(rows[0][0].as<std::string>()), evolve);
+  if (!loaded) return Result<Outcome>(loaded.error());
+  return outcome_of(db, loaded->state, rows[0][2].as<std::int64_t>());
+}
+
+// Runs one sandbox command on its stream (the source of truth) as the caller's organization.
+// Events go to the runner that owns the sandbox (routing key), also the one just assigned.
+Result<Outcome> command(DbContext& db, const Call& call, const SandboxId& id, const Decide& decide) {
+  const auto stream = StreamName::of("sandbox", id);
+  const auto idempotency = idempotency_of(call);
+  auto evolve = [](sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); };
+  sandbox::State final_state;
+  auto executed = execute<SandboxEvent, sandbox::State>(
+      db.store, stream, metadata_for(call),
+      [&](const sandbox::State& s) -> Result<sandbox::Events> {
+        if (s.exists && s.organization_id.str() != call.organization_id) return not_found(id.str());
+        auto events = decide(s);
+        if (events) final_state = sandbox::replay_onto(s, *events);
+        return events;
+      },
+      evolve,
+      [&](const sandbox::State& before, const sandbox::State& after) {
+        AppendOptions o;
+        if (auto runner = sandbox::routing_runner(before, after)) o.routing_key = runner->str();
+        if (idempotency) {
+          o.idempotency_key = idempotency->first;
+          o.request_hash = idempotency->second;
+        }
+        return o;
+      });
+  if (!executed) return executed.error();
+  if (executed->appended && executed->appended->duplicate) {
+    // A retried request: answer with the sandbox as the first request left it.
+    pqxx::result rows;
+    {
+      pqxx::nontransaction tx(db.conn);
+      rows = tx.exec_params("select stream from idempotency_keys where key = $1", idempotency->first);
+    }
+    const auto first = StreamName::parse(rows.empty() ? stream.str() : rows[0][0].as<std::string>());
+    auto loaded = load<SandboxEvent, sandbox::State>(db.store, *first, evolve);
+    if (!loaded) return loaded.error();
+    final_state = loaded->state;
+  }
+  return outcome_of(db, final_state, executed->appended ? executed->appended->last.value() : 0);
+}
+
+Result<Outcome> outcome_of(DbContext& db, const sandbox::State& final_state, std::int64_t position) {
+  Outcome out;
+  out.view.state = final_state;
+  out.position = position;
+  out.view.updated_at = now_iso();
+  pqxx::nontransaction tx(db.conn);
+  const auto rows = tx.exec_params(
+      "select region, os_user, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+      "from sandboxes where id = $1",
+      final_state.id.str());
+  if (!rows.empty()) {
+    out.view.region = rows[0][0].as<std::string>();
+    out.view.user = rows[0][1].as<std::string>();
+    out.view.created_at = rows[0][2].as<std::string>();
+  } else {
+    out.view.created_at = out.view.updated_at;
+  }
+  return out;
+}
+
+Response outcome_response(const Result<Outcome>& r, const ApiSettings& settings) {
+  if (!r) return error_for(r.error());
+  auto res = json_response(http::status::ok, sandbox_dto(r->view, settings.proxy_url));
+  if (r->position > 0) res.set("X-Event-Position", std::to_string(r->position));
+  return res;
+}
+
+// Read-your-writes: waits (bounded) until the sandboxes projection has passed `position`.
+asio::awaitable<void> wait_for_projection(Services& s, std::int64_t position) {
+  if (position <= 0) co_return;
+  const auto deadline = std::chrono::steady_clock::now() + s.settings.read_your_writes_wait;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto reached = co_await s.db.run([](DbContext& db) -> std::int64_t {
+      pqxx::nontransaction tx(db.conn);
+      const auto rows = tx.exec("select position from projection_checkpoints where model = 'sandboxes'");
+      return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+    });
+    if (reached >= position) co_return;
+    timer.expires_after(std::chrono::milliseconds(2));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+// The scheduler's pick: the least-loaded ready runner in the region with room, heard from lately.
+std::optional<RunnerId> pick_runner(DbContext& db, const SandboxCreated& spec) {
+  pqxx::nontransaction tx(db.conn);
+  const auto rows = tx.exec_params(
+      "select id::text from runners where state = 'ready' and region = $1 "
+      "and assigned_sandboxes < max_sandboxes and assigned_memory + $2 <= memory * 4 "
+      "and assigned_disk + $3 <= disk and (last_heartbeat_at is null or last_heartbeat_at > now() - interval '30 seconds') "
+      "order by assigned_sandboxes::float / max_sandboxes, assigned_memory limit 1",
+      spec.region, spec.resources.memory_gib, spec.resources.disk_gib);
+  if (rows.empty()) return std::nullopt;
+  return RunnerId{rows[0][0].as<std::string>()};
+}
+
+asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
+  auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
+    const auto id = SandboxId::generate();
+    CreateDefaults defaults;
+    defaults.region = s.settings.default_region;
+    if (auto earlier = earlier_result(db, call)) return std::move(*earlier);
+    auto spec = parse_create_sandbox(call.request.body(), id, OrganizationId{call.organization_id}, defaults);
+    if (!spec) return spec.error();
+    {
+      pqxx::nontransaction tx(db.conn);
+      if (!tx.exec_params("select 1 from sandboxes where organization_id = $1 and name = $2 and state <> 'destroyed'",
+                          call.organization_id, spec->name)
+               .empty()) {
+        return make_error(ErrorCode::already_exists, "a sandbox named '" + spec->name + "' already exists");
+      }
+    }
+    const auto runner = pick_runner(db, *spec);
+    auto out = command(db, call, id, [&](const sandbox::State& st) -> Result<sandbox::Events> {
+      auto events = sandbox::decide(sandbox::Create{*spec}, st);
+      if (!events || !runner) return events;
+      auto assigned = sandbox::decide(sandbox::AssignRunner{*runner}, sandbox::replay_onto(st, *events));
+      if (!assigned) return assigned;
+      events->insert(events->end(), assigned->begin(), assigned->end());
+      return events;
+    });
+    if (out && out->view.region.empty()) {
+      out->view.region = spec->region;
+      out->view.user = spec->user;
+    }
+    return out;
+  });
+  co_return outcome_response(result, s.settings);
+}
+
+asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
+  const auto id_or_name = call.path.at("sandboxIdOrName");
+  auto last = co_await s.db.run([&](DbContext& db) -> Result<std::pair<SandboxId, std::int64_t>> {
+    auto id = resolve(db, call.organization_id, id_or_name);
+    if (!id) return id.error();
+    pqxx::nontransaction tx(db.conn);
+    const auto rows = tx.exec_params("select position from events where stream = $1 order by version desc limit 1",
+                                     StreamName::of("sandbox", *id).str());
+    return std::pair{*id, rows.empty() ? std::int64_t{0} : rows[0][0].as<std::int64_t>()};
+  });
+  if (!last) co_return error_for(last.error());
+  co_await wait_for_projection(s, last->second);
+  auto view = co_await s.db.run([&](DbContext& db) -> Result<SandboxView> {
+    pqxx::nontransaction tx(db.conn);
+    const auto rows = tx.exec_params(std::string("select ") + kSandboxColumns +
+                                         " from sandboxes where id = $1 and organization_id = $2",
+                                     last->first.str(), call.organization_id);
+    if (rows.empty()) return not_found(id_or_name);
+    return view_from_row(rows[0]);
+  });
+  if (!view) co_return error_for(view.error());
+  co_return json_response(http::status::ok, sandbox_dto(*view, s.settings.proxy_url));
+}
+
+asio::awaitable<Response> list_sandboxes(Services& s, Call& call) {
+  int limit = 100;
+  if (auto l = call.query_one("limit")) {
+    try {
+      limit = std::stoi(*l);
+    } catch (const std::exception&) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > 1000) co_return error_response(http::status::bad_request, "limit must be 1 to 1000");
+  }
+  std::string labels_json = "{}";
+  if (auto l = call.query_one("labels")) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(*l, ec);
+    auto m = ec ? Result<StringMap>(make_error(ErrorCode::invalid_argument, "labels must be a JSON object"))
+                : string_map(v, "labels");
+    if (!m) co_return error_for(m.error());
+    labels_json = boost::json::serialize(boost::json::value_from(*m));
+  }
+  std::vector<std::string> states;
+  if (auto it = call.query.find("states"); it != call.query.end()) {
+    for (const auto& st : it->second) {
+      SandboxState parsed{};
+      if (!boost::describe::enum_from_string(st.c_str(), parsed)) {
+        co_return error_response(http::status::bad_request, "states: unknown state '" + st + "'");
+      }
+      states.push_back(st);
+    }
+  }
+  const auto cursor = call.query_one("cursor");
+  if (cursor && !SandboxId::parse(*cursor)) co_return error_response(http::status::bad_request, "cursor is not valid");
+  const auto head = co_await s.db.run([](DbContext& db) -> std::int64_t {
+    pqxx::nontransaction tx(db.conn);
+    return tx.exec("select coalesce(max(position), 0) from events")[0][0].as<std::int64_t>();
+  });
+  co_await wait_for_projection(s, head);
+  auto page = co_await s.db.run([&](DbContext& db) {
+    pqxx::nontransaction tx(db.conn);
+    std::string states_array = "{";
+    for (std::size_t i = 0; i < states.size(); ++i) states_array += (i ? "," : "") + states[i];
+    states_array += "}";
+    const auto rows = tx.exec_params(
+        std::string("select ") + kSandboxColumns +
+            " from sandboxes where organization_id = $1 and labels @> $2::jsonb "
+            "and ($3::text is null or id < $3::uuid) and ($4::text is null or name = $4) "
+            "and (cardinality($5::text[]) = 0 or state = any($5::text[])) "
+            "and (cardinality($5::text[]) > 0 or state <> 'destroyed') order by id desc limit $6",
+        call.organization_id, labels_json, cursor, call.query_one("name"), states_array, limit + 1);
+    boost::json::array items;
+    std::optional<std::string> next;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (static_cast<int>(i) == limit) {
+        next = std::string(items.back().as_object().at("id").as_string());
+        break;
+      }
+      items.push_back(sandbox_dto(view_from_row(rows[i]), s.settings.proxy_url, false));
+    }
+    boost::json::object out{{"items", std::move(items)}};
+    out["nextCursor"] = next ? boost::json::value(*next) : boost::json::value(nullptr);
+    return out;
+  });
+  co_return json_response(http::status::ok, page);
+}
+
+// A command on an existing sandbox, answered with its DTO.
+asio::awaitable<Response> sandbox_command(Services& s, Call& call, sandbox::Command c) {
+  auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
+    auto id = resolve(db, call.organization_id, call.path.at("sandboxIdOrName"));
+    if (!id) return id.error();
+    return command(db, call, *id, [&](const sandbox::State& st) { return sandbox::decide(c, st); });
+  });
+  co_return outcome_response(result, s.settings);
+}
+
+asio::awaitable<Response> set_labels(Services& s, Call& call) {
+  auto labels = parse_labels_body(call.request.body());
+  if (!labels) co_return error_for(labels.error());
+  // Commands are named locals: g++ 12 mishandles temporaries with destructors inside co_await.
+  sandbox::Command command = sandbox::ReplaceLabels{*labels};
+  auto res = co_await sandbox_command(s, call, std::move(command));
+  if (res.result() != http::status::ok) co_return res;
+  boost::json::object body{{"labels", boost::json::value_from(*labels)}};
+  auto out = json_response(http::status::ok, body);
+  if (auto p = res.find("X-Event-Position"); p != res.end()) out.set("X-Event-Position", p->value());
+  co_return out;
+}
+
+asio::awaitable<Response> set_timer(Services& s, Call& call, LifecycleTimer timer) {
+  int minutes = 0;
+  const auto& text = call.path.at("interval");
+  try {
+    std::size_t used = 0;
+    minutes = std::stoi(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+  } catch (const std::exception&) {
+    co_return error_response(http::status::bad_request, "interval '" + text + "' is not an integer number of minutes");
+  }
+  sandbox::Command command = sandbox::SetTimer{timer, minutes};
+  co_return co_await sandbox_command(s, call, std::move(command));
+}
+
+asio::awaitable<Response> stop_sandbox(Services& s, Call& call) {
+  const auto force = call.query_one("force");
+  if (force && *force != "true" && *force != "false") {
+    co_return error_response(http::status::bad_request, "force must be true or false");
+  }
+  sandbox::Command command = sandbox::Stop{force == "true", "user"};
+  co_return co_await sandbox_command(s, call, std::move(command));
+}
+
+asio::awaitable<Response> record_activity(Services& s, Call& call) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+  sandbox::Command command = sandbox::RecordActivity{ms};
+  auto res = co_await sandbox_command(s, call, std::move(command));
+  if (res.result() == http::status::ok) res.result(http::status::created);
+  co_return res;
+}
+
+asio::awaitable<Response> toolbox_proxy_url(Services& s, Call&) {
+  co_return json_response(http::status::ok, {{"url", s.settings.proxy_url + "/toolbox"}});
+}
+
+}  // namespace
+
+void register_sandbox_routes(Router& r, Services& s) {
+  using V = http::verb;
+  const std::string one = "/api/sandbox/{sandboxIdOrName}";
+  r.add({V::post, "/api/sandbox", "Create a sandbox", true, [&s](Call& c) { return create_sandbox(s, c); }});
+  r.add({V::get, "/api/sandbox", "List sandboxes (cursor pagination, labels/states/name filters)", true,
+         [&s](Call& c) { return list_sandboxes(s, c); }});
+  r.add({V::get, one, "Get a sandbox by id or name", true, [&s](Call& c) { return get_sandbox(s, c); }});
+  r.add({V::delete_, one, "Delete a sandbox", true,
+         [&s](Call& c) { return sandbox_command(s, c, sandbox::Destroy{"user"}); }});
+  r.add({V::post, one + "/start", "Start a sandbox", true,
+         [&s](Call& c) { return sandbox_command(s, c, sandbox::Start{}); }});
+  r.add({V::post, one + "/stop", "Stop a sandbox (?force=true|false)", true,
+         [&s](Call& c) { return stop_sandbox(s, c); }});
+  r.add({V::post, one + "/archive", "Archive a stopped sandbox", true,
+         [&s](Call& c) { return sandbox_command(s, c, sandbox::Archive{"user"}); }});
+  r.add({V::put, one + "/labels", "Replace a sandbox's labels", true, [&s](Call& c) { return set_labels(s, c); }});
+  r.add({V::post, one + "/autostop/{interval}", "Set the auto-stop interval (minutes)", true,
+         [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_stop); }});
+  r.add({V::post, one + "/autoarchive/{interval}", "Set the auto-archive interval (minutes)", true,
+         [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_archive); }});
+  r.add({V::post, one + "/autodelete/{interval}", "Set the auto-delete interval (minutes; -1 off, 0 at stop)", true,
+         [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_delete); }});
+  r.add({V::post, one + "/last-activity", "Record activity (defers auto-stop)", true,
+         [&s](Call& c) { return record_activity(s, c); }});
+  r.add({V::get, one + "/toolbox-proxy-url", "The toolbox proxy URL", true,
+         [&s](Call& c) { return toolbox_proxy_url(s, c); }});
+}
+
+}  // namespace command_service
