@@ -64,6 +64,7 @@ int main() {
   router.set_authenticator(api_key_authenticator(services));
   register_system_routes(router, services);
   register_sandbox_routes(router, services);
+  register_volume_and_snapshot_routes(router, services);
 
   boost::asio::io_context io;
   HttpServer http(io, server, [&router](Request& req) { return router.dispatch(req); });

@@ -1,5 +1,6 @@
 // Sandbox commands and queries (compat spec §2.1–2.2).
 #include "command_service/api.hpp"
+#include "command_service/route_support.hpp"
 #include "command_service/sandbox_request.hpp"
 #include "command_service/sandbox_view.hpp"
 #include "events/api_keys.hpp"
@@ -16,36 +17,6 @@ namespace asio = boost::asio;
 using namespace events;
 
 namespace {
-
-http::status status_for(ErrorCode c) {
-  switch (c) {
-    case ErrorCode::invalid_argument: return http::status::bad_request;
-    case ErrorCode::not_found: return http::status::not_found;
-    case ErrorCode::already_exists:
-    case ErrorCode::invalid_transition:
-    case ErrorCode::version_conflict:
-    case ErrorCode::idempotency_conflict:
-    case ErrorCode::wrong_runner:
-    case ErrorCode::duplicate_report:
-    case ErrorCode::late_report: return http::status::conflict;
-    case ErrorCode::decode_failed: return http::status::internal_server_error;
-    case ErrorCode::unavailable: return http::status::service_unavailable;
-  }
-  return http::status::internal_server_error;
-}
-
-Response error_for(const Error& e) { return error_response(status_for(e.code), e.message, std::string(to_string(e.code))); }
-
-std::string now_iso() {
-  const auto now = std::chrono::system_clock::now();
-  const auto t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&t));
-  char out[40];
-  std::snprintf(out, sizeof out, "%s.%03lldZ", buf, static_cast<long long>(ms));
-  return out;
-}
 
 Error not_found(const std::string& id_or_name) {
   return make_error(ErrorCode::not_found, "Sandbox with ID or name " + id_or_name + " not found");
@@ -67,29 +38,6 @@ struct Outcome {
   SandboxView view;
   std::int64_t position = 0;  // of the last event appended (0: nothing appended)
 };
-
-std::string request_hash(const Request& req) {
-  return sha256_hex(std::string(req.method_string()) + " " + std::string(req.target()) + "\n" + req.body());
-}
-
-Metadata metadata_for(const Call& call) {
-  Metadata m;
-  m.event_id = new_uuid();
-  auto rid = call.request.find("X-Request-Id");
-  m.correlation_id = rid != call.request.end() ? std::string(rid->value()) : new_uuid();
-  m.actor = call.actor;
-  m.organization_id = call.organization_id;
-  auto key = call.request.find("Idempotency-Key");
-  if (key != call.request.end()) m.idempotency_key = std::string(key->value());
-  return m;
-}
-
-// "org/<org>/<Idempotency-Key>" and a hash of the request, when the client sent a key.
-std::optional<std::pair<std::string, std::string>> idempotency_of(const Call& call) {
-  auto key = call.request.find("Idempotency-Key");
-  if (key == call.request.end()) return std::nullopt;
-  return std::pair{"org/" + call.organization_id + "/" + std::string(key->value()), request_hash(call.request)};
-}
 
 using Decide = std::function<Result<sandbox::Events>(const sandbox::State&)>;
 
@@ -185,23 +133,6 @@ Response outcome_response(const Result<Outcome>& r, const ApiSettings& settings)
   return res;
 }
 
-// Read-your-writes: waits (bounded) until the sandboxes projection has passed `position`.
-asio::awaitable<void> wait_for_projection(Services& s, std::int64_t position) {
-  if (position <= 0) co_return;
-  const auto deadline = std::chrono::steady_clock::now() + s.settings.read_your_writes_wait;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (std::chrono::steady_clock::now() < deadline) {
-    const auto reached = co_await s.db.run([](DbContext& db) -> std::int64_t {
-      pqxx::nontransaction tx(db.conn);
-      const auto rows = tx.exec("select position from projection_checkpoints where model = 'sandboxes'");
-      return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
-    });
-    if (reached >= position) co_return;
-    timer.expires_after(std::chrono::milliseconds(2));
-    co_await timer.async_wait(asio::use_awaitable);
-  }
-}
-
 // The scheduler's pick: the least-loaded ready runner in the region with room, heard from lately.
 std::optional<RunnerId> pick_runner(DbContext& db, const SandboxCreated& spec) {
   pqxx::nontransaction tx(db.conn);
@@ -260,7 +191,7 @@ asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
     return std::pair{*id, rows.empty() ? std::int64_t{0} : rows[0][0].as<std::int64_t>()};
   });
   if (!last) co_return error_for(last.error());
-  co_await wait_for_projection(s, last->second);
+  co_await wait_for_projection(s, "sandboxes", last->second);
   auto view = co_await s.db.run([&](DbContext& db) -> Result<SandboxView> {
     pqxx::nontransaction tx(db.conn);
     const auto rows = tx.exec_params(std::string("select ") + kSandboxColumns +
@@ -308,7 +239,7 @@ asio::awaitable<Response> list_sandboxes(Services& s, Call& call) {
     pqxx::nontransaction tx(db.conn);
     return tx.exec("select coalesce(max(position), 0) from events")[0][0].as<std::int64_t>();
   });
-  co_await wait_for_projection(s, head);
+  co_await wait_for_projection(s, "sandboxes", head);
   auto page = co_await s.db.run([&](DbContext& db) {
     pqxx::nontransaction tx(db.conn);
     std::string states_array = "{";

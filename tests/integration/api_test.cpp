@@ -77,6 +77,7 @@ struct Api {
     router.set_authenticator(api_key_authenticator(services));
     register_system_routes(router, services);
     register_sandbox_routes(router, services);
+  register_volume_and_snapshot_routes(router, services);
     ServerSettings settings;
     settings.port = 0;
     settings.body_limit = 64 * 1024;
@@ -334,4 +335,56 @@ TEST_CASE("api: a create is scheduled on the least-loaded runner with room") {
       CHECK(runner != first_runner);  // the other one was less loaded
     }
   }
+}
+
+TEST_CASE("api: volumes") {
+  Api api;
+  auto created = api.call("POST", "/api/volumes", R"({"name":"data"})");
+  REQUIRE(created.status == 200);
+  const auto dto = parse(created);
+  const auto id = str(dto, "id");
+  CHECK(str(dto, "name") == "data");
+  CHECK(str(dto, "state") == "pending_create");
+  CHECK(dto.at("lastUsedAt").is_null());
+  CHECK(str(parse(api.call("GET", "/api/volumes/by-name/data")), "id") == id);
+  CHECK(str(parse(api.call("GET", "/api/volumes/" + id)), "name") == "data");
+  auto list = json::parse(api.call("GET", "/api/volumes").body);
+  REQUIRE(list.is_array());
+  CHECK(list.as_array().size() == 1);
+  CHECK(api.call("POST", "/api/volumes", R"({"name":"data"})").status == 409);
+  CHECK(api.call("POST", "/api/volumes", R"({"nom":"x"})").status == 400);
+  CHECK(api.call("POST", "/api/volumes", R"({"name":"bad name!"})").status == 400);
+  CHECK(api.call("GET", "/api/volumes/by-name/data", "", api.key_b).status == 404);
+  CHECK(api.call("DELETE", "/api/volumes/" + id, "", api.key_b).status == 404);
+  CHECK(api.call("DELETE", "/api/volumes/" + id).status == 200);
+  CHECK(str(parse(api.call("GET", "/api/volumes/" + id)), "state") == "pending_delete");
+}
+
+TEST_CASE("api: snapshots") {
+  Api api;
+  auto created = api.call("POST", "/api/snapshots", R"({"name":"py","imageName":"python:3.12","entrypoint":["sleep","infinity"],"cpu":2})");
+  REQUIRE(created.status == 200);
+  const auto dto = parse(created);
+  const auto id = str(dto, "id");
+  CHECK(str(dto, "state") == "pending");
+  CHECK(str(dto, "imageName") == "python:3.12");
+  CHECK(dto.at("cpu").as_int64() == 2);
+  CHECK(dto.at("entrypoint").as_array().size() == 2);
+  CHECK(str(parse(api.call("GET", "/api/snapshots/py")), "id") == id);
+  auto page = parse(api.call("GET", "/api/snapshots?page=1&limit=10"));
+  CHECK(page.at("total").as_int64() == 1);
+  CHECK(page.at("totalPages").as_int64() == 1);
+  CHECK(page.at("items").as_array().size() == 1);
+  CHECK(api.call("POST", "/api/snapshots", R"({"name":"py","imageName":"x"})").status == 409);
+  CHECK(api.call("POST", "/api/snapshots", R"({"name":"bad name!","imageName":"x"})").status == 400);
+  CHECK(api.call("POST", "/api/snapshots", R"({"name":"n"})").status == 400);  // no image
+  CHECK(api.call("POST", "/api/snapshots", R"({"name":"n","imageName":"x","entrypoint":"sh"})").status == 400);
+  auto activate = api.call("POST", "/api/snapshots/" + id + "/activate");
+  CHECK(activate.status == 409);  // only an inactive snapshot can be activated
+  CHECK_THAT(str(parse(activate), "message"), Catch::Contains("pending"));
+  CHECK(api.call("POST", "/api/snapshots/" + id + "/deactivate").status == 409);
+  CHECK(api.call("GET", "/api/snapshots/py", "", api.key_b).status == 404);
+  CHECK(api.call("DELETE", "/api/snapshots/" + id).status == 200);
+  CHECK(api.call("GET", "/api/snapshots/py").status == 200);  // removing, not yet removed
+  CHECK(api.call("GET", "/api/snapshots?page=0").status == 400);
 }

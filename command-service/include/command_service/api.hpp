@@ -21,6 +21,7 @@ struct Services {
 
 void register_sandbox_routes(Router& router, Services& services);
 void register_system_routes(Router& router, Services& services);
+void register_volume_and_snapshot_routes(Router& router, Services& services);
 // Bearer API key → organization (keys are looked up by their SHA-256 in read.api_keys).
 Authenticator api_key_authenticator(Services& services);
 

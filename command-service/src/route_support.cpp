@@ -1,0 +1,90 @@
+#include "command_service/route_support.hpp"
+
+#include "events/api_keys.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <pqxx/pqxx>
+
+namespace command_service {
+
+namespace asio = boost::asio;
+using events::ErrorCode;
+
+http::status status_for(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::invalid_argument: return http::status::bad_request;
+    case ErrorCode::not_found: return http::status::not_found;
+    case ErrorCode::already_exists:
+    case ErrorCode::invalid_transition:
+    case ErrorCode::version_conflict:
+    case ErrorCode::idempotency_conflict:
+    case ErrorCode::wrong_runner:
+    case ErrorCode::duplicate_report:
+    case ErrorCode::late_report: return http::status::conflict;
+    case ErrorCode::decode_failed: return http::status::internal_server_error;
+    case ErrorCode::unavailable: return http::status::service_unavailable;
+  }
+  return http::status::internal_server_error;
+}
+
+Response error_for(const events::Error& e) { return error_response(status_for(e.code), e.message, std::string(events::to_string(e.code))); }
+
+std::string now_iso() {
+  const auto now = std::chrono::system_clock::now();
+  const auto t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&t));
+  char out[40];
+  std::snprintf(out, sizeof out, "%s.%03lldZ", buf, static_cast<long long>(ms));
+  return out;
+}
+
+std::string request_hash(const Request& req) {
+  return events::sha256_hex(std::string(req.method_string()) + " " + std::string(req.target()) + "\n" + req.body());
+}
+
+events::Metadata metadata_for(const Call& call) {
+  events::Metadata m;
+  m.event_id = events::new_uuid();
+  auto rid = call.request.find("X-Request-Id");
+  m.correlation_id = rid != call.request.end() ? std::string(rid->value()) : events::new_uuid();
+  m.actor = call.actor;
+  m.organization_id = call.organization_id;
+  auto key = call.request.find("Idempotency-Key");
+  if (key != call.request.end()) m.idempotency_key = std::string(key->value());
+  return m;
+}
+
+std::optional<std::pair<std::string, std::string>> idempotency_of(const Call& call) {
+  auto key = call.request.find("Idempotency-Key");
+  if (key == call.request.end()) return std::nullopt;
+  return std::pair{"org/" + call.organization_id + "/" + std::string(key->value()), request_hash(call.request)};
+}
+
+asio::awaitable<void> wait_for_projection(Services& s, std::string model, std::int64_t position) {
+  if (position <= 0) co_return;
+  const auto deadline = std::chrono::steady_clock::now() + s.settings.read_your_writes_wait;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto reached = co_await s.db.run([&model](DbContext& db) -> std::int64_t {
+      pqxx::nontransaction tx(db.conn);
+      const auto rows = tx.exec_params("select position from projection_checkpoints where model = $1", model);
+      return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+    });
+    if (reached >= position) co_return;
+    timer.expires_after(std::chrono::milliseconds(2));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+
+std::int64_t last_position_of(DbContext& db, const std::string& stream) {
+  pqxx::nontransaction tx(db.conn);
+  const auto rows = tx.exec_params("select position from events where stream = $1 order by version desc limit 1", stream);
+  return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+}
+
+}  // namespace command_service

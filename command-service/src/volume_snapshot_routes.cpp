@@ -1,0 +1,311 @@
+// Volumes (compat spec §2.3) and snapshots (§2.4).
+#include "command_service/api.hpp"
+#include "command_service/route_support.hpp"
+#include "events/catalogue.hpp"
+#include "events/command_runner.hpp"
+#include "events/deciders/snapshot.hpp"
+#include "events/deciders/volume.hpp"
+
+#include <pqxx/pqxx>
+
+namespace command_service {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace events;
+
+namespace {
+
+constexpr const char* kTime = "to_char(%s at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+
+std::string iso(const char* column) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, kTime, column);
+  return buf;
+}
+
+json::value nullable(const pqxx::field& f) { return f.is_null() ? json::value(nullptr) : json::value(f.c_str()); }
+
+// ---- volumes ----
+
+const std::string kVolumeColumns = "id::text, name, organization_id::text, state, " + iso("created_at") + ", " +
+                                   iso("updated_at") + ", " + iso("last_used_at") + ", error_reason";
+
+json::object volume_dto(const pqxx::row& r) {
+  return {{"id", r[0].c_str()},        {"name", r[1].c_str()},       {"organizationId", r[2].c_str()},
+          {"state", r[3].c_str()},     {"createdAt", r[4].c_str()},  {"updatedAt", r[5].c_str()},
+          {"lastUsedAt", nullable(r[6])}, {"errorReason", nullable(r[7])}};
+}
+
+Result<json::object> find_volume(DbContext& db, const std::string& org, const std::string& where,
+                                 const std::string& value) {
+  pqxx::nontransaction tx(db.conn);
+  const auto rows = tx.exec_params("select " + kVolumeColumns + " from volumes where organization_id = $1 and " +
+                                       where + " and state <> 'deleted' order by created_at desc limit 1",
+                                   org, value);
+  if (rows.empty()) return make_error(ErrorCode::not_found, "Volume " + value + " not found");
+  return volume_dto(rows[0]);
+}
+
+template <class Command>
+Result<std::int64_t> volume_command(DbContext& db, const Call& call, const VolumeId& id, const Command& c) {
+  auto executed = execute<VolumeEvent, volume::State>(
+      db.store, StreamName::of("volume", id), metadata_for(call),
+      [&](const volume::State& s) -> Result<volume::Events> {
+        if (s.exists && s.organization_id.str() != call.organization_id) {
+          return make_error(ErrorCode::not_found, "Volume " + id.str() + " not found");
+        }
+        return volume::decide(c, s);
+      },
+      [](volume::State s, const VolumeEvent& e) { return volume::evolve(std::move(s), e); });
+  if (!executed) return executed.error();
+  return executed->appended ? executed->appended->last.value() : std::int64_t{0};
+}
+
+asio::awaitable<Response> create_volume(Services& s, Call& call) {
+  boost::system::error_code ec;
+  auto body = json::parse(call.request.body(), ec);
+  if (ec || !body.is_object() || !body.as_object().contains("name") || !body.as_object().at("name").is_string()) {
+    co_return error_response(http::status::bad_request, "body must be {\"name\": string}");
+  }
+  const std::string name(body.as_object().at("name").as_string());
+  const auto id = VolumeId::generate();
+  auto position = co_await s.db.run([&](DbContext& db) -> Result<std::int64_t> {
+    if (find_volume(db, call.organization_id, "name = $2", name)) {
+      return make_error(ErrorCode::already_exists, "a volume named '" + name + "' already exists");
+    }
+    return volume_command(db, call, id, volume::Create{VolumeCreated{id, OrganizationId{call.organization_id}, name}});
+  });
+  if (!position) co_return error_for(position.error());
+  co_await wait_for_projection(s, "volumes", *position);
+  auto dto = co_await s.db.run([&](DbContext& db) { return find_volume(db, call.organization_id, "id = $2::uuid", id.str()); });
+  if (!dto) co_return error_for(dto.error());
+  co_return json_response(http::status::ok, *dto);
+}
+
+asio::awaitable<Response> get_volume(Services& s, Call& call, bool by_name) {
+  const auto key = by_name ? call.path.at("name") : call.path.at("volumeId");
+  if (!by_name && !VolumeId::parse(key)) co_return error_response(http::status::not_found, "Volume " + key + " not found");
+  if (!by_name) {
+    const auto last = co_await s.db.run([&](DbContext& db) { return last_position_of(db, "volume-" + key); });
+    co_await wait_for_projection(s, "volumes", last);
+  }
+  auto dto = co_await s.db.run([&](DbContext& db) {
+    return find_volume(db, call.organization_id, by_name ? "name = $2" : "id = $2::uuid", key);
+  });
+  if (!dto) co_return error_for(dto.error());
+  co_return json_response(http::status::ok, *dto);
+}
+
+asio::awaitable<Response> list_volumes(Services& s, Call& call) {
+  auto items = co_await s.db.run([&](DbContext& db) {
+    pqxx::nontransaction tx(db.conn);
+    json::array out;
+    for (const auto& r : tx.exec_params("select " + kVolumeColumns +
+                                            " from volumes where organization_id = $1 and state <> 'deleted' order by name",
+                                        call.organization_id)) {
+      out.push_back(volume_dto(r));
+    }
+    return out;
+  });
+  co_return json_response(http::status::ok, items);
+}
+
+asio::awaitable<Response> delete_volume(Services& s, Call& call) {
+  auto id = VolumeId::parse(call.path.at("volumeId"));
+  if (!id) co_return error_response(http::status::not_found, "Volume " + call.path.at("volumeId") + " not found");
+  auto position = co_await s.db.run([&](DbContext& db) { return volume_command(db, call, *id, volume::Delete{}); });
+  if (!position) co_return error_for(position.error());
+  co_return json_response(http::status::ok, json::object{{"id", id->str()}});
+}
+
+// ---- snapshots ----
+
+const std::string kSnapshotColumns = "id::text, organization_id::text, name, image_name, state, size_bytes, "
+                                     "entrypoint::text, cpu, gpu, memory, disk, error_reason, " +
+                                     iso("created_at") + ", " + iso("updated_at");
+
+json::object snapshot_dto(const pqxx::row& r) {
+  return {{"id", r[0].c_str()},
+          {"organizationId", nullable(r[1])},
+          {"general", r[1].is_null()},
+          {"name", r[2].c_str()},
+          {"imageName", r[3].c_str()},
+          {"state", r[4].c_str()},
+          {"size", r[5].is_null() ? json::value(nullptr) : json::value(r[5].as<double>() / (1024.0 * 1024 * 1024))},
+          {"entrypoint", json::parse(r[6].c_str())},
+          {"cpu", r[7].as<int>()},
+          {"gpu", r[8].as<int>()},
+          {"mem", r[9].as<int>()},
+          {"disk", r[10].as<int>()},
+          {"errorReason", nullable(r[11])},
+          {"createdAt", r[12].c_str()},
+          {"updatedAt", r[13].c_str()},
+          {"lastUsedAt", nullptr}};
+}
+
+// By id or name; the organization's own, or a general one.
+Result<json::object> find_snapshot(DbContext& db, const std::string& org, const std::string& id_or_name) {
+  pqxx::nontransaction tx(db.conn);
+  const bool is_id = SnapshotId::parse(id_or_name).has_value();
+  const auto rows = tx.exec_params("select " + kSnapshotColumns + " from snapshots where (organization_id = $1::uuid "
+                                       "or organization_id is null) and state <> 'removed' and " +
+                                       std::string(is_id ? "id = $2::uuid" : "name = $2") +
+                                       " order by organization_id nulls last limit 1",
+                                   org, id_or_name);
+  if (rows.empty()) return make_error(ErrorCode::not_found, "Snapshot " + id_or_name + " not found");
+  return snapshot_dto(rows[0]);
+}
+
+template <class Command>
+Result<std::int64_t> snapshot_command(DbContext& db, const Call& call, const SnapshotId& id, const Command& c) {
+  auto executed = execute<SnapshotEvent, snapshot::State>(
+      db.store, StreamName::of("snapshot", id), metadata_for(call),
+      [&](const snapshot::State& s) -> Result<snapshot::Events> {
+        if (s.exists && (!s.spec.organization_id || s.spec.organization_id->str() != call.organization_id)) {
+          return make_error(ErrorCode::not_found, "Snapshot " + id.str() + " not found");
+        }
+        return snapshot::decide(c, s);
+      },
+      [](snapshot::State s, const SnapshotEvent& e) { return snapshot::evolve(std::move(s), e); });
+  if (!executed) return executed.error();
+  return executed->appended ? executed->appended->last.value() : std::int64_t{0};
+}
+
+Result<SnapshotCreated> parse_snapshot(std::string_view text, const std::string& org) {
+  auto bad = [](std::string m) { return make_error(ErrorCode::invalid_argument, std::move(m)); };
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec) return bad("request body is not valid JSON: " + ec.message());
+  if (!v.is_object()) return bad("request body must be a JSON object");
+  const auto& o = v.as_object();
+  SnapshotCreated c;
+  c.snapshot_id = SnapshotId::generate();
+  c.organization_id = OrganizationId{org};
+  auto text_field = [&](const char* f, std::string& out) -> std::optional<Error> {
+    const auto* x = o.if_contains(f);
+    if (x == nullptr || x->is_null()) return std::nullopt;
+    if (!x->is_string()) return bad(std::string(f) + " must be a string");
+    out = std::string(x->as_string());
+    return std::nullopt;
+  };
+  auto int_field = [&](const char* f, int& out) -> std::optional<Error> {
+    const auto* x = o.if_contains(f);
+    if (x == nullptr || x->is_null()) return std::nullopt;
+    if (!x->is_int64()) return bad(std::string(f) + " must be an integer");
+    out = static_cast<int>(x->as_int64());
+    return std::nullopt;
+  };
+  for (auto e : {text_field("name", c.name), text_field("imageName", c.image_name), int_field("cpu", c.resources.cpu),
+                 int_field("gpu", c.resources.gpu), int_field("memory", c.resources.memory_gib),
+                 int_field("disk", c.resources.disk_gib)}) {
+    if (e) return *e;
+  }
+  if (const auto* ep = o.if_contains("entrypoint"); ep != nullptr && !ep->is_null()) {
+    if (!ep->is_array()) return bad("entrypoint must be an array of strings");
+    for (const auto& part : ep->as_array()) {
+      if (!part.is_string()) return bad("entrypoint must be an array of strings");
+      c.entrypoint.emplace_back(part.as_string());
+    }
+  }
+  if (c.image_name.empty() && o.contains("buildInfo")) {
+    return bad("building snapshots from a Dockerfile is not supported yet; give imageName");
+  }
+  return c;
+}
+
+asio::awaitable<Response> create_snapshot(Services& s, Call& call) {
+  auto spec = parse_snapshot(call.request.body(), call.organization_id);
+  if (!spec) co_return error_for(spec.error());
+  auto position = co_await s.db.run([&](DbContext& db) -> Result<std::int64_t> {
+    if (find_snapshot(db, call.organization_id, spec->name)) {
+      return make_error(ErrorCode::already_exists, "a snapshot named '" + spec->name + "' already exists");
+    }
+    return snapshot_command(db, call, spec->snapshot_id, snapshot::Create{*spec});
+  });
+  if (!position) co_return error_for(position.error());
+  co_await wait_for_projection(s, "snapshots", *position);
+  auto dto = co_await s.db.run([&](DbContext& db) { return find_snapshot(db, call.organization_id, spec->snapshot_id.str()); });
+  if (!dto) co_return error_for(dto.error());
+  co_return json_response(http::status::ok, *dto);
+}
+
+asio::awaitable<Response> get_snapshot(Services& s, Call& call) {
+  const auto key = call.path.at("snapshotIdOrName");
+  if (SnapshotId::parse(key)) {
+    const auto last = co_await s.db.run([&](DbContext& db) { return last_position_of(db, "snapshot-" + key); });
+    co_await wait_for_projection(s, "snapshots", last);
+  }
+  auto dto = co_await s.db.run([&](DbContext& db) { return find_snapshot(db, call.organization_id, key); });
+  if (!dto) co_return error_for(dto.error());
+  co_return json_response(http::status::ok, *dto);
+}
+
+asio::awaitable<Response> list_snapshots(Services& s, Call& call) {
+  int page = 1;
+  int limit = 100;
+  try {
+    if (auto p = call.query_one("page")) page = std::stoi(*p);
+    if (auto l = call.query_one("limit")) limit = std::stoi(*l);
+  } catch (const std::exception&) {
+    page = -1;
+  }
+  if (page < 1 || limit < 1 || limit > 1000) {
+    co_return error_response(http::status::bad_request, "page must be >= 1 and limit 1 to 1000");
+  }
+  auto body = co_await s.db.run([&](DbContext& db) {
+    pqxx::nontransaction tx(db.conn);
+    const auto where = std::string(" from snapshots where (organization_id = $1::uuid or organization_id is null) "
+                                   "and state <> 'removed'");
+    const auto total = tx.exec_params("select count(*)" + where, call.organization_id)[0][0].as<std::int64_t>();
+    json::array items;
+    for (const auto& r : tx.exec_params("select " + kSnapshotColumns + where + " order by name limit $2 offset $3",
+                                        call.organization_id, limit, (page - 1) * limit)) {
+      items.push_back(snapshot_dto(r));
+    }
+    return json::object{{"items", std::move(items)},
+                        {"total", total},
+                        {"page", page},
+                        {"totalPages", (total + limit - 1) / limit}};
+  });
+  co_return json_response(http::status::ok, body);
+}
+
+template <class Command>
+asio::awaitable<Response> snapshot_change(Services& s, Call& call) {
+  const auto key = call.path.at("snapshotId");
+  auto id = SnapshotId::parse(key);
+  if (!id) co_return error_response(http::status::not_found, "Snapshot " + key + " not found");
+  auto position = co_await s.db.run([&](DbContext& db) { return snapshot_command(db, call, *id, Command{}); });
+  if (!position) co_return error_for(position.error());
+  co_await wait_for_projection(s, "snapshots", *position);
+  auto dto = co_await s.db.run([&](DbContext& db) { return find_snapshot(db, call.organization_id, key); });
+  if (!dto) co_return json_response(http::status::ok, json::object{{"id", key}});
+  co_return json_response(http::status::ok, *dto);
+}
+
+}  // namespace
+
+void register_volume_and_snapshot_routes(Router& r, Services& s) {
+  using V = http::verb;
+  r.add({V::post, "/api/volumes", "Create a volume", true, [&s](Call& c) { return create_volume(s, c); }});
+  r.add({V::get, "/api/volumes", "List volumes", true, [&s](Call& c) { return list_volumes(s, c); }});
+  r.add({V::get, "/api/volumes/by-name/{name}", "Get a volume by name", true,
+         [&s](Call& c) { return get_volume(s, c, true); }});
+  r.add({V::get, "/api/volumes/{volumeId}", "Get a volume", true, [&s](Call& c) { return get_volume(s, c, false); }});
+  r.add({V::delete_, "/api/volumes/{volumeId}", "Delete a volume", true, [&s](Call& c) { return delete_volume(s, c); }});
+  r.add({V::post, "/api/snapshots", "Create a snapshot from an image", true,
+         [&s](Call& c) { return create_snapshot(s, c); }});
+  r.add({V::get, "/api/snapshots", "List snapshots ({items,total,page,totalPages})", true,
+         [&s](Call& c) { return list_snapshots(s, c); }});
+  r.add({V::get, "/api/snapshots/{snapshotIdOrName}", "Get a snapshot by id or name", true,
+         [&s](Call& c) { return get_snapshot(s, c); }});
+  r.add({V::delete_, "/api/snapshots/{snapshotId}", "Remove a snapshot", true,
+         [&s](Call& c) { return snapshot_change<snapshot::Remove>(s, c); }});
+  r.add({V::post, "/api/snapshots/{snapshotId}/activate", "Activate an inactive snapshot", true,
+         [&s](Call& c) { return snapshot_change<snapshot::Activate>(s, c); }});
+  r.add({V::post, "/api/snapshots/{snapshotId}/deactivate", "Deactivate a snapshot", true,
+         [&s](Call& c) { return snapshot_change<snapshot::Deactivate>(s, c); }});
+}
+
+}  // namespace command_service
