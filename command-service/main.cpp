@@ -2,6 +2,7 @@
 // wires the parts together, runs until SIGTERM/SIGINT (in-flight requests finish).
 #include "command_service/api.hpp"
 #include "command_service/http_server.hpp"
+#include "events/api_keys.hpp"
 #include "events/bus/hints.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -60,11 +61,15 @@ int main() {
   Db db(db_url, 8, events::bus::append_hint(**nats));
   Services services{db, ApiSettings{}, [&nats] { return (*nats)->connected(); }};
   services.settings.proxy_url = env_or("PROXY_URL", "http://127.0.0.1:4000");
+  if (const auto admin = env_or("ADMIN_API_KEY", ""); !admin.empty()) {
+    services.settings.admin_key_hash = events::sha256_hex(admin);
+  }
   Router router;
   router.set_authenticator(api_key_authenticator(services));
   register_system_routes(router, services);
   register_sandbox_routes(router, services);
   register_volume_and_snapshot_routes(router, services);
+  register_admin_and_audit_routes(router, services);
 
   boost::asio::io_context io;
   HttpServer http(io, server, [&router](Request& req) { return router.dispatch(req); });

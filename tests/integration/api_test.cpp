@@ -57,6 +57,7 @@ struct Api {
   std::vector<std::jthread> projecting;
   Db db{conn, 4, bus::append_hint(*nats)};
   Services services{db, ApiSettings{}, [this] { return nats->connected(); }};
+  const std::string admin_key = "admin-" + new_uuid();
   Router router;
   boost::asio::io_context io;
   std::unique_ptr<HttpServer> server;
@@ -74,10 +75,12 @@ struct Api {
     }
     key_a = create_org(store, OrganizationId::generate(), "a");
     key_b = create_org(store, OrganizationId::generate(), "b");
+    services.settings.admin_key_hash = sha256_hex(admin_key);
     router.set_authenticator(api_key_authenticator(services));
     register_system_routes(router, services);
     register_sandbox_routes(router, services);
   register_volume_and_snapshot_routes(router, services);
+    register_admin_and_audit_routes(router, services);
     ServerSettings settings;
     settings.port = 0;
     settings.body_limit = 64 * 1024;
@@ -387,4 +390,48 @@ TEST_CASE("api: snapshots") {
   CHECK(api.call("DELETE", "/api/snapshots/" + id).status == 200);
   CHECK(api.call("GET", "/api/snapshots/py").status == 200);  // removing, not yet removed
   CHECK(api.call("GET", "/api/snapshots?page=0").status == 400);
+}
+
+TEST_CASE("api: admin creates organizations and keys; a revoked key stops working at once") {
+  Api api;
+  const auto port = api.server->port();
+  const std::map<std::string, std::string> admin{{"Authorization", "Bearer " + api.admin_key}};
+  CHECK(http_call(port, "POST", "/api/admin/organizations", R"({"name":"c"})").status == 401);
+  CHECK(http_call(port, "POST", "/api/admin/organizations", R"({"name":"c"})", {{"Authorization", "Bearer " + api.key_a}})
+            .status == 401);
+  auto org = http_call(port, "POST", "/api/admin/organizations", R"({"name":"c"})", admin);
+  REQUIRE(org.status == 201);
+  const auto org_dto = parse(org);
+  const auto key = str(org_dto, "apiKey");
+  CHECK(key.rfind("dtn_", 0) == 0);
+  CHECK(api.call("GET", "/api/sandbox", "", key).status == 200);  // usable right away
+
+  auto second = http_call(port, "POST", "/api/admin/organizations/" + str(org_dto, "id") + "/api-keys",
+                          R"({"name":"ci"})", admin);
+  REQUIRE(second.status == 201);
+  const auto second_key = str(parse(second), "apiKey");
+  CHECK(api.call("GET", "/api/sandbox", "", second_key).status == 200);
+  auto revoked = http_call(port, "DELETE",
+                           "/api/admin/organizations/" + str(org_dto, "id") + "/api-keys/" + str(parse(second), "keyId"),
+                           "", admin);
+  REQUIRE(revoked.status == 200);
+  CHECK(api.call("GET", "/api/sandbox", "", second_key).status == 401);  // at once
+  CHECK(api.call("GET", "/api/sandbox", "", key).status == 200);         // the other key still works
+}
+
+TEST_CASE("api: the audit log says who did what, scoped to the organization") {
+  Api api;
+  auto created = api.call("POST", "/api/sandbox", R"({"name":"audited"})", "", {{"X-Request-Id", "req-42"}});
+  const auto id = str(parse(created), "id");
+  api.call("PUT", "/api/sandbox/" + id + "/labels", R"({"labels":{"a":"b"}})");
+  auto log = parse(api.call("GET", "/api/audit?resource=" + id));
+  const auto& items = log.at("items").as_array();
+  REQUIRE(items.size() == 2);
+  CHECK(str(items[0].as_object(), "action") == "SandboxCreated");
+  CHECK(str(items[0].as_object(), "correlationId") == "req-42");
+  CHECK(str(items[0].as_object(), "actor").rfind("apikey:", 0) == 0);
+  CHECK(str(items[1].as_object(), "action") == "SandboxLabelsReplaced");
+  CHECK(parse(api.call("GET", "/api/audit?resource=" + id, "", api.key_b)).at("items").as_array().empty());
+  CHECK(api.call("GET", "/api/audit?from=notatime").status == 400);
+  CHECK(api.call("GET", "/api/audit?limit=5000").status == 400);
 }

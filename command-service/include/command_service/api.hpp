@@ -11,6 +11,7 @@ struct ApiSettings {
   std::string proxy_url = "http://127.0.0.1:4000";  // toolboxProxyUrl = proxy_url + "/toolbox"
   std::string default_region = "local";
   std::chrono::milliseconds read_your_writes_wait{2000};
+  std::string admin_key_hash;  // SHA-256 of the admin API key; empty: admin endpoints refuse
 };
 
 struct Services {
@@ -22,6 +23,7 @@ struct Services {
 void register_sandbox_routes(Router& router, Services& services);
 void register_system_routes(Router& router, Services& services);
 void register_volume_and_snapshot_routes(Router& router, Services& services);
+void register_admin_and_audit_routes(Router& router, Services& services);
 // Bearer API key → organization (keys are looked up by their SHA-256 in read.api_keys).
 Authenticator api_key_authenticator(Services& services);
 

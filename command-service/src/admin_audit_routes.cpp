@@ -1,0 +1,175 @@
+// Audit log queries (org-scoped) and the admin endpoints for organizations and API keys.
+#include "command_service/api.hpp"
+#include "command_service/route_support.hpp"
+#include "events/api_keys.hpp"
+#include "events/catalogue.hpp"
+#include "events/command_runner.hpp"
+#include "events/deciders/organization.hpp"
+
+#include <openssl/crypto.h>
+#include <pqxx/pqxx>
+
+namespace command_service {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace events;
+
+namespace {
+
+// ---- audit ----
+
+asio::awaitable<Response> audit(Services& s, Call& call) {
+  int limit = 100;
+  std::int64_t after = 0;
+  try {
+    if (auto l = call.query_one("limit")) limit = std::stoi(*l);
+    if (auto a = call.query_one("after")) after = std::stoll(*a);
+  } catch (const std::exception&) {
+    limit = -1;
+  }
+  if (limit < 1 || limit > 1000 || after < 0) {
+    co_return error_response(http::status::bad_request, "limit must be 1 to 1000 and after a position >= 0");
+  }
+  const auto head = co_await s.db.run([](DbContext& db) -> std::int64_t {
+    pqxx::nontransaction tx(db.conn);
+    return tx.exec("select coalesce(max(position), 0) from events")[0][0].as<std::int64_t>();
+  });
+  co_await wait_for_projection(s, "audit", head);
+  auto page = co_await s.db.run([&](DbContext& db) -> Result<json::object> {
+    pqxx::nontransaction tx(db.conn);
+    try {
+      const auto rows = tx.exec_params(
+          "select position, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, "
+          "resource_type, resource_id, action, correlation_id, causation_id, data::text from audit_log "
+          "where organization_id = $1 and position > $2 and ($3::text is null or resource_id = $3) "
+          "and ($4::text is null or actor = $4) and ($5::timestamptz is null or recorded_at >= $5::timestamptz) "
+          "and ($6::timestamptz is null or recorded_at <= $6::timestamptz) order by position limit $7",
+          call.organization_id, after, call.query_one("resource"), call.query_one("actor"), call.query_one("from"),
+          call.query_one("to"), limit);
+      json::array items;
+      std::int64_t last = after;
+      for (const auto& r : rows) {
+        last = r[0].as<std::int64_t>();
+        items.push_back({{"position", last},
+                         {"recordedAt", r[1].c_str()},
+                         {"actor", r[2].c_str()},
+                         {"resourceType", r[3].c_str()},
+                         {"resourceId", r[4].c_str()},
+                         {"action", r[5].c_str()},
+                         {"correlationId", r[6].c_str()},
+                         {"causationId", r[7].c_str()},
+                         {"data", json::parse(r[8].c_str())}});
+      }
+      return json::object{{"items", std::move(items)}, {"nextAfter", last}};
+    } catch (const pqxx::data_exception& e) {
+      return make_error(ErrorCode::invalid_argument, "from/to must be ISO-8601 times: " + std::string(e.what()));
+    }
+  });
+  if (!page) co_return error_for(page.error());
+  co_return json_response(http::status::ok, *page);
+}
+
+// ---- admin ----
+
+bool is_admin(const Services& s, const Request& req) {
+  if (s.settings.admin_key_hash.empty()) return false;
+  const std::string_view header = req[http::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.rfind(kBearer, 0) != 0) return false;
+  const auto hash = sha256_hex(header.substr(kBearer.size()));
+  return hash.size() == s.settings.admin_key_hash.size() &&
+         CRYPTO_memcmp(hash.data(), s.settings.admin_key_hash.data(), hash.size()) == 0;
+}
+
+Response not_admin() { return error_response(http::status::unauthorized, "admin API key required"); }
+
+Result<std::int64_t> org_command(DbContext& db, const Call& call, const OrganizationId& org,
+                                 const organization::Command& c) {
+  auto executed = execute<OrganizationEvent, organization::State>(
+      db.store, StreamName::of("organization", org), metadata_for(call),
+      [&](const organization::State& st) { return organization::decide(c, st); },
+      [](organization::State st, const OrganizationEvent& e) { return organization::evolve(std::move(st), e); });
+  if (!executed) return executed.error();
+  return executed->appended ? executed->appended->last.value() : std::int64_t{0};
+}
+
+std::optional<std::string> name_of(const Request& req) {
+  boost::system::error_code ec;
+  auto v = json::parse(req.body(), ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto* n = v.as_object().if_contains("name");
+  if (n == nullptr || !n->is_string()) return std::nullopt;
+  return std::string(n->as_string());
+}
+
+asio::awaitable<Response> create_organization(Services& s, Call& call) {
+  if (!is_admin(s, call.request)) co_return not_admin();
+  const auto name = name_of(call.request);
+  if (!name) co_return error_response(http::status::bad_request, "body must be {\"name\": string}");
+  call.actor = "admin";
+  const auto org = OrganizationId::generate();
+  const auto key = generate_api_key();
+  const auto key_id = ApiKeyId::generate();
+  call.organization_id = org.str();
+  auto position = co_await s.db.run([&](DbContext& db) -> Result<std::int64_t> {
+    auto created = org_command(db, call, org, organization::Create{org, *name});
+    if (!created) return created;
+    return org_command(db, call, org, organization::CreateApiKey{key_id, "default", sha256_hex(key), api_key_prefix(key)});
+  });
+  if (!position) co_return error_for(position.error());
+  co_await wait_for_projection(s, "organizations", *position);
+  co_return json_response(http::status::created, json::object{{"id", org.str()},
+                                                              {"name", *name},
+                                                              {"apiKey", key},
+                                                              {"keyId", key_id.str()}});
+}
+
+asio::awaitable<Response> create_key(Services& s, Call& call) {
+  if (!is_admin(s, call.request)) co_return not_admin();
+  auto org = OrganizationId::parse(call.path.at("organizationId"));
+  if (!org) co_return error_response(http::status::not_found, "organization not found");
+  const auto name = name_of(call.request).value_or("key");
+  call.actor = "admin";
+  call.organization_id = org->str();
+  const auto key = generate_api_key();
+  const auto key_id = ApiKeyId::generate();
+  auto position = co_await s.db.run([&](DbContext& db) {
+    return org_command(db, call, *org, organization::CreateApiKey{key_id, name, sha256_hex(key), api_key_prefix(key)});
+  });
+  if (!position) co_return error_for(position.error());
+  co_await wait_for_projection(s, "organizations", *position);
+  co_return json_response(http::status::created, json::object{{"keyId", key_id.str()},
+                                                              {"apiKey", key},
+                                                              {"prefix", api_key_prefix(key)}});
+}
+
+asio::awaitable<Response> revoke_key(Services& s, Call& call) {
+  if (!is_admin(s, call.request)) co_return not_admin();
+  auto org = OrganizationId::parse(call.path.at("organizationId"));
+  auto key = ApiKeyId::parse(call.path.at("keyId"));
+  if (!org || !key) co_return error_response(http::status::not_found, "API key not found");
+  call.actor = "admin";
+  call.organization_id = org->str();
+  auto position = co_await s.db.run([&](DbContext& db) { return org_command(db, call, *org, organization::RevokeApiKey{*key}); });
+  if (!position) co_return error_for(position.error());
+  // Revocation takes effect at once: answer only when the key table no longer admits it.
+  co_await wait_for_projection(s, "organizations", *position);
+  co_return json_response(http::status::ok, json::object{{"keyId", key->str()}, {"revoked", true}});
+}
+
+}  // namespace
+
+void register_admin_and_audit_routes(Router& r, Services& s) {
+  using V = http::verb;
+  r.add({V::get, "/api/audit", "Audit log of the organization (?resource=&actor=&from=&to=&after=&limit=)", true,
+         [&s](Call& c) { return audit(s, c); }});
+  r.add({V::post, "/api/admin/organizations", "Create an organization and its first API key (admin)", false,
+         [&s](Call& c) { return create_organization(s, c); }});
+  r.add({V::post, "/api/admin/organizations/{organizationId}/api-keys", "Create an API key (admin)", false,
+         [&s](Call& c) { return create_key(s, c); }});
+  r.add({V::delete_, "/api/admin/organizations/{organizationId}/api-keys/{keyId}", "Revoke an API key (admin)", false,
+         [&s](Call& c) { return revoke_key(s, c); }});
+}
+
+}  // namespace command_service
