@@ -66,13 +66,30 @@ int main() {
   }
   Router router;
   router.set_authenticator(api_key_authenticator(services));
+  RateLimitSettings limits;
+  for (auto [name, field] : {std::pair{"RATE_LIMIT_ANONYMOUS", &limits.anonymous},
+                             std::pair{"RATE_LIMIT_AUTHENTICATED", &limits.authenticated},
+                             std::pair{"RATE_LIMIT_FAILED_AUTH", &limits.failed_auth},
+                             std::pair{"RATE_LIMIT_SANDBOX_CREATE", &limits.sandbox_create},
+                             std::pair{"RATE_LIMIT_LIFECYCLE", &limits.lifecycle}}) {
+    const auto text = env_or(name, "");
+    if (text.empty()) continue;
+    try {
+      *field = std::stoi(text);
+      if (*field < 0) throw std::out_of_range(text);
+    } catch (const std::exception&) {
+      std::cerr << "command-service: " << name << " '" << text << "' is not a count per minute (0 = no limit)\n";
+      return 2;
+    }
+  }
+  router.set_rate_limits(limits);
   register_system_routes(router, services);
   register_sandbox_routes(router, services);
   register_volume_and_snapshot_routes(router, services);
   register_admin_and_audit_routes(router, services);
 
   boost::asio::io_context io;
-  HttpServer http(io, server, [&router](Request& req) { return router.dispatch(req); });
+  HttpServer http(io, server, [&router](Request& req, const std::string& remote) { return router.dispatch(req, remote); });
   http.start();
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {

@@ -64,6 +64,9 @@ asio::awaitable<void> HttpServer::accept_loop() {
 }
 
 asio::awaitable<void> HttpServer::session(tcp::socket socket) {
+  boost::system::error_code addr_ec;
+  const auto endpoint = socket.remote_endpoint(addr_ec);
+  const std::string remote = addr_ec ? std::string("unknown") : endpoint.address().to_string();
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   while (!stopping_) {
@@ -92,7 +95,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     ++in_flight_;
     Response res;
     try {
-      res = co_await handler_(req);
+      res = co_await handler_(req, remote);
     } catch (const std::exception& e) {
       spdlog::error("{} {}: {}", std::string(req.method_string()), std::string(req.target()), e.what());
       res = error_response(http::status::internal_server_error, "internal error");

@@ -83,7 +83,61 @@ std::optional<std::string> Call::query_one(const std::string& key) const {
 
 void Router::add(Route route) { routes_.push_back(std::move(route)); }
 
-boost::asio::awaitable<Response> Router::dispatch(Request& request) {
+namespace {
+
+void set_limit_headers(Response& res, const RateDecision& d) {
+  if (d.limit <= 0) return;
+  res.set("X-RateLimit-Limit", std::to_string(d.limit));
+  res.set("X-RateLimit-Remaining", std::to_string(d.remaining));
+  res.set("X-RateLimit-Reset", std::to_string(d.reset_seconds));
+}
+
+Response too_many(const RateDecision& d, const std::string& what) {
+  auto res = error_response(http::status::too_many_requests,
+                            "rate limit exceeded: " + what + " (" + std::to_string(d.limit) +
+                                " per minute); retry in " + std::to_string(d.reset_seconds) + " s");
+  set_limit_headers(res, d);
+  res.set(http::field::retry_after, std::to_string(d.reset_seconds));
+  return res;
+}
+
+}  // namespace
+
+// Rate limits (per instance): anonymous per source; failed authentications per source; then
+// per organization, and per organization for sandbox creates and lifecycle commands.
+boost::asio::awaitable<Response> Router::run(const Route& route, Call& call, const std::string& remote) {
+  if (!route.authenticated) {
+    const auto d = limiter_.take("anon:" + remote, limits_.anonymous);
+    if (!d.allowed) co_return too_many(d, "requests without an API key from " + remote);
+    auto res = co_await route.handler(call);
+    set_limit_headers(res, d);
+    co_return res;
+  }
+  if (const auto blocked = limiter_.peek("failed:" + remote, limits_.failed_auth); !blocked.allowed) {
+    co_return too_many(blocked, "failed authentications from " + remote);
+  }
+  auto who = co_await authenticate_(call.request);
+  if (auto* denied = std::get_if<Response>(&who)) {
+    limiter_.take("failed:" + remote, limits_.failed_auth);
+    co_return std::move(*denied);
+  }
+  call.organization_id = std::get<Identity>(who).organization_id;
+  call.actor = std::get<Identity>(who).actor;
+  auto d = limiter_.take("org:" + call.organization_id, limits_.authenticated);
+  if (!d.allowed) co_return too_many(d, "requests of this organization");
+  if (route.limit == LimitClass::sandbox_create) {
+    d = limiter_.take("create:" + call.organization_id, limits_.sandbox_create);
+    if (!d.allowed) co_return too_many(d, "sandbox creates of this organization");
+  } else if (route.limit == LimitClass::lifecycle) {
+    d = limiter_.take("lifecycle:" + call.organization_id, limits_.lifecycle);
+    if (!d.allowed) co_return too_many(d, "lifecycle commands of this organization");
+  }
+  auto res = co_await route.handler(call);
+  set_limit_headers(res, d);
+  co_return res;
+}
+
+boost::asio::awaitable<Response> Router::dispatch(Request& request, const std::string& remote) {
   const std::string_view target = request.target();
   const auto qmark = target.find('?');
   const auto path = target.substr(0, qmark);
@@ -96,13 +150,7 @@ boost::asio::awaitable<Response> Router::dispatch(Request& request) {
     Call call{request, std::move(params),
               qmark == std::string_view::npos ? decltype(Call::query){} : parse_query(target.substr(qmark + 1)),
               {}};
-    if (route.authenticated) {
-      auto who = co_await authenticate_(request);
-      if (auto* denied = std::get_if<Response>(&who)) co_return std::move(*denied);
-      call.organization_id = std::get<Identity>(who).organization_id;
-      call.actor = std::get<Identity>(who).actor;
-    }
-    co_return co_await route.handler(call);
+    co_return co_await run(route, call, remote);
   }
   if (path_matched) {
     co_return error_response(http::status::method_not_allowed,

@@ -332,18 +332,19 @@ asio::awaitable<Response> toolbox_proxy_url(Services& s, Call&) {
 void register_sandbox_routes(Router& r, Services& s) {
   using V = http::verb;
   const std::string one = "/api/sandbox/{sandboxIdOrName}";
-  r.add({V::post, "/api/sandbox", "Create a sandbox", true, [&s](Call& c) { return create_sandbox(s, c); }});
+  r.add({V::post, "/api/sandbox", "Create a sandbox", true, [&s](Call& c) { return create_sandbox(s, c); },
+         LimitClass::sandbox_create});
   r.add({V::get, "/api/sandbox", "List sandboxes (cursor pagination, labels/states/name filters)", true,
          [&s](Call& c) { return list_sandboxes(s, c); }});
   r.add({V::get, one, "Get a sandbox by id or name", true, [&s](Call& c) { return get_sandbox(s, c); }});
   r.add({V::delete_, one, "Delete a sandbox", true,
-         [&s](Call& c) { return sandbox_command(s, c, sandbox::Destroy{"user"}); }});
+         [&s](Call& c) { return sandbox_command(s, c, sandbox::Destroy{"user"}); }, LimitClass::lifecycle});
   r.add({V::post, one + "/start", "Start a sandbox", true,
-         [&s](Call& c) { return sandbox_command(s, c, sandbox::Start{}); }});
+         [&s](Call& c) { return sandbox_command(s, c, sandbox::Start{}); }, LimitClass::lifecycle});
   r.add({V::post, one + "/stop", "Stop a sandbox (?force=true|false)", true,
-         [&s](Call& c) { return stop_sandbox(s, c); }});
+         [&s](Call& c) { return stop_sandbox(s, c); }, LimitClass::lifecycle});
   r.add({V::post, one + "/archive", "Archive a stopped sandbox", true,
-         [&s](Call& c) { return sandbox_command(s, c, sandbox::Archive{"user"}); }});
+         [&s](Call& c) { return sandbox_command(s, c, sandbox::Archive{"user"}); }, LimitClass::lifecycle});
   r.add({V::put, one + "/labels", "Replace a sandbox's labels", true, [&s](Call& c) { return set_labels(s, c); }});
   r.add({V::post, one + "/autostop/{interval}", "Set the auto-stop interval (minutes)", true,
          [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_stop); }});

@@ -65,7 +65,8 @@ struct Api {
   std::string key_a;
   std::string key_b;
 
-  Api() {
+  explicit Api(RateLimitSettings limits = RateLimitSettings{0, 0, 0, 0, 0}) {
+    router.set_rate_limits(limits);
     REQUIRE(projector::ensure_schema(conn, "read", models));
     projector::Settings ps;
     ps.idle_poll = std::chrono::milliseconds(2);
@@ -84,11 +85,16 @@ struct Api {
     ServerSettings settings;
     settings.port = 0;
     settings.body_limit = 64 * 1024;
-    server = std::make_unique<HttpServer>(io, settings, [this](Request& r) { return router.dispatch(r); });
+    server = std::make_unique<HttpServer>(io, settings,
+                                          [this](Request& r, const std::string& remote) { return router.dispatch(r, remote); });
     server->start();
     io_thread = std::thread([this] { io.run(); });
-    // The keys are usable once the projection has them.
-    for (int i = 0; i < 500 && call("GET", "/api/sandbox", "", key_b).status != 200; ++i) {
+    // The keys are usable once the projection has them (asked of the database, not the API,
+    // so that no failed authentication is counted against the rate limits).
+    pqxx::connection c(conn);
+    for (int i = 0; i < 1000; ++i) {
+      pqxx::nontransaction tx(c);
+      if (tx.exec("select count(*) from read.api_keys")[0][0].as<int>() == 2) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
@@ -434,4 +440,28 @@ TEST_CASE("api: the audit log says who did what, scoped to the organization") {
   CHECK(parse(api.call("GET", "/api/audit?resource=" + id, "", api.key_b)).at("items").as_array().empty());
   CHECK(api.call("GET", "/api/audit?from=notatime").status == 400);
   CHECK(api.call("GET", "/api/audit?limit=5000").status == 400);
+}
+
+TEST_CASE("api: rate limits answer 429 with the X-RateLimit headers") {
+  RateLimitSettings limits;  // the seed's defaults...
+  limits.sandbox_create = 3;  // ...with a small create limit to reach in a test
+  Api api(limits);
+  for (int i = 0; i < 3; ++i) {
+    auto ok = api.call("POST", "/api/sandbox", R"({"name":"rl)" + std::to_string(i) + R"("})");
+    REQUIRE(ok.status == 200);
+    CHECK(ok.headers.at("X-RateLimit-Limit") == "3");
+    CHECK(ok.headers.at("X-RateLimit-Remaining") == std::to_string(2 - i));
+  }
+  auto limited = api.call("POST", "/api/sandbox", R"({"name":"rl3"})");
+  CHECK(limited.status == 429);
+  CHECK(limited.headers.at("X-RateLimit-Remaining") == "0");
+  CHECK(std::stoi(limited.headers.at("X-RateLimit-Reset")) > 0);
+  CHECK_THAT(str(parse(limited), "message"), Catch::Contains("sandbox creates"));
+  CHECK(api.call("GET", "/api/sandbox").status == 200);  // other requests still go through
+  CHECK(api.call("POST", "/api/sandbox", R"({"name":"b0"})", api.key_b).status == 200);  // per organization
+
+  // Five failed authentications from one address, and the sixth request is refused outright.
+  for (int i = 0; i < 5; ++i) CHECK(api.call("GET", "/api/sandbox", "", "dtn_bad").status == 401);
+  CHECK(api.call("GET", "/api/sandbox", "", "dtn_bad").status == 429);
+  CHECK(api.call("GET", "/api/sandbox").status == 429);  // the same source, even with a good key
 }

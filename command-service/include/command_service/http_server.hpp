@@ -21,7 +21,8 @@ struct ServerSettings {
   std::chrono::seconds request_timeout{60};
 };
 
-using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+// The handler gets the request and the client's address (for per-source rate limits).
+using Handler = std::function<boost::asio::awaitable<Response>(Request&, const std::string& remote)>;
 
 class HttpServer {
  public:

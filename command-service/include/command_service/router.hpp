@@ -2,6 +2,7 @@
 // The route table: method + path pattern ("/api/sandbox/{sandboxIdOrName}/start") → handler.
 // The OpenAPI document is generated from this table, so it lists exactly what is served.
 #include "command_service/http.hpp"
+#include "command_service/rate_limiter.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -24,12 +25,16 @@ struct Call {
 
 using RouteHandler = std::function<boost::asio::awaitable<Response>(Call&)>;
 
+// Rate-limit classes beyond the per-organization limit.
+enum class LimitClass { none, sandbox_create, lifecycle };
+
 struct Route {
   http::verb method;
   std::string pattern;
   std::string summary;
   bool authenticated = true;
   RouteHandler handler;
+  LimitClass limit = LimitClass::none;
 };
 
 struct Identity {
@@ -43,12 +48,16 @@ class Router {
  public:
   void add(Route route);
   void set_authenticator(Authenticator a) { authenticate_ = std::move(a); }
-  boost::asio::awaitable<Response> dispatch(Request& request);
+  void set_rate_limits(RateLimitSettings settings) { limits_ = settings; }
+  boost::asio::awaitable<Response> dispatch(Request& request, const std::string& remote);
   boost::json::value openapi() const;
 
  private:
+  boost::asio::awaitable<Response> run(const Route& route, Call& call, const std::string& remote);
   std::vector<Route> routes_;
   Authenticator authenticate_;
+  RateLimitSettings limits_;
+  RateLimiter limiter_;
 };
 
 // Splits "a=1&b=2&b=3" (percent-decoded) into a multimap.
