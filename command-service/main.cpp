@@ -2,6 +2,7 @@
 // wires the parts together, runs until SIGTERM/SIGINT (in-flight requests finish).
 #include "command_service/api.hpp"
 #include "command_service/http_server.hpp"
+#include "command_service/scheduler.hpp"
 #include "events/api_keys.hpp"
 #include "events/bus/hints.hpp"
 
@@ -91,6 +92,14 @@ int main() {
   boost::asio::io_context io;
   HttpServer http(io, server, [&router](Request& req, const std::string& remote) { return router.dispatch(req, remote); });
   http.start();
+  SchedulerSettings scheduling;
+  try {
+    scheduling.wait = std::chrono::seconds(std::stoi(env_or("SCHEDULE_WAIT_SECONDS", "30")));
+  } catch (const std::exception&) {
+    std::cerr << "command-service: SCHEDULE_WAIT_SECONDS is not a number of seconds\n";
+    return 2;
+  }
+  boost::asio::co_spawn(io, run_scheduler(db, scheduling), boost::asio::detached);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
     http.stop();

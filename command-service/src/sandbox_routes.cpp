@@ -3,6 +3,7 @@
 #include "command_service/route_support.hpp"
 #include "command_service/sandbox_request.hpp"
 #include "command_service/sandbox_view.hpp"
+#include "command_service/scheduler.hpp"
 #include "events/api_keys.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
@@ -133,19 +134,6 @@ Response outcome_response(const Result<Outcome>& r, const ApiSettings& settings)
   return res;
 }
 
-// The scheduler's pick: the least-loaded ready runner in the region with room, heard from lately.
-std::optional<RunnerId> pick_runner(DbContext& db, const SandboxCreated& spec) {
-  pqxx::nontransaction tx(db.conn);
-  const auto rows = tx.exec_params(
-      "select id::text from runners where state = 'ready' and region = $1 "
-      "and assigned_sandboxes < max_sandboxes and assigned_memory + $2 <= memory * 4 "
-      "and assigned_disk + $3 <= disk and (last_heartbeat_at is null or last_heartbeat_at > now() - interval '30 seconds') "
-      "order by assigned_sandboxes::float / max_sandboxes, assigned_memory limit 1",
-      spec.region, spec.resources.memory_gib, spec.resources.disk_gib);
-  if (rows.empty()) return std::nullopt;
-  return RunnerId{rows[0][0].as<std::string>()};
-}
-
 asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
     const auto id = SandboxId::generate();
@@ -162,7 +150,7 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
         return make_error(ErrorCode::already_exists, "a sandbox named '" + spec->name + "' already exists");
       }
     }
-    const auto runner = pick_runner(db, *spec);
+    const auto runner = pick_runner(db, spec->region, spec->resources);
     auto out = command(db, call, id, [&](const sandbox::State& st) -> Result<sandbox::Events> {
       auto events = sandbox::decide(sandbox::Create{*spec}, st);
       if (!events || !runner) return events;
@@ -278,6 +266,27 @@ asio::awaitable<Response> sandbox_command(Services& s, Call& call, sandbox::Comm
   co_return outcome_response(result, s.settings);
 }
 
+// Start, and place the sandbox at once when it has no runner (restore of an archived one, or a
+// retry after scheduling failed); with no room now it keeps its state and reason.
+asio::awaitable<Response> start_sandbox(Services& s, Call& call) {
+  auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
+    auto id = resolve(db, call.organization_id, call.path.at("sandboxIdOrName"));
+    if (!id) return id.error();
+    return command(db, call, *id, [&](const sandbox::State& st) -> Result<sandbox::Events> {
+      auto events = sandbox::decide(sandbox::Start{}, st);
+      if (!events || events->empty()) return events;
+      const auto started = sandbox::replay_onto(st, *events);
+      if (started.runner) return events;
+      if (auto runner = pick_runner(db, started.region, started.resources)) {
+        auto assigned = sandbox::decide(sandbox::AssignRunner{*runner}, started);
+        if (assigned) events->insert(events->end(), assigned->begin(), assigned->end());
+      }
+      return events;
+    });
+  });
+  co_return outcome_response(result, s.settings);
+}
+
 asio::awaitable<Response> set_labels(Services& s, Call& call) {
   auto labels = parse_labels_body(call.request.body());
   if (!labels) co_return error_for(labels.error());
@@ -339,8 +348,8 @@ void register_sandbox_routes(Router& r, Services& s) {
   r.add({V::get, one, "Get a sandbox by id or name", true, [&s](Call& c) { return get_sandbox(s, c); }});
   r.add({V::delete_, one, "Delete a sandbox", true,
          [&s](Call& c) { return sandbox_command(s, c, sandbox::Destroy{"user"}); }, LimitClass::lifecycle});
-  r.add({V::post, one + "/start", "Start a sandbox", true,
-         [&s](Call& c) { return sandbox_command(s, c, sandbox::Start{}); }, LimitClass::lifecycle});
+  r.add({V::post, one + "/start", "Start a sandbox", true, [&s](Call& c) { return start_sandbox(s, c); },
+         LimitClass::lifecycle});
   r.add({V::post, one + "/stop", "Stop a sandbox (?force=true|false)", true,
          [&s](Call& c) { return stop_sandbox(s, c); }, LimitClass::lifecycle});
   r.add({V::post, one + "/archive", "Archive a stopped sandbox", true,

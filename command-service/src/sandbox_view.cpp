@@ -24,6 +24,7 @@ SandboxView view_from_row(const pqxx::row& r) {
   s.name = r[2].as<std::string>();
   s.snapshot = r[3].as<std::string>();
   v.region = r[4].as<std::string>();
+  s.region = v.region;
   v.user = r[5].as<std::string>();
   boost::describe::enum_from_string(r[6].c_str(), s.actual);
   boost::describe::enum_from_string(r[7].c_str(), s.desired);

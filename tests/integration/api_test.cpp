@@ -1,6 +1,7 @@
 // The command service over real HTTP, against real PostgreSQL, NATS and projector.
 #include "command_service/api.hpp"
 #include "command_service/http_server.hpp"
+#include "command_service/scheduler.hpp"
 #include "events/api_keys.hpp"
 #include "events/bus/hints.hpp"
 #include "events/catalogue.hpp"
@@ -464,4 +465,39 @@ TEST_CASE("api: rate limits answer 429 with the X-RateLimit headers") {
   for (int i = 0; i < 5; ++i) CHECK(api.call("GET", "/api/sandbox", "", "dtn_bad").status == 401);
   CHECK(api.call("GET", "/api/sandbox", "", "dtn_bad").status == 429);
   CHECK(api.call("GET", "/api/sandbox").status == 429);  // the same source, even with a good key
+}
+
+TEST_CASE("api: with no runner, a sandbox goes to error after the bounded wait; a late runner gets the next one") {
+  Api api;
+  SchedulerSettings settings;
+  settings.wait = std::chrono::seconds(1);
+  auto created = api.call("POST", "/api/sandbox", R"({"name":"nowhere"})");
+  const auto id = str(parse(created), "id");
+  CHECK(api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings); }) == 0);  // still waiting
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  CHECK(api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings); }) == 1);
+  auto failed = parse(api.call("GET", "/api/sandbox/" + id));
+  CHECK(str(failed, "state") == "error");
+  CHECK_THAT(str(failed, "errorReason"), Catch::Contains("no runner with free capacity in region 'local'"));
+
+  auto waiting = api.call("POST", "/api/sandbox", R"({"name":"later"})");
+  const auto later = str(parse(waiting), "id");
+  const auto runner = RunnerId::generate();
+  REQUIRE(execute<RunnerEvent, runner::State>(
+      api.store, StreamName::of("runner", runner), Metadata{},
+      [&](const runner::State& s) {
+        return runner::decide(runner::Register{RunnerRegistered{runner, "local", "127.0.0.1:1", {4, 8, 100, 10}}}, s);
+      },
+      [](runner::State s, const RunnerEvent& e) { return runner::evolve(std::move(s), e); }));
+  bool placed = false;
+  for (int i = 0; i < 200 && !placed; ++i) {
+    api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings); });
+    placed = str(parse(api.call("GET", "/api/sandbox/" + later)), "runnerId") == runner.str();
+    if (!placed) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(placed);
+  // The failed one is placed again once it is started again.
+  CHECK(api.call("POST", "/api/sandbox/" + id + "/start").status == 200);
+  api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings); });
+  CHECK(str(parse(api.call("GET", "/api/sandbox/" + id)), "runnerId") == runner.str());
 }

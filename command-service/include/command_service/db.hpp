@@ -11,6 +11,7 @@
 
 #include <exception>
 #include <functional>
+#include <future>
 #include <optional>
 
 namespace pqxx {
@@ -52,6 +53,21 @@ class Db {
         },
         boost::asio::use_awaitable);
     co_return std::move(*result);
+  }
+
+  // For tests and tools outside a coroutine: runs f on the pool and waits for it.
+  template <class F>
+  auto run_blocking(F f) -> decltype(f(std::declval<DbContext&>())) {
+    using R = decltype(f(std::declval<DbContext&>()));
+    std::promise<R> done;
+    boost::asio::post(pool_, [&] {
+      try {
+        done.set_value(f(context()));
+      } catch (...) {
+        done.set_exception(std::current_exception());
+      }
+    });
+    return done.get_future().get();
   }
 
   const std::string& connection_string() const { return pg_connection_; }

@@ -265,6 +265,7 @@ struct Evolver {
     s.organization_id = e.organization_id;
     s.name = e.name;
     s.snapshot = e.snapshot;
+    s.region = e.region;
     s.resources = e.resources;
     s.env = e.env;
     s.labels = e.labels;

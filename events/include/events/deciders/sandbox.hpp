@@ -18,6 +18,7 @@ struct State {
   std::optional<RunnerId> runner;
   std::string name;
   std::string snapshot;
+  std::string region;
   Resources resources;
   StringMap env;
   StringMap labels;

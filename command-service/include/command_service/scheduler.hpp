@@ -1,0 +1,31 @@
+#pragma once
+// Places sandboxes on runners. A create is placed at once when a runner has room; otherwise the
+// scheduler retries every second and, after `wait`, fails the sandbox with a reason a person
+// can act on, so nothing waits in `creating` forever. It also places archived sandboxes that
+// were asked to start again. Safe with several API instances: every placement is a command
+// that the sandbox decider accepts once.
+#include "command_service/db.hpp"
+#include "events/catalogue/sandbox.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <optional>
+
+namespace command_service {
+
+// The least-loaded ready runner of the region with room for `resources` and a recent heartbeat.
+std::optional<events::RunnerId> pick_runner(DbContext& db, const std::string& region, const events::Resources& resources);
+
+struct SchedulerSettings {
+  std::chrono::milliseconds every{1000};
+  std::chrono::seconds wait{30};
+};
+
+// Runs forever on the calling coroutine's executor; cancel it by stopping the io_context.
+boost::asio::awaitable<void> run_scheduler(Db& db, SchedulerSettings settings);
+
+// One pass (tests): returns how many sandboxes it placed or failed.
+int schedule_once(DbContext& db, const SchedulerSettings& settings);
+
+}  // namespace command_service
