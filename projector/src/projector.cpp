@@ -3,6 +3,8 @@
 #include "events/store/pg_event_store.hpp"
 
 #include <pqxx/pqxx>
+#include "events/runtime.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <thread>
@@ -11,21 +13,12 @@ namespace projector {
 
 namespace {
 
+using events::nap;
 using events::Result;
 
 std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    auto existing = spdlog::get("projector");
-    return existing ? existing : spdlog::default_logger()->clone("projector");
-  }();
+  static const auto log = events::module_logger("projector");
   return log;
-}
-
-void nap(std::stop_token& stop, std::chrono::milliseconds d) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
 }
 
 constexpr const char* kCheckpointDdl =

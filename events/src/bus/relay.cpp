@@ -5,6 +5,8 @@
 #include "events/store/pg_event_store.hpp"
 
 #include <nats/nats.h>
+#include "events/runtime.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -15,19 +17,8 @@ namespace events::bus {
 
 namespace {
 
-// Sleeps for `d`, returning early when stop is requested.
-void nap(std::stop_token& stop, std::chrono::milliseconds d) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
-
 std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    auto existing = spdlog::get("relay");
-    return existing ? existing : spdlog::default_logger()->clone("relay");
-  }();
+  static const auto log = events::module_logger("relay");
   return log;
 }
 

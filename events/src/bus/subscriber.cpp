@@ -4,6 +4,8 @@
 #include "events/store/pg_event_store.hpp"
 
 #include <nats/nats.h>
+#include "events/runtime.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <optional>
@@ -14,18 +16,8 @@ namespace events::bus {
 namespace {
 
 std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    auto existing = spdlog::get("subscriber");
-    return existing ? existing : spdlog::default_logger()->clone("subscriber");
-  }();
+  static const auto log = events::module_logger("subscriber");
   return log;
-}
-
-void nap(std::stop_token& stop, std::chrono::milliseconds d) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
 }
 
 }  // namespace

@@ -1,0 +1,28 @@
+#pragma once
+// Small pieces the long-running loops (relay, subscriber, projector) share.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+#include <stop_token>
+#include <thread>
+
+namespace events {
+
+// Sleeps for `d`, returning early when stop is requested.
+inline void nap(const std::stop_token& stop, std::chrono::milliseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+// The module's named logger ("relay", "subscriber", ...), made once.
+inline std::shared_ptr<spdlog::logger> module_logger(const std::string& name) {
+  if (auto existing = spdlog::get(name)) return existing;
+  auto made = spdlog::default_logger()->clone(name);
+  spdlog::register_logger(made);
+  return made;
+}
+
+}  // namespace events
