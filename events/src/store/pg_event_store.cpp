@@ -79,6 +79,7 @@ void PgEventStore::connect() {
   c.prepare("read_stream", std::string("select ") + kColumns +
                                " from events where stream = $1 and version >= $2 order by version");
   c.prepare("safe_head", "select events_safe_head()");
+  c.prepare("visible_head", "select coalesce(max(position), 0) from events");
   c.prepare("load_checkpoint", "select position from checkpoints where name = $1");
   c.prepare("save_checkpoint",
             "insert into checkpoints (name, position) values ($1, $2) "
@@ -168,6 +169,13 @@ Result<GlobalPosition> PgEventStore::safe_head() {
 Result<std::vector<RecordedEvent>> PgEventStore::read_all(GlobalPosition after, std::size_t max,
                                                           const ReadFilter& filter) {
   if (after >= cached_head_) {
+    // Nothing new visible: answer without the fence, whose exclusive lock makes appenders wait.
+    auto visible = with_connection([&]() -> Result<std::int64_t> {
+      pqxx::nontransaction tx(*conn_);
+      return tx.exec_prepared("visible_head").at(0)[0].as<std::int64_t>();
+    });
+    if (!visible) return visible.error();
+    if (*visible <= after.value()) return std::vector<RecordedEvent>{};
     auto head = safe_head();
     if (!head) return head.error();
   }

@@ -1,0 +1,240 @@
+// bench/api: commands over HTTP (set labels, the cheap command) at 1 and 16 connections, and
+// projection lag under that load, beside raw PostgreSQL INSERTs at the same concurrency.
+// Everything real: durable PostgreSQL, NATS, the projector and the command service in-process.
+#include "command_service/api.hpp"
+#include "command_service/http_server.hpp"
+#include "events/api_keys.hpp"
+#include "events/bus/hints.hpp"
+#include "events/catalogue.hpp"
+#include "events/command_runner.hpp"
+#include "events/deciders/organization.hpp"
+#include "projector/projector.hpp"
+#include "stats.hpp"
+#include "support/servers.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/core.hpp>
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include <barrier>
+#include <mutex>
+#include <thread>
+
+using namespace events;
+using namespace command_service;
+using bench::Clock;
+namespace beast = boost::beast;
+
+namespace {
+
+// One keep-alive connection.
+class Client {
+ public:
+  explicit Client(int port) : stream_(io_) {
+    stream_.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  }
+  http::response<http::string_body> call(http::verb verb, const std::string& target, const std::string& body,
+                                         const std::string& key) {
+    http::request<http::string_body> req{verb, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::authorization, "Bearer " + key);
+    req.set(http::field::content_type, "application/json");
+    req.keep_alive(true);
+    req.body() = body;
+    req.prepare_payload();
+    http::write(stream_, req);
+    http::response<http::string_body> res;
+    http::read(stream_, buffer_, res);
+    return res;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+};
+
+std::string make_org(PgEventStore& store) {
+  const auto org = OrganizationId::generate();
+  const auto key = generate_api_key();
+  auto r = execute<OrganizationEvent, organization::State>(
+      store, StreamName::of("organization", org), Metadata{},
+      [&](const organization::State& s) -> Result<organization::Events> {
+        auto a = organization::decide(organization::Create{org, "bench"}, s);
+        auto b = organization::decide(
+            organization::CreateApiKey{ApiKeyId::generate(), "bench", sha256_hex(key), api_key_prefix(key)},
+            organization::evolve(s, a->front()));
+        a->insert(a->end(), b->begin(), b->end());
+        return a;
+      },
+      [](organization::State s, const OrganizationEvent& e) { return organization::evolve(std::move(s), e); });
+  if (!r) throw std::runtime_error(r.error().message);
+  return key;
+}
+
+double raw_insert_rate(const std::string& conn, int clients, int per_client) {
+  std::barrier start(clients + 1);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      pqxx::connection pc(conn);
+      pc.prepare("ins", "insert into raw_events (stream, data) values ($1, $2::jsonb)");
+      start.arrive_and_wait();
+      for (int i = 0; i < per_client; ++i) {
+        pqxx::nontransaction tx(pc);
+        tx.exec_prepared("ins", "raw-" + std::to_string(c), R"({"labels":{"bench":"x"}})");
+      }
+    });
+  }
+  start.arrive_and_wait();
+  const auto t0 = Clock::now();
+  for (auto& t : threads) t.join();
+  return clients * per_client / bench::seconds_since(t0);
+}
+
+struct Load {
+  double rate = 0;
+  std::vector<double> latencies_ms;
+  std::vector<double> lag_ms;
+};
+
+// `connections` clients, each setting labels round-robin over its own sandboxes.
+Load command_load(int port, const std::string& key, const std::vector<std::vector<std::string>>& sandboxes,
+                  int per_connection, const std::string& conn) {
+  const int connections = static_cast<int>(sandboxes.size());
+  std::mutex mutex;
+  Load load;
+  std::vector<std::pair<std::int64_t, Clock::time_point>> answered;  // position, when answered
+  std::atomic<bool> done{false};
+  std::vector<std::pair<std::int64_t, Clock::time_point>> projected;  // checkpoint seen, when
+  std::thread watcher([&] {
+    pqxx::connection c(conn);
+    c.prepare("cp", "select position from read.projection_checkpoints where model = 'sandboxes'");
+    while (!done) {
+      pqxx::nontransaction tx(c);
+      const auto p = tx.exec_prepared("cp")[0][0].as<std::int64_t>();
+      if (projected.empty() || projected.back().first != p) projected.emplace_back(p, Clock::now());
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  std::barrier start(connections + 1);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < connections; ++w) {
+    threads.emplace_back([&, w] {
+      Client client(port);
+      std::vector<double> mine;
+      std::vector<std::pair<std::int64_t, Clock::time_point>> positions;
+      start.arrive_and_wait();
+      for (int i = 0; i < per_connection; ++i) {
+        const auto& id = sandboxes[w][static_cast<std::size_t>(i) % sandboxes[w].size()];
+        const auto t0 = Clock::now();
+        auto res = client.call(http::verb::put, "/api/sandbox/" + id + "/labels",
+                               R"({"labels":{"bench":")" + std::to_string(i) + R"("}})", key);
+        const auto t1 = Clock::now();
+        if (res.result() != http::status::ok) throw std::runtime_error("labels: " + res.body());
+        mine.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        positions.emplace_back(std::stoll(std::string(res["X-Event-Position"])), t1);
+      }
+      std::lock_guard lock(mutex);
+      load.latencies_ms.insert(load.latencies_ms.end(), mine.begin(), mine.end());
+      answered.insert(answered.end(), positions.begin(), positions.end());
+    });
+  }
+  start.arrive_and_wait();
+  const auto t0 = Clock::now();
+  for (auto& t : threads) t.join();
+  load.rate = connections * per_connection / bench::seconds_since(t0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  done = true;
+  watcher.join();
+  for (const auto& [position, at] : answered) {
+    auto it = std::lower_bound(projected.begin(), projected.end(), position,
+                               [](const auto& p, std::int64_t pos) { return p.first < pos; });
+    if (it == projected.end()) continue;
+    load.lag_ms.push_back(std::max(0.0, std::chrono::duration<double, std::milli>(it->second - at).count()));
+  }
+  return load;
+}
+
+}  // namespace
+
+int main() {
+  spdlog::set_level(spdlog::level::warn);
+  testing_support::PostgresServer pg(/*durable=*/true);
+  testing_support::NatsServer nats_server;
+  const auto conn = pg.create_database();
+  {
+    pqxx::connection c(conn);
+    pqxx::nontransaction tx(c);
+    tx.exec("create table raw_events (id bigserial primary key, stream text not null, data jsonb not null)");
+  }
+  auto nats = bus::NatsClient::connect(nats_server.url(), "bench-api").value();
+  const auto models = projector::all_models();
+  if (!projector::ensure_schema(conn, "read", models)) return 1;
+  projector::Settings ps;  // as the projector service runs (idle poll 20 ms)
+  std::vector<std::unique_ptr<projector::Projector>> projectors;
+  std::vector<std::jthread> projecting;
+  for (const auto& m : models) {
+    projectors.push_back(std::make_unique<projector::Projector>(*m, conn, ps));
+    projecting.emplace_back([p = projectors.back().get()](std::stop_token stop) { p->run(stop); });
+  }
+  PgEventStore store(conn);
+  const auto key = make_org(store);
+  Db db(conn, 8, bus::append_hint(*nats));
+  Services services{db, ApiSettings{}, [&] { return nats->connected(); }};
+  Router router;
+  router.set_authenticator(api_key_authenticator(services));
+  router.set_rate_limits(RateLimitSettings{0, 0, 0, 0, 0});
+  register_sandbox_routes(router, services);
+  boost::asio::io_context io;
+  ServerSettings settings;
+  settings.port = 0;
+  HttpServer server(io, settings, [&](Request& r, const std::string& remote) { return router.dispatch(r, remote); });
+  server.start();
+  std::vector<std::thread> io_threads;
+  for (int i = 0; i < 2; ++i) io_threads.emplace_back([&] { io.run(); });
+  {
+    pqxx::connection c(conn);
+    while (pqxx::nontransaction(c).exec("select count(*) from read.api_keys")[0][0].as<int>() == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  std::fprintf(stderr, "creating sandboxes...\n");
+  std::vector<std::vector<std::string>> per_connection(16);
+  {
+    Client client(server.port());
+    for (int c = 0; c < 16; ++c) {
+      for (int i = 0; i < 25; ++i) {
+        auto res = client.call(http::verb::post, "/api/sandbox", "{}", key);
+        per_connection[c].push_back(std::string(boost::json::parse(res.body()).as_object().at("id").as_string()));
+      }
+    }
+  }
+  std::vector<bench::Row> rows;
+  for (int connections : {1, 16}) {
+    std::fprintf(stderr, "%d connection(s)...\n", connections);
+    const int per = connections == 1 ? 1000 : 150;
+    const double raw = raw_insert_rate(conn, connections, per);
+    std::vector<std::vector<std::string>> mine(per_connection.begin(), per_connection.begin() + connections);
+    const auto load = command_load(server.port(), key, mine, per, conn);
+    const std::string c = std::to_string(connections);
+    rows.push_back({"set-labels commands/s over HTTP, " + c + " connection(s) (ref: raw INSERT, " + c + " client(s))",
+                    bench::fmt(load.rate, "/s"), bench::fmt(raw, "/s"), bench::ratio(load.rate, raw), ">= 0.6x"});
+    rows.push_back({"command latency p50 / p99, " + c + " connection(s)",
+                    bench::fmt(bench::percentile(load.latencies_ms, 50), "ms", 2) + " / " +
+                        bench::fmt(bench::percentile(load.latencies_ms, 99), "ms", 2),
+                    "", "", ""});
+    rows.push_back({"projection lag p50 / p99 under that load (" + std::to_string(load.lag_ms.size()) + " samples)",
+                    bench::fmt(bench::percentile(load.lag_ms, 50), "ms", 2) + " / " +
+                        bench::fmt(bench::percentile(load.lag_ms, 99), "ms", 2),
+                    "", "", "p99 <= 20 ms"});
+  }
+  std::printf("api bench: %u cores\n\n", std::thread::hardware_concurrency());
+  bench::print_table(rows);
+  server.stop();
+  io.stop();
+  for (auto& t : io_threads) t.join();
+  return 0;
+}
