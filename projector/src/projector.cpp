@@ -83,6 +83,13 @@ struct Projector::Impl {
     if (conn) return;
     conn = std::make_unique<pqxx::connection>(pg_connection);
     use_schema(*conn, settings.schema);
+    {
+      // Read models can be rebuilt from the log, and each batch commits with its checkpoint, so
+      // a crash loses at most the last batches' commits and they are applied again: the
+      // projector need not wait for its WAL flushes (each one competed with the appends').
+      pqxx::nontransaction tx(*conn);
+      tx.exec("set synchronous_commit to off");
+    }
     model.prepare(*conn);
     pqxx::nontransaction tx(*conn);
     const auto rows = tx.exec_params("select position from projection_checkpoints where model = $1", model.name());
