@@ -8,12 +8,15 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -38,8 +41,6 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& user, const
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
     setpgid(0, 0);
     if (!log.empty()) {
       int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -51,6 +52,9 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& user, const
     if (switch_user) {
       if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) _exit(126);
     }
+    // After the user switch: changing credentials clears the parent-death signal.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     execvp(args[0], args.data());
     _exit(127);
   }
@@ -138,9 +142,21 @@ bool wait_for_port(int port, int timeout_ms) {
 }
 
 std::string make_temp_dir(const std::string& prefix) {
-  const char* base = std::getenv("TMPDIR");
-  std::string templ = std::string(base != nullptr ? base : "/tmp") + "/" + prefix + "-XXXXXX";
+  const char* env = std::getenv("TMPDIR");
+  const std::string base = env != nullptr ? env : "/tmp";
+  // A test process killed outright cannot remove its directories: each records its owner, and
+  // the next run removes those whose owner is gone.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(base, ec)) {
+    if (entry.path().filename().string().rfind(prefix + "-", 0) != 0) continue;
+    std::ifstream owner(entry.path() / "owner.pid");
+    pid_t pid = 0;
+    if (owner >> pid && pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) remove_tree(entry.path().string());
+  }
+  std::string templ = base + "/" + prefix + "-XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  std::ofstream(templ + "/owner.pid") << getpid();
+  chmod(templ.c_str(), 0755);
   return templ;
 }
 
