@@ -67,6 +67,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   boost::system::error_code addr_ec;
   const auto endpoint = socket.remote_endpoint(addr_ec);
   const std::string remote = addr_ec ? std::string("unknown") : endpoint.address().to_string();
+  socket.set_option(tcp::no_delay(true), addr_ec);  // small responses must not wait for an ACK
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   while (!stopping_) {
