@@ -31,10 +31,7 @@ asio::awaitable<Response> audit(Services& s, Call& call) {
   if (limit < 1 || limit > 1000 || after < 0) {
     co_return error_response(http::status::bad_request, "limit must be 1 to 1000 and after a position >= 0");
   }
-  const auto head = co_await s.db.run([](DbContext& db) -> std::int64_t {
-    pqxx::nontransaction tx(db.conn);
-    return tx.exec("select coalesce(max(position), 0) from events")[0][0].as<std::int64_t>();
-  });
+  const auto head = co_await s.db.run([](DbContext& db) { return log_head(db); });
   co_await wait_for_projection(s, "audit", head);
   auto page = co_await s.db.run([&](DbContext& db) -> Result<json::object> {
     pqxx::nontransaction tx(db.conn);

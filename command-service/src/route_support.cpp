@@ -87,4 +87,9 @@ std::int64_t last_position_of(DbContext& db, const std::string& stream) {
   return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
 }
 
+std::int64_t log_head(DbContext& db) {
+  pqxx::nontransaction tx(db.conn);
+  return tx.exec("select coalesce(max(position), 0) from events")[0][0].as<std::int64_t>();
+}
+
 }  // namespace command_service

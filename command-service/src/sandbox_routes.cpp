@@ -173,10 +173,7 @@ asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
   auto last = co_await s.db.run([&](DbContext& db) -> Result<std::pair<SandboxId, std::int64_t>> {
     auto id = resolve(db, call.organization_id, id_or_name);
     if (!id) return id.error();
-    pqxx::nontransaction tx(db.conn);
-    const auto rows = tx.exec_params("select position from events where stream = $1 order by version desc limit 1",
-                                     StreamName::of("sandbox", *id).str());
-    return std::pair{*id, rows.empty() ? std::int64_t{0} : rows[0][0].as<std::int64_t>()};
+    return std::pair{*id, last_position_of(db, StreamName::of("sandbox", *id).str())};
   });
   if (!last) co_return error_for(last.error());
   co_await wait_for_projection(s, "sandboxes", last->second);
@@ -223,10 +220,7 @@ asio::awaitable<Response> list_sandboxes(Services& s, Call& call) {
   }
   const auto cursor = call.query_one("cursor");
   if (cursor && !SandboxId::parse(*cursor)) co_return error_response(http::status::bad_request, "cursor is not valid");
-  const auto head = co_await s.db.run([](DbContext& db) -> std::int64_t {
-    pqxx::nontransaction tx(db.conn);
-    return tx.exec("select coalesce(max(position), 0) from events")[0][0].as<std::int64_t>();
-  });
+  const auto head = co_await s.db.run([](DbContext& db) { return log_head(db); });
   co_await wait_for_projection(s, "sandboxes", head);
   auto page = co_await s.db.run([&](DbContext& db) {
     pqxx::nontransaction tx(db.conn);

@@ -22,5 +22,7 @@ std::optional<std::pair<std::string, std::string>> idempotency_of(const Call& ca
 boost::asio::awaitable<void> wait_for_projection(Services& s, std::string model, std::int64_t position);
 // The last position of a stream (0 when it has none), for wait_for_projection.
 std::int64_t last_position_of(DbContext& db, const std::string& stream);
+// The last position in the whole log, for reads that list across streams.
+std::int64_t log_head(DbContext& db);
 
 }  // namespace command_service

@@ -28,9 +28,8 @@ class Audit final : public ReadModel {
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
     auto meta = parse_metadata(e.metadata);
     if (!meta) return meta.error();
-    const auto dash = e.stream.find('-');
     tx.exec_prepared("audit_insert", e.position.value(), e.recorded_at, meta->organization_id, meta->actor,
-                     e.stream.substr(0, dash), dash == std::string::npos ? "" : e.stream.substr(dash + 1), e.type,
+                     e.category(), e.stream_id(), e.type,
                      meta->correlation_id, meta->causation_id, e.data);
     return {};
   }
@@ -74,7 +73,7 @@ class Usage final : public ReadModel {
     if (e.category() != "sandbox") return {};
     auto decoded = decode<SandboxEvent>(e);
     if (!decoded) return decoded.error();
-    const auto id = e.stream.substr(e.stream.find('-') + 1);
+    const auto id = e.stream_id();
     if (const auto* c = std::get_if<SandboxCreated>(&*decoded)) {
       tx.exec_prepared("usage_open_insert", id, c->organization_id.str(), c->dockerfile ? "pending_build" : "creating",
                        e.recorded_at, c->resources.cpu, c->resources.memory_gib, c->resources.disk_gib);

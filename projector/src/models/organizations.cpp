@@ -32,7 +32,7 @@ class Organizations final : public ReadModel {
     if (e.category() != "organization") return {};
     auto decoded = decode<OrganizationEvent>(e);
     if (!decoded) return decoded.error();
-    const auto org = e.stream.substr(e.stream.find('-') + 1);
+    const auto org = e.stream_id();
     std::visit(
         [&](const auto& ev) {
           using T = std::decay_t<decltype(ev)>;

@@ -50,7 +50,7 @@ class Runners final : public ReadModel {
   static Result<void> apply_runner(pqxx::transaction_base& tx, const RecordedEvent& e) {
     auto decoded = decode<RunnerEvent>(e);
     if (!decoded) return decoded.error();
-    const auto id = e.stream.substr(e.stream.find('-') + 1);
+    const auto id = e.stream_id();
     std::visit(
         [&](const auto& ev) {
           using T = std::decay_t<decltype(ev)>;
@@ -79,7 +79,7 @@ class Runners final : public ReadModel {
   static Result<void> apply_sandbox(pqxx::transaction_base& tx, const RecordedEvent& e) {
     auto decoded = decode<SandboxEvent>(e);
     if (!decoded) return decoded.error();
-    const auto sandbox = e.stream.substr(e.stream.find('-') + 1);
+    const auto sandbox = e.stream_id();
     if (const auto* c = std::get_if<SandboxCreated>(&*decoded)) {
       tx.exec_params("insert into runner_sandboxes (sandbox_id, cpu, memory, disk) values ($1, $2, $3, $4) "
                      "on conflict (sandbox_id) do nothing",

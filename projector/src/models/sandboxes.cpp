@@ -60,7 +60,7 @@ class Sandboxes final : public ReadModel {
     if (!decoded) return decoded.error();
     if (const auto* created = std::get_if<SandboxCreated>(&*decoded)) return insert(tx, e, *created);
 
-    const auto id = e.stream.substr(e.stream.find('-') + 1);
+    const auto id = e.stream_id();
     const auto rows = tx.exec_prepared("sbx_load", id);
     if (rows.empty()) return {};  // a sandbox whose creation this model never saw
     const auto& r = rows[0];

@@ -34,7 +34,7 @@ class Snapshots final : public ReadModel {
     if (e.category() != "snapshot") return {};
     auto decoded = decode<SnapshotEvent>(e);
     if (!decoded) return decoded.error();
-    const auto id = e.stream.substr(e.stream.find('-') + 1);
+    const auto id = e.stream_id();
     const std::optional<std::string> no_reason;
     std::visit(
         [&](const auto& ev) {
@@ -88,7 +88,7 @@ class Volumes final : public ReadModel {
     if (e.category() != "volume") return {};
     auto decoded = decode<VolumeEvent>(e);
     if (!decoded) return decoded.error();
-    const auto id = e.stream.substr(e.stream.find('-') + 1);
+    const auto id = e.stream_id();
     const std::optional<std::string> no_reason;
     std::visit(
         [&](const auto& ev) {

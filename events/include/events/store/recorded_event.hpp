@@ -38,6 +38,11 @@ struct RecordedEvent {
   std::string recorded_at;  // ISO-8601, UTC
 
   std::string category() const { return stream.substr(0, stream.find('-')); }
+  // The aggregate's id: what follows the category ("sandbox-<id>"); empty without a '-'.
+  std::string stream_id() const {
+    const auto dash = stream.find('-');
+    return dash == std::string::npos ? std::string() : stream.substr(dash + 1);
+  }
   // The envelope published on the bus: every field above, data and metadata as JSON.
   std::string envelope_json() const;
   static Result<RecordedEvent> from_envelope_json(std::string_view text);
