@@ -1,7 +1,10 @@
 // command-service: the REST API on :3000 under /api. Reads settings from the environment,
 // wires the parts together, runs until SIGTERM/SIGINT (in-flight requests finish).
 #include "command_service/api.hpp"
+#include "command_service/event_feed.hpp"
 #include "command_service/http_server.hpp"
+#include "command_service/metrics.hpp"
+#include "command_service/runner_reports.hpp"
 #include "command_service/scheduler.hpp"
 #include "events/api_keys.hpp"
 #include "events/bus/hints.hpp"
@@ -59,13 +62,19 @@ int main() {
     std::cerr << "command-service: " << nats.error().message << "\n";
     return 2;
   }
-  Db db(db_url, 8, events::bus::append_hint(**nats));
+  Db db(db_url, events::bus::append_hint(**nats));
   Services services{db, ApiSettings{}, [&nats] { return (*nats)->connected(); }};
   services.settings.proxy_url = env_or("PROXY_URL", "http://127.0.0.1:4000");
   if (const auto admin = env_or("ADMIN_API_KEY", ""); !admin.empty()) {
     services.settings.admin_key_hash = events::sha256_hex(admin);
   }
+  // Live streams follow the log, woken by the append hints of every appender.
+  auto appended = std::make_shared<events::Doorbell>();
+  events::bus::HintListener hints(**nats, appended);
+  Metrics metrics;
+  services.metrics = &metrics;
   Router router;
+  router.set_metrics(&metrics);
   router.set_authenticator(api_key_authenticator(services));
   RateLimitSettings limits;
   for (auto [name, field] : {std::pair{"RATE_LIMIT_ANONYMOUS", &limits.anonymous},
@@ -88,8 +97,23 @@ int main() {
   register_sandbox_routes(router, services);
   register_volume_and_snapshot_routes(router, services);
   register_admin_and_audit_routes(router, services);
+  register_runner_routes(router, services);
+  register_stream_routes(router, services);
+  register_socket_io_routes(router, services);
 
-  boost::asio::io_context io;
+  // PostgreSQL calls run inline on these threads (see db.hpp): as many as requests may wait on it at once.
+  int io_threads = 8;
+  try {
+    io_threads = std::stoi(env_or("API_THREADS", "8"));
+    if (io_threads < 1 || io_threads > 256) throw std::out_of_range("API_THREADS");
+  } catch (const std::exception&) {
+    std::cerr << "command-service: API_THREADS must be 1 to 256\n";
+    return 2;
+  }
+  boost::asio::io_context io(io_threads);
+  // After the io_context, so that it goes first: it holds executors of waiting streams.
+  EventFeed feed(db, appended);
+  services.feed = &feed;
   HttpServer http(io, server, [&router](Request& req, const std::string& remote) { return router.dispatch(req, remote); });
   http.start();
   SchedulerSettings scheduling;
@@ -100,6 +124,11 @@ int main() {
     return 2;
   }
   boost::asio::co_spawn(io, run_scheduler(db, scheduling), boost::asio::detached);
+  ReportListener reports(**nats, db);
+  if (!reports.ok()) {
+    std::cerr << "command-service: cannot subscribe to runner reports on " << events::bus::kReportSubjects << "\n";
+    return 1;
+  }
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
     http.stop();
@@ -107,7 +136,7 @@ int main() {
   });
   spdlog::info("command-service listening on http://{}:{}/api", server.address, http.port());
   std::vector<std::thread> threads;
-  for (int i = 0; i < 2; ++i) threads.emplace_back([&io] { io.run(); });
+  for (int i = 0; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   for (auto& t : threads) t.join();
   spdlog::info("command-service stopped");
   return 0;

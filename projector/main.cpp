@@ -1,7 +1,8 @@
 // projector: keeps the read models up to date, and rebuilds them for audit replay.
-//   projector run     --db CONN [--schema read]
+//   projector run     --db CONN [--schema read] [--nats URL]   (append hints wake it at once)
 //   projector replay  --db CONN --verify [--schema read]
 //   projector replay  --db CONN --as-of POSITION|TIMESTAMP --into SCHEMA
+#include "events/bus/hints.hpp"
 #include "projector/projector.hpp"
 #include "projector/replay.hpp"
 
@@ -43,18 +44,29 @@ int run(const std::map<std::string, std::string>& flags) {
     std::cerr << "projector: " << made.error().message << "\n";
     return 1;
   }
+  // With NATS, every model wakes on the append hint instead of waiting for its next poll.
+  std::unique_ptr<events::bus::NatsClient> nats;
+  std::unique_ptr<events::bus::HintListener> hints;
+  if (flags.contains("nats")) {
+    auto connected = events::bus::NatsClient::connect(flags.at("nats"), "projector");
+    if (!connected) {
+      std::cerr << "projector: " << connected.error().message << "\n";
+      return 1;
+    }
+    nats = std::move(*connected);
+    settings.wake = std::make_shared<events::Doorbell>();
+    hints = std::make_unique<events::bus::HintListener>(*nats, settings.wake);
+    if (hints->ok()) settings.idle_poll = std::chrono::milliseconds(250);
+  }
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
-  std::vector<std::unique_ptr<projector::Projector>> projectors;
-  std::vector<std::jthread> threads;
-  for (const auto& m : models) {
-    projectors.push_back(std::make_unique<projector::Projector>(*m, db, settings));
-    threads.emplace_back([p = projectors.back().get()](std::stop_token stop) { p->run(stop); });
-  }
+  // One thread for all models: each batch is read once and committed once (see projector.hpp).
+  projector::Projector projecting(projector::borrow(models), db, settings);
+  std::jthread thread([&projecting](std::stop_token stop) { projecting.run(stop); });
   spdlog::info("projector started: {} models into schema {}", models.size(), settings.schema);
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  for (auto& t : threads) t.request_stop();
-  threads.clear();
+  thread.request_stop();
+  thread.join();
   spdlog::info("projector stopped");
   return 0;
 }

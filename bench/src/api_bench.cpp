@@ -172,16 +172,15 @@ int main() {
   auto nats = bus::NatsClient::connect(nats_server.url(), "bench-api").value();
   const auto models = projector::all_models();
   if (!projector::ensure_schema(conn, "read", models)) return 1;
-  projector::Settings ps;  // as the projector service runs (idle poll 20 ms)
-  std::vector<std::unique_ptr<projector::Projector>> projectors;
-  std::vector<std::jthread> projecting;
-  for (const auto& m : models) {
-    projectors.push_back(std::make_unique<projector::Projector>(*m, conn, ps));
-    projecting.emplace_back([p = projectors.back().get()](std::stop_token stop) { p->run(stop); });
-  }
+  projector::Settings ps;  // as the projector service runs: woken by append hints, polling every 250 ms
+  ps.wake = std::make_shared<Doorbell>();
+  bus::HintListener hints(*nats, ps.wake);
+  ps.idle_poll = std::chrono::milliseconds(250);
+  projector::Projector projection(projector::borrow(models), conn, ps);
+  std::jthread projecting([&](std::stop_token stop) { projection.run(stop); });
   PgEventStore store(conn);
   const auto key = make_org(store);
-  Db db(conn, 8, bus::append_hint(*nats));
+  Db db(conn, bus::append_hint(*nats));
   Services services{db, ApiSettings{}, [&] { return nats->connected(); }};
   Router router;
   router.set_authenticator(api_key_authenticator(services));
@@ -193,7 +192,7 @@ int main() {
   HttpServer server(io, settings, [&](Request& r, const std::string& remote) { return router.dispatch(r, remote); });
   server.start();
   std::vector<std::thread> io_threads;
-  for (int i = 0; i < 2; ++i) io_threads.emplace_back([&] { io.run(); });
+  for (int i = 0; i < 8; ++i) io_threads.emplace_back([&] { io.run(); });
   {
     pqxx::connection c(conn);
     while (pqxx::nontransaction(c).exec("select count(*) from read.api_keys")[0][0].as<int>() == 0) {

@@ -1,12 +1,12 @@
 // Audit log queries (org-scoped) and the admin endpoints for organizations and API keys.
 #include "command_service/api.hpp"
+#include "events/store/sql.hpp"
 #include "command_service/route_support.hpp"
 #include "events/api_keys.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
 #include "events/deciders/organization.hpp"
 
-#include <openssl/crypto.h>
 #include <pqxx/pqxx>
 
 namespace command_service {
@@ -36,7 +36,7 @@ asio::awaitable<Response> audit(Services& s, Call& call) {
   auto page = co_await s.db.run([&](DbContext& db) -> Result<json::object> {
     pqxx::nontransaction tx(db.conn);
     try {
-      const auto rows = tx.exec_params(
+      const auto rows = exec_cached(tx, 
           "select position, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, "
           "resource_type, resource_id, action, correlation_id, causation_id, data::text from audit_log "
           "where organization_id = $1 and position > $2 and ($3::text is null or resource_id = $3) "
@@ -68,18 +68,6 @@ asio::awaitable<Response> audit(Services& s, Call& call) {
 }
 
 // ---- admin ----
-
-bool is_admin(const Services& s, const Request& req) {
-  if (s.settings.admin_key_hash.empty()) return false;
-  const std::string_view header = req[http::field::authorization];
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.rfind(kBearer, 0) != 0) return false;
-  const auto hash = sha256_hex(header.substr(kBearer.size()));
-  return hash.size() == s.settings.admin_key_hash.size() &&
-         CRYPTO_memcmp(hash.data(), s.settings.admin_key_hash.data(), hash.size()) == 0;
-}
-
-Response not_admin() { return error_response(http::status::unauthorized, "admin API key required"); }
 
 Result<std::int64_t> org_command(DbContext& db, const Call& call, const OrganizationId& org,
                                  const organization::Command& c) {

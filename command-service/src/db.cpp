@@ -15,10 +15,8 @@ struct ThreadState {
 
 }  // namespace
 
-Db::Db(std::string pg_connection, std::size_t threads, std::function<void()> on_append)
-    : pg_connection_(std::move(pg_connection)), on_append_(std::move(on_append)), pool_(threads) {}
-
-Db::~Db() { pool_.join(); }
+Db::Db(std::string pg_connection, std::function<void()> on_append)
+    : pg_connection_(std::move(pg_connection)), on_append_(std::move(on_append)) {}
 
 DbContext& Db::context() {
   thread_local ThreadState state;

@@ -94,14 +94,26 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     }
     Request req = parser.release();
     ++in_flight_;
-    Response res;
+    Reply reply;
     try {
-      res = co_await handler_(req, remote);
+      reply = co_await handler_(req, remote);
     } catch (const std::exception& e) {
       spdlog::error("{} {}: {}", std::string(req.method_string()), std::string(req.target()), e.what());
-      res = error_response(http::status::internal_server_error, "internal error");
+      reply = Reply{error_response(http::status::internal_server_error, "internal error"), {}};
     }
     --in_flight_;
+    if (reply.takeover) {
+      // A stream (SSE, WebSocket) owns the connection from here; it sets its own timeouts.
+      stream.expires_never();
+      const std::string target(req.target());
+      try {
+        co_await reply.takeover(stream, req);
+      } catch (const std::exception& e) {
+        spdlog::warn("stream {}: {}", target, e.what());
+      }
+      co_return;
+    }
+    auto& res = reply.response;
     res.version(req.version());
     res.keep_alive(req.keep_alive() && !stopping_);
     res.prepare_payload();

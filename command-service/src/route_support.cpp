@@ -1,13 +1,17 @@
 #include "command_service/route_support.hpp"
+#include "events/store/sql.hpp"
 
 #include "events/api_keys.hpp"
 
 #include <boost/asio/steady_timer.hpp>
+#include <openssl/crypto.h>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <pqxx/pqxx>
 
 namespace command_service {
+
+using events::exec_cached;
 
 namespace asio = boost::asio;
 using events::ErrorCode;
@@ -71,7 +75,7 @@ asio::awaitable<void> wait_for_projection(Services& s, std::string model, std::i
   while (std::chrono::steady_clock::now() < deadline) {
     const auto reached = co_await s.db.run([&model](DbContext& db) -> std::int64_t {
       pqxx::nontransaction tx(db.conn);
-      const auto rows = tx.exec_params("select position from projection_checkpoints where model = $1", model);
+      const auto rows = exec_cached(tx, "select position from projection_checkpoints where model = $1", model);
       return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
     });
     if (reached >= position) co_return;
@@ -83,7 +87,7 @@ asio::awaitable<void> wait_for_projection(Services& s, std::string model, std::i
 
 std::int64_t last_position_of(DbContext& db, const std::string& stream) {
   pqxx::nontransaction tx(db.conn);
-  const auto rows = tx.exec_params("select position from events where stream = $1 order by version desc limit 1", stream);
+  const auto rows = exec_cached(tx, "select position from events where stream = $1 order by version desc limit 1", stream);
   return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
 }
 
@@ -91,5 +95,17 @@ std::int64_t log_head(DbContext& db) {
   pqxx::nontransaction tx(db.conn);
   return tx.exec("select coalesce(max(position), 0) from events")[0][0].as<std::int64_t>();
 }
+
+bool is_admin(const Services& s, const Request& req) {
+  if (s.settings.admin_key_hash.empty()) return false;
+  const std::string_view header = req[http::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.rfind(kBearer, 0) != 0) return false;
+  const auto hash = events::sha256_hex(header.substr(kBearer.size()));
+  return hash.size() == s.settings.admin_key_hash.size() &&
+         CRYPTO_memcmp(hash.data(), s.settings.admin_key_hash.data(), hash.size()) == 0;
+}
+
+Response not_admin() { return error_response(http::status::unauthorized, "admin API key required"); }
 
 }  // namespace command_service

@@ -137,11 +137,14 @@ boost::asio::awaitable<Response> Router::run(const Route& route, Call& call, con
   co_return res;
 }
 
-boost::asio::awaitable<Response> Router::dispatch(Request& request, const std::string& remote) {
+boost::asio::awaitable<Reply> Router::dispatch(Request& request, const std::string& remote) {
+  const auto started = std::chrono::steady_clock::now();
   const std::string_view target = request.target();
   const auto qmark = target.find('?');
   const auto path = target.substr(0, qmark);
   bool path_matched = false;
+  Reply reply;
+  std::string pattern = "unmatched";
   for (const auto& route : routes_) {
     std::map<std::string, std::string> params;
     if (!match(route.pattern, path, params)) continue;
@@ -150,14 +153,24 @@ boost::asio::awaitable<Response> Router::dispatch(Request& request, const std::s
     Call call{request, std::move(params),
               qmark == std::string_view::npos ? decltype(Call::query){} : parse_query(target.substr(qmark + 1)),
               {}};
-    co_return co_await run(route, call, remote);
+    pattern = route.pattern;
+    reply.response = co_await run(route, call, remote);
+    // A takeover stands only when the checks before it (auth, rate limits) let it through.
+    if (reply.response.result() == http::status::ok) reply.takeover = std::move(call.takeover);
+    break;
   }
-  if (path_matched) {
-    co_return error_response(http::status::method_not_allowed,
-                             std::string(request.method_string()) + " is not allowed on " + std::string(path));
+  if (pattern == "unmatched") {
+    reply.response =
+        path_matched ? error_response(http::status::method_not_allowed,
+                                      std::string(request.method_string()) + " is not allowed on " + std::string(path))
+                     : error_response(http::status::not_found,
+                                      "no route for " + std::string(request.method_string()) + " " + std::string(path));
   }
-  co_return error_response(http::status::not_found, "no route for " + std::string(request.method_string()) + " " +
-                                                        std::string(path));
+  if (metrics_ != nullptr) {
+    metrics_->request(std::string(request.method_string()), pattern, static_cast<int>(reply.response.result_int()),
+                      std::chrono::steady_clock::now() - started);
+  }
+  co_return reply;
 }
 
 boost::json::value Router::openapi() const {

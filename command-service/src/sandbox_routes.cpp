@@ -1,5 +1,6 @@
 // Sandbox commands and queries (compat spec §2.1–2.2).
 #include "command_service/api.hpp"
+#include "events/store/sql.hpp"
 #include "command_service/route_support.hpp"
 #include "command_service/sandbox_request.hpp"
 #include "command_service/sandbox_view.hpp"
@@ -27,7 +28,7 @@ Error not_found(const std::string& id_or_name) {
 Result<SandboxId> resolve(DbContext& db, const std::string& org, const std::string& id_or_name) {
   if (auto id = SandboxId::parse(id_or_name)) return *id;
   pqxx::nontransaction tx(db.conn);
-  const auto rows = tx.exec_params(
+  const auto rows = exec_cached(tx, 
       "select id::text from sandboxes where organization_id = $1 and name = $2 and state <> 'destroyed' "
       "order by id desc limit 1",
       org, id_or_name);
@@ -52,7 +53,7 @@ std::optional<Result<Outcome>> earlier_result(DbContext& db, const Call& call) {
   pqxx::result rows;
   {
     pqxx::nontransaction tx(db.conn);
-    rows = tx.exec_params("select stream, request_hash, last_position from idempotency_keys where key = $1",
+    rows = exec_cached(tx, "select stream, request_hash, last_position from idempotency_keys where key = $1",
                           idempotency->first);
   }
   if (rows.empty()) return std::nullopt;
@@ -97,7 +98,7 @@ Result<Outcome> command(DbContext& db, const Call& call, const SandboxId& id, co
     pqxx::result rows;
     {
       pqxx::nontransaction tx(db.conn);
-      rows = tx.exec_params("select stream from idempotency_keys where key = $1", idempotency->first);
+      rows = exec_cached(tx, "select stream from idempotency_keys where key = $1", idempotency->first);
     }
     const auto first = StreamName::parse(rows.empty() ? stream.str() : rows[0][0].as<std::string>());
     auto loaded = load<SandboxEvent, sandbox::State>(db.store, *first, evolve);
@@ -113,7 +114,7 @@ Result<Outcome> outcome_of(DbContext& db, const sandbox::State& final_state, std
   out.position = position;
   out.view.updated_at = now_iso();
   pqxx::nontransaction tx(db.conn);
-  const auto rows = tx.exec_params(
+  const auto rows = exec_cached(tx, 
       "select region, os_user, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
       "from sandboxes where id = $1",
       final_state.id.str());
@@ -134,6 +135,59 @@ Response outcome_response(const Result<Outcome>& r, const ApiSettings& settings)
   return res;
 }
 
+// Whether the name's last claim still holds: its sandbox exists and is not being deleted.
+Result<bool> name_taken(DbContext& db, const std::vector<RecordedEvent>& claims) {
+  if (claims.empty()) return false;
+  auto last = decode<SandboxNameEvent>(claims.back().type, claims.back().schema_version, claims.back().data);
+  if (!last) return last.error();
+  const auto& holder = std::get<SandboxNameClaimed>(*last).sandbox_id;
+  auto evolve = [](sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); };
+  auto loaded = load<SandboxEvent, sandbox::State>(db.store, StreamName::of("sandbox", holder), evolve);
+  if (!loaded) return loaded.error();
+  const auto& st = loaded->state;
+  return st.exists && st.desired != DesiredState::destroyed && st.actual != SandboxState::destroyed;
+}
+
+// Claims the name and appends the sandbox's first events in one transaction; a concurrent
+// create of the same name makes one of the two appends conflict, and its retry finds the name taken.
+Result<Outcome> create_named(DbContext& db, const Call& call, const SandboxId& id, const SandboxCreated& spec,
+                             const std::optional<RunnerId>& runner) {
+  const auto name_stream = StreamName::of("sandboxname", sandbox_name_key(spec.organization_id, spec.name));
+  const auto meta = metadata_for(call);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (attempt > 0) {
+      if (auto earlier = earlier_result(db, call)) return std::move(*earlier);  // a racing twin of this request won
+    }
+    auto claims = db.store.read_stream(name_stream);
+    if (!claims) return claims.error();
+    auto taken = name_taken(db, *claims);
+    if (!taken) return taken.error();
+    if (*taken) return make_error(ErrorCode::already_exists, "a sandbox named '" + spec.name + "' already exists");
+    auto events = sandbox::decide(sandbox::Create{spec}, sandbox::State{});
+    if (!events) return events.error();
+    if (runner) {
+      auto assigned = sandbox::decide(sandbox::AssignRunner{*runner}, sandbox::replay(*events));
+      if (!assigned) return assigned.error();
+      events->insert(events->end(), assigned->begin(), assigned->end());
+    }
+    const auto final_state = sandbox::replay(*events);
+    StreamAppend claim{name_stream, ExpectedVersion::after(static_cast<std::int64_t>(claims->size())),
+                       {NewEvent{encode(SandboxNameEvent{SandboxNameClaimed{spec.organization_id, spec.name, id}}), meta}}};
+    StreamAppend created{StreamName::of("sandbox", id), ExpectedVersion::no_stream(), {}};
+    for (const auto& e : *events) created.events.push_back(NewEvent{encode(e), meta});
+    if (runner) created.options.routing_key = runner->str();
+    if (const auto idempotency = idempotency_of(call)) {
+      created.options.idempotency_key = idempotency->first;
+      created.options.request_hash = idempotency->second;
+    }
+    const StreamAppend both[] = {std::move(claim), std::move(created)};
+    auto appended = db.store.append_together(both);
+    if (appended) return outcome_of(db, final_state, appended->back().last.value());
+    if (appended.error().code != ErrorCode::version_conflict) return appended.error();
+  }
+  return make_error(ErrorCode::version_conflict, "the name '" + spec.name + "' is contended; retry");
+}
+
 asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
     const auto id = SandboxId::generate();
@@ -142,23 +196,8 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
     if (auto earlier = earlier_result(db, call)) return std::move(*earlier);
     auto spec = parse_create_sandbox(call.request.body(), id, OrganizationId{call.organization_id}, defaults);
     if (!spec) return spec.error();
-    {
-      pqxx::nontransaction tx(db.conn);
-      if (!tx.exec_params("select 1 from sandboxes where organization_id = $1 and name = $2 and state <> 'destroyed'",
-                          call.organization_id, spec->name)
-               .empty()) {
-        return make_error(ErrorCode::already_exists, "a sandbox named '" + spec->name + "' already exists");
-      }
-    }
     const auto runner = pick_runner(db, spec->region, spec->resources);
-    auto out = command(db, call, id, [&](const sandbox::State& st) -> Result<sandbox::Events> {
-      auto events = sandbox::decide(sandbox::Create{*spec}, st);
-      if (!events || !runner) return events;
-      auto assigned = sandbox::decide(sandbox::AssignRunner{*runner}, sandbox::replay_onto(st, *events));
-      if (!assigned) return assigned;
-      events->insert(events->end(), assigned->begin(), assigned->end());
-      return events;
-    });
+    auto out = create_named(db, call, id, *spec, runner);
     if (out && out->view.region.empty()) {
       out->view.region = spec->region;
       out->view.user = spec->user;
@@ -168,25 +207,46 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
   co_return outcome_response(result, s.settings);
 }
 
+// One round trip when the projection is current: the row, the stream's last position and the
+// projection's checkpoint together; otherwise wait (bounded) for the projection and read again.
 asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
   const auto id_or_name = call.path.at("sandboxIdOrName");
-  auto last = co_await s.db.run([&](DbContext& db) -> Result<std::pair<SandboxId, std::int64_t>> {
+  struct Found {
+    SandboxId id;
+    std::int64_t last = 0;
+    std::optional<SandboxView> view;  // set when the projection had passed `last`
+  };
+  auto read_view = [&](DbContext& db, const SandboxId& id) -> std::optional<SandboxView> {
+    pqxx::nontransaction tx(db.conn);
+    const auto rows = exec_cached(tx, std::string("select ") + kSandboxColumns +
+                                         " from sandboxes where id = $1 and organization_id = $2",
+                                     id.str(), call.organization_id);
+    if (rows.empty()) return std::nullopt;
+    return view_from_row(rows[0]);
+  };
+  auto found = co_await s.db.run([&](DbContext& db) -> Result<Found> {
     auto id = resolve(db, call.organization_id, id_or_name);
     if (!id) return id.error();
-    return std::pair{*id, last_position_of(db, StreamName::of("sandbox", *id).str())};
-  });
-  if (!last) co_return error_for(last.error());
-  co_await wait_for_projection(s, "sandboxes", last->second);
-  auto view = co_await s.db.run([&](DbContext& db) -> Result<SandboxView> {
+    Found f{*id};
     pqxx::nontransaction tx(db.conn);
-    const auto rows = tx.exec_params(std::string("select ") + kSandboxColumns +
-                                         " from sandboxes where id = $1 and organization_id = $2",
-                                     last->first.str(), call.organization_id);
-    if (rows.empty()) return not_found(id_or_name);
-    return view_from_row(rows[0]);
+    const auto rows = exec_cached(tx, 
+        std::string("select coalesce((select position from events where stream = $3 order by version desc limit 1), 0), "
+                    "coalesce((select position from projection_checkpoints where model = 'sandboxes'), 0), ") +
+            kSandboxColumns + " from (select 1) one left join sandboxes on id = $1 and organization_id = $2",
+        id->str(), call.organization_id, StreamName::of("sandbox", *id).str());
+    f.last = rows[0][0].as<std::int64_t>();
+    if (rows[0][1].as<std::int64_t>() >= f.last && !rows[0][2].is_null()) {
+      f.view = view_from_row(rows[0].slice(2, rows[0].size()));
+    }
+    return f;
   });
-  if (!view) co_return error_for(view.error());
-  co_return json_response(http::status::ok, sandbox_dto(*view, s.settings.proxy_url));
+  if (!found) co_return error_for(found.error());
+  if (!found->view) {
+    co_await wait_for_projection(s, "sandboxes", found->last);
+    found->view = co_await s.db.run([&](DbContext& db) { return read_view(db, found->id); });
+    if (!found->view) co_return error_for(not_found(id_or_name));
+  }
+  co_return json_response(http::status::ok, sandbox_dto(*found->view, s.settings.proxy_url));
 }
 
 asio::awaitable<Response> list_sandboxes(Services& s, Call& call) {
@@ -227,7 +287,7 @@ asio::awaitable<Response> list_sandboxes(Services& s, Call& call) {
     std::string states_array = "{";
     for (std::size_t i = 0; i < states.size(); ++i) states_array += (i ? "," : "") + states[i];
     states_array += "}";
-    const auto rows = tx.exec_params(
+    const auto rows = exec_cached(tx, 
         std::string("select ") + kSandboxColumns +
             " from sandboxes where organization_id = $1 and labels @> $2::jsonb "
             "and ($3::text is null or id < $3::uuid) and ($4::text is null or name = $4) "

@@ -1,5 +1,6 @@
 // Volumes (compat spec §2.3) and snapshots (§2.4).
 #include "command_service/api.hpp"
+#include "events/store/sql.hpp"
 #include "command_service/route_support.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
@@ -40,7 +41,7 @@ json::object volume_dto(const pqxx::row& r) {
 Result<json::object> find_volume(DbContext& db, const std::string& org, const std::string& where,
                                  const std::string& value) {
   pqxx::nontransaction tx(db.conn);
-  const auto rows = tx.exec_params("select " + kVolumeColumns + " from volumes where organization_id = $1 and " +
+  const auto rows = exec_cached(tx, "select " + kVolumeColumns + " from volumes where organization_id = $1 and " +
                                        where + " and state <> 'deleted' order by created_at desc limit 1",
                                    org, value);
   if (rows.empty()) return make_error(ErrorCode::not_found, "Volume " + value + " not found");
@@ -101,7 +102,7 @@ asio::awaitable<Response> list_volumes(Services& s, Call& call) {
   auto items = co_await s.db.run([&](DbContext& db) {
     pqxx::nontransaction tx(db.conn);
     json::array out;
-    for (const auto& r : tx.exec_params("select " + kVolumeColumns +
+    for (const auto& r : exec_cached(tx, "select " + kVolumeColumns +
                                             " from volumes where organization_id = $1 and state <> 'deleted' order by name",
                                         call.organization_id)) {
       out.push_back(volume_dto(r));
@@ -148,7 +149,7 @@ json::object snapshot_dto(const pqxx::row& r) {
 Result<json::object> find_snapshot(DbContext& db, const std::string& org, const std::string& id_or_name) {
   pqxx::nontransaction tx(db.conn);
   const bool is_id = SnapshotId::parse(id_or_name).has_value();
-  const auto rows = tx.exec_params("select " + kSnapshotColumns + " from snapshots where (organization_id = $1::uuid "
+  const auto rows = exec_cached(tx, "select " + kSnapshotColumns + " from snapshots where (organization_id = $1::uuid "
                                        "or organization_id is null) and state <> 'removed' and " +
                                        std::string(is_id ? "id = $2::uuid" : "name = $2") +
                                        " order by organization_id nulls last limit 1",
@@ -257,9 +258,9 @@ asio::awaitable<Response> list_snapshots(Services& s, Call& call) {
     pqxx::nontransaction tx(db.conn);
     const auto where = std::string(" from snapshots where (organization_id = $1::uuid or organization_id is null) "
                                    "and state <> 'removed'");
-    const auto total = tx.exec_params("select count(*)" + where, call.organization_id)[0][0].as<std::int64_t>();
+    const auto total = exec_cached(tx, "select count(*)" + where, call.organization_id)[0][0].as<std::int64_t>();
     json::array items;
-    for (const auto& r : tx.exec_params("select " + kSnapshotColumns + where + " order by name limit $2 offset $3",
+    for (const auto& r : exec_cached(tx, "select " + kSnapshotColumns + where + " order by name limit $2 offset $3",
                                         call.organization_id, limit, (page - 1) * limit)) {
       items.push_back(snapshot_dto(r));
     }

@@ -1,4 +1,5 @@
 #include "projector/projector.hpp"
+#include "events/store/sql.hpp"
 
 #include "events/store/pg_event_store.hpp"
 
@@ -7,9 +8,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace projector {
+
+using events::exec_cached;
 
 namespace {
 
@@ -55,7 +59,7 @@ Result<std::int64_t> checkpoint_of(const std::string& pg_connection, const std::
   try {
     pqxx::connection c(pg_connection);
     pqxx::nontransaction tx(c);
-    const auto rows = tx.exec_params("select position from " + tx.quote_name(schema) +
+    const auto rows = exec_cached(tx, "select position from " + tx.quote_name(schema) +
                                          ".projection_checkpoints where model = $1",
                                      model);
     return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
@@ -64,19 +68,55 @@ Result<std::int64_t> checkpoint_of(const std::string& pg_connection, const std::
   }
 }
 
+// Renders names as a PostgreSQL text[] literal (model names are plain identifiers).
+std::string text_array(const std::vector<std::string>& names) {
+  std::string out = "{";
+  for (const auto& n : names) out += (out.size() > 1 ? "," : "") + std::string("\"") + n + "\"";
+  return out + "}";
+}
+
 struct Projector::Impl {
-  const ReadModel& model;
+  std::vector<const ReadModel*> models;
   std::string pg_connection;
   Settings settings;
   events::PgEventStore store;
   std::unique_ptr<pqxx::connection> conn;    // applies; search_path = the schema
-  std::unique_ptr<pqxx::connection> leader;  // holds the advisory lock while we lead
-  std::int64_t checkpoint = 0;
-  std::string consumer;
+  std::unique_ptr<pqxx::connection> leader;  // holds the advisory locks while we lead
+  std::vector<std::int64_t> checkpoints;     // per model, in `models` order
+  std::vector<std::string> consumers;        // "projector:<schema>:<model>", the lock and dead-letter names
+  std::string name;                          // for the log
 
-  Impl(const ReadModel& m, const std::string& pg, Settings s)
-      : model(m), pg_connection(pg), settings(std::move(s)), store(pg) {
-    consumer = "projector:" + settings.schema + ":" + model.name();
+  Impl(std::vector<const ReadModel*> ms, const std::string& pg, Settings s)
+      : models(std::move(ms)), pg_connection(pg), settings(std::move(s)), store(pg), checkpoints(models.size(), 0) {
+    for (const auto* m : models) {
+      consumers.push_back("projector:" + settings.schema + ":" + m->name());
+      name += (name.empty() ? "" : "+") + m->name();
+    }
+    name = "projector:" + settings.schema + ":" + name;
+  }
+
+  std::int64_t low() const { return *std::min_element(checkpoints.begin(), checkpoints.end()); }
+
+  std::vector<std::string> model_names() const {
+    std::vector<std::string> out;
+    for (const auto* m : models) out.push_back(m->name());
+    return out;
+  }
+
+  void load_checkpoints(pqxx::transaction_base& tx, bool lock) {
+    const auto rows = exec_cached(tx, std::string("select model, position from projection_checkpoints "
+                                                  "where model = any($1::text[])") + (lock ? " for update" : ""),
+                                  text_array(model_names()));
+    std::vector<std::int64_t> found(models.size(), 0);
+    for (const auto& r : rows) {
+      for (std::size_t i = 0; i < models.size(); ++i) {
+        if (models[i]->name() == r[0].c_str()) found[i] = r[1].as<std::int64_t>();
+      }
+    }
+    if (lock && found != checkpoints) {
+      throw std::runtime_error("checkpoints moved under us: another projector applied these models");
+    }
+    checkpoints = found;
   }
 
   void connect() {
@@ -84,22 +124,26 @@ struct Projector::Impl {
     conn = std::make_unique<pqxx::connection>(pg_connection);
     use_schema(*conn, settings.schema);
     {
-      // Read models can be rebuilt from the log, and each batch commits with its checkpoint, so
+      // Read models can be rebuilt from the log, and each batch commits with its checkpoints, so
       // a crash loses at most the last batches' commits and they are applied again: the
       // projector need not wait for its WAL flushes (each one competed with the appends').
       pqxx::nontransaction tx(*conn);
       tx.exec("set synchronous_commit to off");
     }
-    model.prepare(*conn);
+    for (const auto* m : models) m->prepare(*conn);
     pqxx::nontransaction tx(*conn);
-    const auto rows = tx.exec_params("select position from projection_checkpoints where model = $1", model.name());
-    checkpoint = rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+    load_checkpoints(tx, false);
   }
 
+  // Every model's lock, or none: a model is applied by one instance only.
   bool try_lead() {
     if (!leader) leader = std::make_unique<pqxx::connection>(pg_connection);
     pqxx::nontransaction tx(*leader);
-    return tx.exec_params("select pg_try_advisory_lock(hashtext($1))", consumer)[0][0].as<bool>();
+    const bool all = exec_cached(tx, "select bool_and(pg_try_advisory_lock(hashtext(c))) from unnest($1::text[]) c",
+                                 text_array(consumers))[0][0]
+                         .as<bool>();
+    if (!all) tx.exec("select pg_advisory_unlock_all()");
+    return all;
   }
 
   bool still_leading() {
@@ -113,55 +157,57 @@ struct Projector::Impl {
     }
   }
 
-  // Writes the batch and the checkpoint in one transaction; the checkpoint row is locked and
-  // checked first, so an instance that lost the lead cannot apply what another already did.
+  void apply_one(pqxx::dbtransaction& tx, std::size_t i, const events::RecordedEvent& e, bool one_by_one) {
+    Result<void> applied;
+    if (one_by_one) {
+      // Slow path after a failed batch: a savepoint per event finds the one PostgreSQL refuses.
+      try {
+        pqxx::subtransaction sub(tx, "event");
+        applied = models[i]->apply(sub, e);
+        sub.commit();
+      } catch (const std::exception& ex) {
+        applied = events::make_error(events::ErrorCode::invalid_argument, ex.what());
+      }
+    } else {
+      applied = models[i]->apply(tx, e);
+    }
+    if (applied) return;
+    logger()->warn("{}: dead letter at position {} ({}): {}", consumers[i], e.position.value(), e.type,
+                   applied.error().message);
+    if (settings.record_dead_letters) {
+      exec_cached(tx, "insert into public.dead_letters (consumer, stream, position, type, reason, payload) "
+                      "values ($1, $2, $3, $4, $5, $6)",
+                  consumers[i], e.stream, e.position.value(), e.type, applied.error().message, e.data);
+    }
+  }
+
+  // Writes the batch for every model and their checkpoints in one transaction; the checkpoint
+  // rows are locked and checked first, so an instance that lost the lead cannot apply what
+  // another already did. A model behind the others (new, or rebuilt) gets only what it lacks.
   void commit_batch(const std::vector<events::RecordedEvent>& batch, bool one_by_one) {
     pqxx::work tx(*conn);
-    const auto rows = tx.exec_params("select position from projection_checkpoints where model = $1 for update",
-                                     model.name());
-    const std::int64_t stored = rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
-    if (stored != checkpoint) {
-      throw std::runtime_error("checkpoint moved under us (" + std::to_string(stored) + " vs " +
-                               std::to_string(checkpoint) + "): another projector applied this model");
-    }
+    load_checkpoints(tx, true);
     for (const auto& e : batch) {
-      Result<void> applied;
-      if (one_by_one) {
-        // Slow path after a failed batch: a savepoint per event finds the one PostgreSQL refuses.
-        try {
-          pqxx::subtransaction sub(tx, "event");
-          applied = model.apply(sub, e);
-          sub.commit();
-        } catch (const std::exception& ex) {
-          applied = events::make_error(events::ErrorCode::invalid_argument, ex.what());
-        }
-      } else {
-        applied = model.apply(tx, e);
-      }
-      if (!applied) {
-        logger()->warn("{}: dead letter at position {} ({}): {}", consumer, e.position.value(), e.type,
-                       applied.error().message);
-        if (settings.record_dead_letters) {
-          tx.exec_params("insert into public.dead_letters (consumer, stream, position, type, reason, payload) "
-                         "values ($1, $2, $3, $4, $5, $6)",
-                         consumer, e.stream, e.position.value(), e.type, applied.error().message, e.data);
-        }
+      for (std::size_t i = 0; i < models.size(); ++i) {
+        if (e.position.value() > checkpoints[i]) apply_one(tx, i, e, one_by_one);
       }
     }
     const auto last = batch.back().position.value();
-    tx.exec_params("insert into projection_checkpoints (model, position, updated_at) values ($1, $2, now()) "
-                   "on conflict (model) do update set position = excluded.position, updated_at = now()",
-                   model.name(), last);
+    exec_cached(tx, "insert into projection_checkpoints (model, position, updated_at) "
+                    "select m, $2, now() from unnest($1::text[]) m "
+                    "on conflict (model) do update set position = excluded.position, updated_at = now()",
+                text_array(model_names()), last);
     tx.commit();
-    checkpoint = last;
+    std::fill(checkpoints.begin(), checkpoints.end(), last);
   }
 
   // One batch: 0 when there was nothing to do.
   Result<std::size_t> step(std::int64_t up_to) {
     connect();
-    const auto want = std::min<std::int64_t>(static_cast<std::int64_t>(settings.batch), up_to - checkpoint);
+    const auto from = low();
+    const auto want = std::min<std::int64_t>(static_cast<std::int64_t>(settings.batch), up_to - from);
     if (want <= 0) return std::size_t{0};
-    auto batch = store.read_all(events::GlobalPosition{checkpoint}, static_cast<std::size_t>(want));
+    auto batch = store.read_all(events::GlobalPosition{from}, static_cast<std::size_t>(want));
     if (!batch) return batch.error();
     while (!batch->empty() && batch->back().position.value() > up_to) batch->pop_back();
     if (batch->empty()) return std::size_t{0};
@@ -171,7 +217,7 @@ struct Projector::Impl {
       conn.reset();
       throw;
     } catch (const std::exception& e) {
-      logger()->warn("{}: batch failed ({}); retrying event by event", consumer, e.what());
+      logger()->warn("{}: batch failed ({}); retrying event by event", name, e.what());
       commit_batch(*batch, true);
     }
     return batch->size();
@@ -179,7 +225,10 @@ struct Projector::Impl {
 };
 
 Projector::Projector(const ReadModel& model, const std::string& pg_connection, Settings settings)
-    : impl_(std::make_unique<Impl>(model, pg_connection, std::move(settings))) {}
+    : Projector(std::vector<const ReadModel*>{&model}, pg_connection, std::move(settings)) {}
+
+Projector::Projector(std::vector<const ReadModel*> models, const std::string& pg_connection, Settings settings)
+    : impl_(std::make_unique<Impl>(std::move(models), pg_connection, std::move(settings))) {}
 
 Projector::~Projector() = default;
 
@@ -191,12 +240,12 @@ Result<std::int64_t> Projector::catch_up(std::int64_t up_to) {
       if (!n) return n.error();
       if (*n == 0) break;
       total += static_cast<std::int64_t>(*n);
-      position_ = impl_->checkpoint;
+      position_ = impl_->low();
     }
   } catch (const std::exception& e) {
     return events::make_error(events::ErrorCode::unavailable, e.what());
   }
-  position_ = impl_->checkpoint;
+  position_ = impl_->low();
   return total;
 }
 
@@ -212,26 +261,31 @@ void Projector::run(std::stop_token stop) {
         }
         m.conn.reset();  // re-read the checkpoint: the previous leader may have moved it
         leader_ = true;
-        logger()->info("{}: leading", m.consumer);
+        logger()->info("{}: leading", m.name);
       }
       if (std::chrono::steady_clock::now() - last_ping > std::chrono::seconds(1)) {
         last_ping = std::chrono::steady_clock::now();
         if (!m.still_leading()) {
           leader_ = false;
-          logger()->warn("{}: lost the lead", m.consumer);
+          logger()->warn("{}: lost the lead", m.name);
           continue;
         }
       }
+      const auto rings = m.settings.wake ? m.settings.wake->rings() : 0;
       auto n = m.step(std::numeric_limits<std::int64_t>::max());
       if (!n) {
-        logger()->warn("{}: {}", m.consumer, n.error().message);
+        logger()->warn("{}: {}", m.name, n.error().message);
         nap(stop, std::chrono::milliseconds(500));
         continue;
       }
-      position_ = m.checkpoint;
-      if (*n == 0) nap(stop, m.settings.idle_poll);
+      position_ = m.low();
+      if (*n == 0 && m.settings.wake) {
+        m.settings.wake->wait(stop, rings, m.settings.idle_poll);
+      } else if (*n == 0) {
+        nap(stop, m.settings.idle_poll);
+      }
     } catch (const std::exception& e) {
-      logger()->warn("{}: {}; standing down", m.consumer, e.what());
+      logger()->warn("{}: {}; standing down", m.name, e.what());
       m.conn.reset();
       m.leader.reset();  // ends the session, releasing the lock if we still had it
       leader_ = false;

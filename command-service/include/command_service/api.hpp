@@ -14,16 +14,24 @@ struct ApiSettings {
   std::string admin_key_hash;  // SHA-256 of the admin API key; empty: admin endpoints refuse
 };
 
+class EventFeed;
+class Metrics;
+
 struct Services {
   Db& db;
   ApiSettings settings;
   std::function<bool()> nats_connected;
+  EventFeed* feed = nullptr;     // live streams (SSE, Socket.IO); null: they answer 503
+  Metrics* metrics = nullptr;    // GET /metrics; null: 503
 };
 
 void register_sandbox_routes(Router& router, Services& services);
 void register_system_routes(Router& router, Services& services);
 void register_volume_and_snapshot_routes(Router& router, Services& services);
 void register_admin_and_audit_routes(Router& router, Services& services);
+void register_runner_routes(Router& router, Services& services);
+void register_stream_routes(Router& router, Services& services);     // /api/events (SSE), /metrics
+void register_socket_io_routes(Router& router, Services& services);  // /api/socket.io/ (compat spec §7)
 // Bearer API key → organization (keys are looked up by their SHA-256 in read.api_keys).
 Authenticator api_key_authenticator(Services& services);
 

@@ -22,7 +22,7 @@ struct ServerSettings {
 };
 
 // The handler gets the request and the client's address (for per-source rate limits).
-using Handler = std::function<boost::asio::awaitable<Response>(Request&, const std::string& remote)>;
+using Handler = std::function<boost::asio::awaitable<Reply>(Request&, const std::string& remote)>;
 
 class HttpServer {
  public:

@@ -2,6 +2,7 @@
 // The route table: method + path pattern ("/api/sandbox/{sandboxIdOrName}/start") → handler.
 // The OpenAPI document is generated from this table, so it lists exactly what is served.
 #include "command_service/http.hpp"
+#include "command_service/metrics.hpp"
 #include "command_service/rate_limiter.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -20,6 +21,7 @@ struct Call {
   std::map<std::string, std::vector<std::string>> query;
   std::string organization_id;               // set by auth for authenticated routes
   std::string actor;                         // who, for the audit log ("apikey:<key id>")
+  Takeover takeover;                         // set by streaming handlers (http.hpp)
   std::optional<std::string> query_one(const std::string& key) const;
 };
 
@@ -49,7 +51,8 @@ class Router {
   void add(Route route);
   void set_authenticator(Authenticator a) { authenticate_ = std::move(a); }
   void set_rate_limits(RateLimitSettings settings) { limits_ = settings; }
-  boost::asio::awaitable<Response> dispatch(Request& request, const std::string& remote);
+  void set_metrics(Metrics* m) { metrics_ = m; }
+  boost::asio::awaitable<Reply> dispatch(Request& request, const std::string& remote);
   boost::json::value openapi() const;
 
  private:
@@ -58,6 +61,7 @@ class Router {
   Authenticator authenticate_;
   RateLimitSettings limits_;
   RateLimiter limiter_;
+  Metrics* metrics_ = nullptr;
 };
 
 // Splits "a=1&b=2&b=3" (percent-decoded) into a multimap.

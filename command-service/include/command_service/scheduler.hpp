@@ -1,7 +1,7 @@
 #pragma once
 // Places sandboxes on runners. A create is placed at once when a runner has room; otherwise the
 // scheduler retries every second and, after `wait`, fails the sandbox with a reason a person
-// can act on, so nothing waits in `creating` forever. It also places archived sandboxes that
+// can act on, so nothing waits in `creating` forever. The same loop runs the lifecycle timers. It also places archived sandboxes that
 // were asked to start again. Safe with several API instances: every placement is a command
 // that the sandbox decider accepts once.
 #include "command_service/db.hpp"
@@ -27,5 +27,11 @@ boost::asio::awaitable<void> run_scheduler(Db& db, SchedulerSettings settings);
 
 // One pass (tests): returns how many sandboxes it placed or failed.
 int schedule_once(DbContext& db, const SchedulerSettings& settings);
+
+// The lifecycle timers, one pass (the scheduler's loop runs it every tick): a started sandbox
+// without activity for its auto-stop interval is stopped; a stopped one is deleted after its
+// auto-delete interval (0: at once) or else archived after its auto-archive interval. Each is a
+// command from the read model whose event carries the reason. Returns how many it issued.
+int apply_timers(DbContext& db);
 
 }  // namespace command_service

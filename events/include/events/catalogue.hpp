@@ -3,6 +3,7 @@
 #include "events/catalogue/organization.hpp"
 #include "events/catalogue/runner.hpp"
 #include "events/catalogue/sandbox.hpp"
+#include "events/catalogue/sandbox_name.hpp"
 #include "events/catalogue/snapshot.hpp"
 #include "events/catalogue/volume.hpp"
 #include "events/codec.hpp"

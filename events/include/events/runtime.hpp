@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <memory>
 #include <stop_token>
 #include <thread>
@@ -11,10 +13,10 @@ namespace events {
 
 // Sleeps for `d`, returning early when stop is requested.
 inline void nap(const std::stop_token& stop, std::chrono::milliseconds d) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  std::mutex mutex;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mutex);
+  cv.wait_for(lock, stop, d, [] { return false; });
 }
 
 // The module's named logger ("relay", "subscriber", ...), made once.

@@ -30,10 +30,9 @@ struct Relay::Impl {
   PgEventStore store;
   NatsClient& nats;
   jsCtx* js = nullptr;
-  natsSubscription* hints = nullptr;
-  std::mutex wake_mutex;
-  std::condition_variable_any wake;
-  bool woken = false;
+  std::shared_ptr<Doorbell> bell = std::make_shared<Doorbell>();
+  std::unique_ptr<HintListener> hints;
+  std::uint64_t rings_seen = 0;
   std::int64_t checkpoint = 0;
   std::string stream_last_id;  // Nats-Msg-Id of the stream's last message; empty when none
   bool synced = false;
@@ -51,29 +50,14 @@ struct Relay::Impl {
     if (natsConnection_JetStream(&js, nats.connection(), &jo) != NATS_OK) {
       throw std::runtime_error("relay: cannot create a JetStream context");
     }
-    if (natsConnection_Subscribe(&hints, nats.connection(), kAppendedSubject, &Impl::on_hint, this) !=
-        NATS_OK) {
-      hints = nullptr;
+    hints = std::make_unique<HintListener>(nats, bell);
+    if (!hints->ok()) {
       logger()->warn("cannot subscribe to append hints; polling every {} ms", settings.idle_poll.count());
     }
   }
   ~Impl() {
-    if (hints != nullptr) {
-      natsSubscription_Drain(hints);
-      natsSubscription_WaitForDrainCompletion(hints, 2000);
-      natsSubscription_Destroy(hints);
-    }
+    hints.reset();
     if (js != nullptr) jsCtx_Destroy(js);
-  }
-
-  static void on_hint(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-    natsMsg_Destroy(msg);
-    auto* self = static_cast<Impl*>(closure);
-    {
-      std::lock_guard lock(self->wake_mutex);
-      self->woken = true;
-    }
-    self->wake.notify_one();
   }
 
   static void on_publish_error(jsCtx*, jsPubAckErr* pae, void* closure) {
@@ -87,9 +71,8 @@ struct Relay::Impl {
 
   // Waits for an append hint, or at most idle_poll (hints are best effort).
   void wait_for_appends(std::stop_token& stop) {
-    std::unique_lock lock(wake_mutex);
-    wake.wait_for(lock, stop, settings.idle_poll, [&] { return woken; });
-    woken = false;
+    bell->wait(stop, rings_seen, settings.idle_poll);
+    rings_seen = bell->rings();
   }
 
   // Learns where the JetStream stream really is: it may be ahead of our checkpoint (we died

@@ -1,8 +1,18 @@
 #include "events/store/pg_event_store.hpp"
+#include "events/store/sql.hpp"
 
 #include <pqxx/pqxx>
 
+#include <atomic>
+
 namespace events {
+
+namespace {
+std::atomic<std::uint64_t> g_conflicts{0};
+}  // namespace
+
+std::uint64_t PgEventStore::conflicts() { return g_conflicts.load(std::memory_order_relaxed); }
+
 namespace {
 
 constexpr const char* kColumns =
@@ -89,10 +99,9 @@ void PgEventStore::connect() {
             "values ($1, $2, $3, $4, $5, $6)");
 }
 
-Result<AppendResult> PgEventStore::append(const StreamName& stream, ExpectedVersion expected,
-                                          std::span<const NewEvent> events,
-                                          const AppendOptions& options) {
-  if (events.empty()) return make_error(ErrorCode::invalid_argument, "append of no events");
+namespace {
+
+std::string batch_json(std::span<const NewEvent> events) {
   std::string batch = "[";
   for (const auto& e : events) {
     if (batch.size() > 1) batch += ',';
@@ -106,27 +115,63 @@ Result<AppendResult> PgEventStore::append(const StreamName& stream, ExpectedVers
     batch += to_json_text(e.metadata);
     batch += '}';
   }
-  batch += ']';
+  return batch + ']';
+}
+
+// One call of append_events in `tx`: the result, or the conflict it reports.
+Result<AppendResult> append_in(pqxx::transaction_base& tx, const StreamName& stream, ExpectedVersion expected,
+                               const std::string& batch, const AppendOptions& options) {
+  const auto rows = tx.exec_prepared("append", stream.str(), expected.raw(), batch, options.routing_key,
+                                     options.idempotency_key, options.request_hash);
+  const auto& row = rows.at(0);
+  const auto status = row[0].as<std::string>();
+  if (status == "version_conflict") {
+    return make_error(ErrorCode::version_conflict, "stream " + stream.str() + " is at version " +
+                                                       row[3].as<std::string>() + ", expected " +
+                                                       std::to_string(expected.raw()));
+  }
+  if (status == "idempotency_conflict") {
+    return make_error(ErrorCode::idempotency_conflict, "idempotency key was already used for a different request");
+  }
+  return AppendResult{GlobalPosition{row[1].as<std::int64_t>()}, GlobalPosition{row[2].as<std::int64_t>()},
+                      StreamVersion{row[3].as<std::int64_t>()}, status == "duplicate"};
+}
+
+}  // namespace
+
+Result<std::vector<AppendResult>> PgEventStore::append_together(std::span<const StreamAppend> appends) {
+  for (const auto& a : appends) {
+    if (a.events.empty()) return make_error(ErrorCode::invalid_argument, "append of no events to " + a.stream.str());
+  }
+  auto result = with_connection([&]() -> Result<std::vector<AppendResult>> {
+    try {
+      pqxx::work tx(*conn_);
+      std::vector<AppendResult> out;
+      for (const auto& a : appends) {
+        auto one = append_in(tx, a.stream, a.expected, batch_json(a.events), a.options);
+        if (!one) return one.error();  // the transaction rolls back: none of the streams changes
+        out.push_back(*one);
+      }
+      tx.commit();
+      return out;
+    } catch (const pqxx::unique_violation&) {
+      return make_error(ErrorCode::version_conflict, "a stream of this append changed concurrently");
+    }
+  });
+  if (result && on_append_) on_append_();
+  if (!result && result.error().code == ErrorCode::version_conflict) g_conflicts.fetch_add(1, std::memory_order_relaxed);
+  return result;
+}
+
+Result<AppendResult> PgEventStore::append(const StreamName& stream, ExpectedVersion expected,
+                                          std::span<const NewEvent> events,
+                                          const AppendOptions& options) {
+  if (events.empty()) return make_error(ErrorCode::invalid_argument, "append of no events");
+  const std::string batch = batch_json(events);
 
   auto attempt = [&]() -> Result<AppendResult> {
     pqxx::nontransaction tx(*conn_);
-    const auto rows = tx.exec_prepared("append", stream.str(), expected.raw(), batch,
-                                       options.routing_key, options.idempotency_key,
-                                       options.request_hash);
-    const auto& row = rows.at(0);
-    const auto status = row[0].as<std::string>();
-    if (status == "version_conflict") {
-      return make_error(ErrorCode::version_conflict,
-                        "stream " + stream.str() + " is at version " + row[3].as<std::string>() +
-                            ", expected " + std::to_string(expected.raw()));
-    }
-    if (status == "idempotency_conflict") {
-      return make_error(ErrorCode::idempotency_conflict,
-                        "idempotency key was already used for a different request");
-    }
-    return AppendResult{GlobalPosition{row[1].as<std::int64_t>()},
-                        GlobalPosition{row[2].as<std::int64_t>()},
-                        StreamVersion{row[3].as<std::int64_t>()}, status == "duplicate"};
+    return append_in(tx, stream, expected, batch, options);
   };
 
   auto result = with_connection([&]() -> Result<AppendResult> {
@@ -147,6 +192,7 @@ Result<AppendResult> PgEventStore::append(const StreamName& stream, ExpectedVers
     }
   });
   if (result && !result->duplicate && on_append_) on_append_();
+  if (!result && result.error().code == ErrorCode::version_conflict) g_conflicts.fetch_add(1, std::memory_order_relaxed);
   return result;
 }
 
@@ -190,7 +236,7 @@ Result<std::vector<RecordedEvent>> PgEventStore::read_all(GlobalPosition after, 
     const auto head = cached_head_.value();
     const std::string select = std::string("select ") + kColumns + " from events where ";
     if (filter.category.empty()) {
-      return rows_to_events(tx.exec_params(
+      return rows_to_events(exec_cached(tx, 
           select + "position > $1 and position + 0 <= $2 order by position limit $3",
           after.value(), head, limit));
     }
@@ -205,8 +251,8 @@ Result<std::vector<RecordedEvent>> PgEventStore::read_all(GlobalPosition after, 
     for (std::int64_t from = after.value(); from < head; from += kWindow) {
       const auto to = std::min(head, from + kWindow);
       const auto rows = filter.routing_key.empty()
-                            ? tx.exec_params(select + where, from, to, prefix, limit)
-                            : tx.exec_params(select + where, from, to, prefix, limit, filter.routing_key);
+                            ? exec_cached(tx, select + where, from, to, prefix, limit)
+                            : exec_cached(tx, select + where, from, to, prefix, limit, filter.routing_key);
       if (!rows.empty()) return rows_to_events(rows);
     }
     return std::vector<RecordedEvent>{};

@@ -1,12 +1,14 @@
 #pragma once
-// Runs one read model: reads the log after the model's checkpoint and applies each batch and
-// the new checkpoint in one transaction, so a crash never double-applies or loses an event.
+// Runs read models: reads the log after their checkpoints and applies each batch and the new
+// checkpoints in one transaction, so a crash never double-applies or loses an event.
 // Only the instance holding the model's advisory lock applies; others wait as standbys and
 // take over when the leader's session ends (its process died).
+#include "events/doorbell.hpp"
 #include "projector/read_model.hpp"
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <stop_token>
 
 namespace projector {
@@ -14,7 +16,8 @@ namespace projector {
 struct Settings {
   std::string schema = "read";  // where the live read models live
   std::size_t batch = 500;
-  std::chrono::milliseconds idle_poll{20};
+  std::chrono::milliseconds idle_poll{20};  // when idle, look again after this (or when rung)
+  std::shared_ptr<events::Doorbell> wake;    // rung on append hints (bus/hints.hpp); may be null
   std::chrono::milliseconds standby_poll{250};
   bool record_dead_letters = true;  // off for replays: the live projector already recorded them
 };
@@ -26,6 +29,9 @@ events::Result<void> ensure_schema(const std::string& pg_connection, const std::
 class Projector {
  public:
   Projector(const ReadModel& model, const std::string& pg_connection, Settings settings);
+  // Several models in one thread: each batch is read once and applied to all of them in one
+  // transaction (one commit per batch instead of one per model).
+  Projector(std::vector<const ReadModel*> models, const std::string& pg_connection, Settings settings);
   ~Projector();
 
   // Leader election and projection until stop is requested. Blocking: give it a thread.
@@ -34,7 +40,7 @@ class Projector {
   events::Result<std::int64_t> catch_up(std::int64_t up_to);
 
   bool leader() const { return leader_.load(); }
-  std::int64_t position() const { return position_.load(); }
+  std::int64_t position() const { return position_.load(); }  // the lowest of its models'
 
  private:
   struct Impl;

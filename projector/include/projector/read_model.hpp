@@ -36,5 +36,7 @@ class ReadModel {
 
 // Every read model the platform serves.
 std::vector<std::unique_ptr<ReadModel>> all_models();
+// Borrowed pointers to `models`, for a Projector that runs them together.
+std::vector<const ReadModel*> borrow(const std::vector<std::unique_ptr<ReadModel>>& models);
 
 }  // namespace projector

@@ -23,4 +23,10 @@ std::vector<std::unique_ptr<ReadModel>> all_models() {
   return out;
 }
 
+std::vector<const ReadModel*> borrow(const std::vector<std::unique_ptr<ReadModel>>& models) {
+  std::vector<const ReadModel*> out;
+  for (const auto& m : models) out.push_back(m.get());
+  return out;
+}
+
 }  // namespace projector

@@ -1,6 +1,7 @@
 // runners: capacity, load and liveness of each compute host, and how many sandboxes it holds
 // (for scheduling: the least-loaded runner with capacity in the region).
 #include "common.hpp"
+#include "events/store/sql.hpp"
 
 namespace projector::models {
 namespace {
@@ -81,18 +82,18 @@ class Runners final : public ReadModel {
     if (!decoded) return decoded.error();
     const auto sandbox = e.stream_id();
     if (const auto* c = std::get_if<SandboxCreated>(&*decoded)) {
-      tx.exec_params("insert into runner_sandboxes (sandbox_id, cpu, memory, disk) values ($1, $2, $3, $4) "
+      exec_cached(tx, "insert into runner_sandboxes (sandbox_id, cpu, memory, disk) values ($1, $2, $3, $4) "
                      "on conflict (sandbox_id) do nothing",
                      sandbox, c->resources.cpu, c->resources.memory_gib, c->resources.disk_gib);
       return {};
     }
     if (const auto* r = std::get_if<SandboxResized>(&*decoded)) {
-      const auto rows = tx.exec_params("select runner_id::text, cpu, memory, disk from runner_sandboxes where sandbox_id = $1", sandbox);
+      const auto rows = exec_cached(tx, "select runner_id::text, cpu, memory, disk from runner_sandboxes where sandbox_id = $1", sandbox);
       if (!rows.empty() && !rows[0][0].is_null()) {
         tx.exec_prepared("runner_assign", rows[0][0].as<std::string>(), 0, r->resources.cpu - rows[0][1].as<int>(),
                          r->resources.memory_gib - rows[0][2].as<int>(), r->resources.disk_gib - rows[0][3].as<int>());
       }
-      tx.exec_params("update runner_sandboxes set cpu = $2, memory = $3, disk = $4 where sandbox_id = $1", sandbox,
+      exec_cached(tx, "update runner_sandboxes set cpu = $2, memory = $3, disk = $4 where sandbox_id = $1", sandbox,
                      r->resources.cpu, r->resources.memory_gib, r->resources.disk_gib);
       return {};
     }
@@ -103,16 +104,16 @@ class Runners final : public ReadModel {
       released = true;
     }
     if (!assigned && !released) return {};
-    const auto rows = tx.exec_params("select runner_id::text, cpu, memory, disk from runner_sandboxes where sandbox_id = $1", sandbox);
+    const auto rows = exec_cached(tx, "select runner_id::text, cpu, memory, disk from runner_sandboxes where sandbox_id = $1", sandbox);
     if (rows.empty()) return {};
     const int cpu = rows[0][1].as<int>(), mem = rows[0][2].as<int>(), disk = rows[0][3].as<int>();
     if (released && !rows[0][0].is_null()) {
       tx.exec_prepared("runner_assign", rows[0][0].as<std::string>(), -1, -cpu, -mem, -disk);
-      tx.exec_params("update runner_sandboxes set runner_id = null where sandbox_id = $1", sandbox);
+      exec_cached(tx, "update runner_sandboxes set runner_id = null where sandbox_id = $1", sandbox);
     }
     if (assigned) {
       tx.exec_prepared("runner_assign", *assigned, 1, cpu, mem, disk);
-      tx.exec_params("update runner_sandboxes set runner_id = $2 where sandbox_id = $1", sandbox, *assigned);
+      exec_cached(tx, "update runner_sandboxes set runner_id = $2 where sandbox_id = $1", sandbox, *assigned);
     }
     return {};
   }

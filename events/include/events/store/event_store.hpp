@@ -20,6 +20,14 @@ struct AppendResult {
   bool duplicate = false; // the idempotency key was seen: this is the first append's result
 };
 
+// One stream's part of an append_together.
+struct StreamAppend {
+  StreamName stream;
+  ExpectedVersion expected;
+  std::vector<NewEvent> events;
+  AppendOptions options = {};
+};
+
 // Only events of one category, and optionally one routing key (empty = any).
 struct ReadFilter {
   std::string category;
@@ -34,6 +42,8 @@ class EventStore {
   virtual Result<AppendResult> append(const StreamName& stream, ExpectedVersion expected,
                                       std::span<const NewEvent> events,
                                       const AppendOptions& options = {}) = 0;
+  // Appends to several streams in one transaction: all of them, or (on any conflict) none.
+  virtual Result<std::vector<AppendResult>> append_together(std::span<const StreamAppend> appends) = 0;
   virtual Result<std::vector<RecordedEvent>> read_stream(const StreamName& stream,
                                                          StreamVersion from = StreamVersion{0}) = 0;
   // Events after `after`, in position order, never past the safe head (see the schema), so a

@@ -22,6 +22,7 @@ class PgEventStore final : public EventStore {
   Result<AppendResult> append(const StreamName& stream, ExpectedVersion expected,
                               std::span<const NewEvent> events,
                               const AppendOptions& options = {}) override;
+  Result<std::vector<AppendResult>> append_together(std::span<const StreamAppend> appends) override;
   Result<std::vector<RecordedEvent>> read_stream(const StreamName& stream,
                                                  StreamVersion from = StreamVersion{0}) override;
   Result<std::vector<RecordedEvent>> read_all(GlobalPosition after, std::size_t max,
@@ -32,6 +33,9 @@ class PgEventStore final : public EventStore {
   // (bus::append_hint). Not a PostgreSQL NOTIFY: that costs a round trip and a commit per
   // append (measured: about a fifth of the append rate).
   void on_append(std::function<void()> hook) { on_append_ = std::move(hook); }
+
+  // Appends refused for a stale expected version, by every store in this process (a metric).
+  static std::uint64_t conflicts();
 
   // Checkpoints and dead letters share the store's connection.
   Result<GlobalPosition> load_checkpoint(const std::string& name);

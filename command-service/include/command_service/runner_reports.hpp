@@ -1,0 +1,36 @@
+#pragma once
+// Runner reports (events/bus/reports.hpp) become sandbox commands through the same decider as
+// the API's commands; a report that does not fit (wrong runner, late, duplicate) is rejected,
+// logged with the reason, and the runner is told why.
+#include "command_service/db.hpp"
+#include "events/bus/nats_client.hpp"
+#include "events/bus/reports.hpp"
+#include "events/deciders/sandbox.hpp"
+
+struct __natsSubscription;
+
+namespace command_service {
+
+// The decider command a report stands for (pure; names the field that is wrong).
+events::Result<events::sandbox::Command> command_of(const events::RunnerId& runner, const events::bus::RunnerReport& r);
+
+// Applies one report (its JSON text) from `runner`: the reply to send back.
+events::bus::ReportReply apply_report(DbContext& db, const events::RunnerId& runner, std::string_view body);
+
+// Answers reports on runner.reports.* (queue group "command-service", so several instances
+// share them) while it lives. Reports are applied one at a time, in arrival order.
+class ReportListener {
+ public:
+  ReportListener(events::bus::NatsClient& nats, Db& db);
+  ~ReportListener();
+  ReportListener(const ReportListener&) = delete;
+  ReportListener& operator=(const ReportListener&) = delete;
+  bool ok() const { return sub_ != nullptr; }
+
+ private:
+  events::bus::NatsClient& nats_;
+  Db& db_;
+  __natsSubscription* sub_ = nullptr;
+};
+
+}  // namespace command_service

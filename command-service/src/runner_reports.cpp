@@ -1,0 +1,134 @@
+#include "command_service/runner_reports.hpp"
+
+#include "events/catalogue.hpp"
+#include "events/command_runner.hpp"
+
+#include <nats/nats.h>
+#include <spdlog/spdlog.h>
+
+namespace command_service {
+
+using namespace events;
+using bus::ReportReply;
+using bus::RunnerReport;
+
+namespace {
+
+std::optional<sandbox::Reported> reported_state(std::string_view s) {
+  using R = sandbox::Reported;
+  static const std::pair<std::string_view, R> kStates[] = {
+      {"pulling_snapshot", R::pulling_snapshot}, {"building_snapshot", R::building_snapshot},
+      {"starting", R::starting},                 {"started", R::started},
+      {"stopping", R::stopping},                 {"stopped", R::stopped},
+      {"archiving", R::archiving},               {"archived", R::archived},
+      {"restoring", R::restoring},               {"destroying", R::destroying},
+      {"destroyed", R::destroyed}};
+  for (const auto& [name, value] : kStates) {
+    if (name == s) return value;
+  }
+  return std::nullopt;
+}
+
+ReportReply rejected(const Error& e) { return ReportReply{false, 0, std::string(to_string(e.code)), e.message}; }
+
+}  // namespace
+
+Result<sandbox::Command> command_of(const RunnerId& runner, const RunnerReport& r) {
+  if (r.kind == "state") {
+    const auto state = reported_state(r.state);
+    if (!state) return make_error(ErrorCode::invalid_argument, "state '" + r.state + "' is not a state a runner reports");
+    return sandbox::Command{sandbox::Report{runner, *state, r.archive_ref}};
+  }
+  if (r.kind == "error") {
+    if (r.reason.empty()) return make_error(ErrorCode::invalid_argument, "an error report needs a reason");
+    return sandbox::Command{sandbox::ReportError{runner, r.reason, r.recoverable}};
+  }
+  if (r.kind == "build_failed") {
+    if (r.reason.empty()) return make_error(ErrorCode::invalid_argument, "a build_failed report needs a reason");
+    return sandbox::Command{sandbox::ReportBuildFailed{runner, r.reason}};
+  }
+  if (r.kind == "oom_killed") {
+    return sandbox::Command{sandbox::ReportOomKilled{runner, r.memory_limit_bytes, r.process}};
+  }
+  return make_error(ErrorCode::invalid_argument,
+                    "kind '" + r.kind + "' is not one of state, error, build_failed, oom_killed");
+}
+
+ReportReply apply_report(DbContext& db, const RunnerId& runner, std::string_view body) {
+  boost::system::error_code ec;
+  const auto parsed = boost::json::parse(body, ec);
+  if (ec) return rejected(make_error(ErrorCode::invalid_argument, "report is not JSON: " + ec.message()));
+  auto report = from_json<RunnerReport>(parsed, "report");
+  if (!report) return rejected(make_error(ErrorCode::invalid_argument, report.error().message));
+  const auto id = SandboxId::parse(report->sandbox_id);
+  if (!id) return rejected(make_error(ErrorCode::invalid_argument, "sandbox_id '" + report->sandbox_id + "' is not a UUID"));
+  auto command = command_of(runner, *report);
+  if (!command) return rejected(command.error());
+
+  Metadata meta;
+  meta.event_id = new_uuid();
+  meta.correlation_id = report->correlation_id.empty() ? new_uuid() : report->correlation_id;
+  meta.actor = "runner:" + runner.str();
+  auto executed = execute<SandboxEvent, sandbox::State>(
+      db.store, StreamName::of("sandbox", *id), meta,
+      [&](const sandbox::State& s) -> Result<sandbox::Events> {
+        if (!s.exists) return make_error(ErrorCode::not_found, "sandbox " + id->str() + " does not exist");
+        meta.organization_id = s.organization_id.str();  // the events belong to the sandbox's organization
+        return sandbox::decide(*command, s);
+      },
+      [](sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); },
+      [](const sandbox::State& before, const sandbox::State& after) {
+        AppendOptions o;
+        if (auto r = sandbox::routing_runner(before, after)) o.routing_key = r->str();
+        return o;
+      });
+  if (!executed) return rejected(executed.error());
+  return ReportReply{true, executed->appended ? executed->appended->last.value() : 0, "", ""};
+}
+
+namespace {
+
+struct Handler {
+  static void on_msg(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+    auto& db = *static_cast<Db*>(closure);
+    const std::string subject = natsMsg_GetSubject(msg);
+    const std::string body(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+    ReportReply reply;
+    const auto runner = RunnerId::parse(subject.substr(subject.rfind('.') + 1));
+    if (!runner) {
+      reply = rejected(make_error(ErrorCode::invalid_argument, "subject " + subject + " does not name a runner"));
+    } else {
+      try {
+        reply = db.run_blocking([&](DbContext& ctx) { return apply_report(ctx, *runner, body); });
+      } catch (const std::exception& e) {
+        reply = rejected(make_error(ErrorCode::unavailable, e.what()));
+      }
+    }
+    if (!reply.ok && reply.code != "duplicate_report") {
+      spdlog::warn("runner report rejected ({}: {}): {}", reply.code, reply.message, body);
+    }
+    if (const char* inbox = natsMsg_GetReply(msg); inbox != nullptr) {
+      const auto text = to_json_text(reply);
+      natsConnection_Publish(nc, inbox, text.data(), static_cast<int>(text.size()));
+    }
+    natsMsg_Destroy(msg);
+  }
+};
+
+}  // namespace
+
+ReportListener::ReportListener(bus::NatsClient& nats, Db& db) : nats_(nats), db_(db) {
+  if (natsConnection_QueueSubscribe(&sub_, nats_.connection(), bus::kReportSubjects, "command-service",
+                                    &Handler::on_msg, &db_) != NATS_OK) {
+    sub_ = nullptr;
+  }
+}
+
+ReportListener::~ReportListener() {
+  if (sub_ == nullptr) return;
+  natsSubscription_Drain(sub_);
+  natsSubscription_WaitForDrainCompletion(sub_, 5000);
+  natsSubscription_Destroy(sub_);
+}
+
+}  // namespace command_service

@@ -1,0 +1,300 @@
+// Runner registration and lifecycle (admin key): what runner-worker calls to join, heartbeat,
+// drain and leave, and the list of sandboxes the log assigns to a runner (its reconciliation).
+#include "command_service/api.hpp"
+#include "command_service/route_support.hpp"
+#include "command_service/sandbox_view.hpp"
+#include "events/catalogue.hpp"
+#include "events/command_runner.hpp"
+#include "events/deciders/runner.hpp"
+#include "events/store/sql.hpp"
+
+#include <pqxx/pqxx>
+
+namespace command_service {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace events;
+
+namespace {
+
+Result<std::int64_t> runner_command(DbContext& db, const Call& call, const RunnerId& id, const runner::Command& c) {
+  auto executed = execute<RunnerEvent, runner::State>(
+      db.store, StreamName::of("runner", id), metadata_for(call),
+      [&](const runner::State& st) -> Result<runner::Events> {
+        if (!st.exists && !std::holds_alternative<runner::Register>(c)) {
+          return make_error(ErrorCode::not_found, "runner " + id.str() + " is not registered");
+        }
+        return runner::decide(c, st);
+      },
+      [](runner::State st, const RunnerEvent& e) { return runner::evolve(std::move(st), e); });
+  if (!executed) return executed.error();
+  return executed->appended ? executed->appended->last.value() : std::int64_t{0};
+}
+
+// Reads a JSON object body, naming what is wrong.
+Result<json::object> object_body(const Request& req, bool may_be_empty) {
+  if (req.body().empty() && may_be_empty) return json::object{};
+  boost::system::error_code ec;
+  auto v = json::parse(req.body(), ec);
+  if (ec) return make_error(ErrorCode::invalid_argument, "body is not valid JSON: " + ec.message());
+  if (!v.is_object()) return make_error(ErrorCode::invalid_argument, "body must be a JSON object");
+  return std::move(v.as_object());
+}
+
+Result<std::string> string_field(const json::object& o, const char* name, bool required) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) {
+    if (required) return make_error(ErrorCode::invalid_argument, std::string(name) + " is required");
+    return std::string();
+  }
+  if (!v->is_string()) return make_error(ErrorCode::invalid_argument, std::string(name) + " must be a string");
+  return std::string(v->as_string());
+}
+
+Result<double> number_field(const json::object& o, const char* path, const char* name) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr) return make_error(ErrorCode::invalid_argument, std::string(path) + "." + name + " is required");
+  if (v->is_int64()) return static_cast<double>(v->as_int64());
+  if (v->is_uint64()) return static_cast<double>(v->as_uint64());
+  if (v->is_double()) return v->as_double();
+  return make_error(ErrorCode::invalid_argument, std::string(path) + "." + name + " must be a number");
+}
+
+Result<const json::object*> object_field(const json::object& o, const char* name) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || !v->is_object()) {
+    return make_error(ErrorCode::invalid_argument, std::string(name) + " must be an object");
+  }
+  return &v->as_object();
+}
+
+Result<RunnerRegistered> parse_registration(const Request& req) {
+  auto body = object_body(req, false);
+  if (!body) return body.error();
+  RunnerRegistered r;
+  auto id = string_field(*body, "id", false);
+  if (!id) return id.error();
+  if (id->empty()) {
+    r.runner_id = RunnerId::generate();
+  } else if (auto parsed = RunnerId::parse(*id)) {
+    r.runner_id = *parsed;
+  } else {
+    return make_error(ErrorCode::invalid_argument, "id '" + *id + "' is not a UUID");
+  }
+  auto region = string_field(*body, "region", true);
+  if (!region) return region.error();
+  auto endpoint = string_field(*body, "endpoint", true);
+  if (!endpoint) return endpoint.error();
+  r.region = *region;
+  r.endpoint = *endpoint;
+  auto capacity = object_field(*body, "capacity");
+  if (!capacity) return capacity.error();
+  int* fields[] = {&r.capacity.cpu, &r.capacity.memory_gib, &r.capacity.disk_gib, &r.capacity.max_sandboxes};
+  const char* names[] = {"cpu", "memory_gib", "disk_gib", "max_sandboxes"};
+  for (int i = 0; i < 4; ++i) {
+    auto n = number_field(**capacity, "capacity", names[i]);
+    if (!n) return n.error();
+    if (*n != static_cast<int>(*n)) {
+      return make_error(ErrorCode::invalid_argument, std::string("capacity.") + names[i] + " must be a whole number");
+    }
+    *fields[i] = static_cast<int>(*n);
+  }
+  return r;
+}
+
+Result<RunnerLoad> parse_load(const Request& req) {
+  auto body = object_body(req, false);
+  if (!body) return body.error();
+  auto load = object_field(*body, "load");
+  if (!load) return load.error();
+  RunnerLoad l;
+  auto sandboxes = number_field(**load, "load", "sandboxes");
+  auto cpu = number_field(**load, "load", "cpu_used");
+  auto memory = number_field(**load, "load", "memory_used_gib");
+  auto disk = number_field(**load, "load", "disk_used_gib");
+  for (const auto* r : {&sandboxes, &cpu, &memory, &disk}) {
+    if (!*r) return r->error();
+  }
+  l.sandboxes = static_cast<int>(*sandboxes);
+  l.cpu_used = *cpu;
+  l.memory_used_gib = *memory;
+  l.disk_used_gib = *disk;
+  return l;
+}
+
+constexpr const char* kRunnerColumns =
+    "id::text, region, endpoint, state, cpu, memory, disk, max_sandboxes, reported_sandboxes, assigned_sandboxes, "
+    "coalesce(to_char(last_heartbeat_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '')";
+
+json::object runner_dto(const pqxx::row& r) {
+  return json::object{{"id", r[0].c_str()},
+                      {"region", r[1].c_str()},
+                      {"endpoint", r[2].c_str()},
+                      {"state", r[3].c_str()},
+                      {"capacity",
+                       {{"cpu", r[4].as<int>()},
+                        {"memory_gib", r[5].as<int>()},
+                        {"disk_gib", r[6].as<int>()},
+                        {"max_sandboxes", r[7].as<int>()}}},
+                      {"reportedSandboxes", r[8].as<int>()},
+                      {"assignedSandboxes", r[9].as<int>()},
+                      {"lastHeartbeatAt", r[10].c_str()}};
+}
+
+// Runs a runner command as the admin and answers with the runner's row once projected.
+// (The command by reference: g++ 12 destroys by-value coroutine arguments made inside a co_await twice.)
+asio::awaitable<Response> run_and_show(Services& s, Call& call, const RunnerId& id, const runner::Command& c) {
+  call.actor = "admin";
+  auto position = co_await s.db.run([&](DbContext& db) { return runner_command(db, call, id, c); });
+  if (!position) co_return error_for(position.error());
+  co_await wait_for_projection(s, "runners", *position);
+  auto row = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
+    pqxx::nontransaction tx(db.conn);
+    const auto rows = exec_cached(tx, std::string("select ") + kRunnerColumns + " from runners where id = $1", id.str());
+    if (rows.empty()) return std::nullopt;
+    return runner_dto(rows[0]);
+  });
+  if (!row) co_return error_response(http::status::service_unavailable, "runner not yet projected; retry");
+  auto res = json_response(http::status::ok, *row);
+  if (*position > 0) res.set("X-Event-Position", std::to_string(*position));
+  co_return res;
+}
+
+Result<RunnerId> runner_in_path(const Call& call) { return RunnerId::parse(call.path.at("runnerId")); }
+
+Response unknown_runner(const Call& call) {
+  return error_response(http::status::not_found, "runner " + call.path.at("runnerId") + " is not registered");
+}
+
+asio::awaitable<Response> register_runner(Services& s, Call& call) {
+  if (!is_admin(s, call.request)) co_return not_admin();
+  auto registration = parse_registration(call.request);
+  if (!registration) co_return error_for(registration.error());
+  const auto id = registration->runner_id;
+  const runner::Command command = runner::Register{*registration};
+  co_return co_await run_and_show(s, call, id, command);
+}
+
+asio::awaitable<Response> heartbeat(Services& s, Call& call) {
+  if (!is_admin(s, call.request)) co_return not_admin();
+  const auto id = runner_in_path(call);
+  if (!id) co_return unknown_runner(call);
+  auto load = parse_load(call.request);
+  if (!load) co_return error_for(load.error());
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const runner::Command command = runner::Heartbeat{now_ms, *load};
+  co_return co_await run_and_show(s, call, *id, command);
+}
+
+asio::awaitable<Response> simple(Services& s, Call& call, runner::Command c) {
+  if (!is_admin(s, call.request)) co_return not_admin();
+  const auto id = runner_in_path(call);
+  if (!id) co_return unknown_runner(call);
+  co_return co_await run_and_show(s, call, *id, c);
+}
+
+asio::awaitable<Response> cordon(Services& s, Call& call) {
+  if (!is_admin(s, call.request)) co_return not_admin();
+  auto body = object_body(call.request, true);
+  if (!body) co_return error_for(body.error());
+  auto reason = string_field(*body, "reason", false);
+  if (!reason) co_return error_for(reason.error());
+  if (!is_admin(s, call.request)) co_return not_admin();
+  const auto id = runner_in_path(call);
+  if (!id) co_return unknown_runner(call);
+  const runner::Command command = runner::Cordon{reason->empty() ? "operator" : *reason};
+  co_return co_await run_and_show(s, call, *id, command);
+}
+
+asio::awaitable<Response> list_runners(Services& s, Call& call) {
+  if (!is_admin(s, call.request)) co_return not_admin();
+  const auto head = co_await s.db.run([](DbContext& db) { return log_head(db); });
+  co_await wait_for_projection(s, "runners", head);
+  auto items = co_await s.db.run([](DbContext& db) {
+    pqxx::nontransaction tx(db.conn);
+    json::array out;
+    for (const auto& r : exec_cached(tx, std::string("select ") + kRunnerColumns + " from runners order by id")) {
+      out.push_back(runner_dto(r));
+    }
+    return out;
+  });
+  co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});
+}
+
+json::object placement_dto(const pqxx::row& r, const std::string& proxy_url) {
+  auto view = view_from_row(r);
+  auto dto = sandbox_dto(view, proxy_url);
+  dto["desiredState"] = std::string(to_string(view.state.desired));
+  dto["actualState"] = std::string(to_string(view.state.actual));
+  return dto;
+}
+
+// What the log says this runner should host: every sandbox assigned to it and not destroyed,
+// with desired and actual state (the runner reconciles its disk against this).
+asio::awaitable<Response> runner_sandboxes(Services& s, Call& call) {
+  if (!is_admin(s, call.request)) co_return not_admin();
+  const auto id = runner_in_path(call);
+  if (!id) co_return unknown_runner(call);
+  const auto head = co_await s.db.run([](DbContext& db) { return log_head(db); });
+  co_await wait_for_projection(s, "sandboxes", head);
+  auto items = co_await s.db.run([&](DbContext& db) {
+    pqxx::nontransaction tx(db.conn);
+    json::array out;
+    for (const auto& r : exec_cached(tx, std::string("select ") + kSandboxColumns +
+                                             " from sandboxes where runner_id = $1 and state <> 'destroyed' order by id",
+                                     id->str())) {
+      out.push_back(placement_dto(r, s.settings.proxy_url));
+    }
+    return out;
+  });
+  co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});
+}
+
+// One of them, as of the sandbox's last event; 404 when it is not (or no longer) this runner's.
+asio::awaitable<Response> runner_sandbox(Services& s, Call& call) {
+  if (!is_admin(s, call.request)) co_return not_admin();
+  const auto id = runner_in_path(call);
+  const auto sandbox = SandboxId::parse(call.path.at("sandboxId"));
+  if (!id || !sandbox) co_return error_response(http::status::not_found, "no such sandbox on this runner");
+  const auto last = co_await s.db.run(
+      [&](DbContext& db) { return last_position_of(db, StreamName::of("sandbox", *sandbox).str()); });
+  co_await wait_for_projection(s, "sandboxes", last);
+  auto dto = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
+    pqxx::nontransaction tx(db.conn);
+    const auto rows = exec_cached(tx, std::string("select ") + kSandboxColumns +
+                                          " from sandboxes where id = $1 and runner_id = $2 and state <> 'destroyed'",
+                                  sandbox->str(), id->str());
+    if (rows.empty()) return std::nullopt;
+    return placement_dto(rows[0], s.settings.proxy_url);
+  });
+  if (!dto) co_return error_response(http::status::not_found, "sandbox " + sandbox->str() + " is not on runner " + id->str());
+  co_return json_response(http::status::ok, *dto);
+}
+
+}  // namespace
+
+void register_runner_routes(Router& r, Services& s) {
+  using V = http::verb;
+  const std::string one = "/api/runners/{runnerId}";
+  r.add({V::post, "/api/runners", "Register a runner (admin; re-registering after a restart is normal)", false,
+         [&s](Call& c) { return register_runner(s, c); }});
+  r.add({V::get, "/api/runners", "List runners with capacity, load and last heartbeat (admin)", false,
+         [&s](Call& c) { return list_runners(s, c); }});
+  r.add({V::post, one + "/heartbeat", "Runner heartbeat with its load (admin)", false,
+         [&s](Call& c) { return heartbeat(s, c); }});
+  r.add({V::post, one + "/drain", "Runner drains: takes no new sandboxes (admin)", false,
+         [&s](Call& c) { return simple(s, c, runner::Drain{}); }});
+  r.add({V::post, one + "/cordon", "Cordon a runner (admin)", false, [&s](Call& c) { return cordon(s, c); }});
+  r.add({V::post, one + "/uncordon", "Return a cordoned runner to service (admin)", false,
+         [&s](Call& c) { return simple(s, c, runner::Uncordon{}); }});
+  r.add({V::delete_, one, "Remove a runner (admin)", false, [&s](Call& c) { return simple(s, c, runner::Remove{}); }});
+  r.add({V::get, one + "/sandboxes", "Sandboxes the log assigns to this runner, desired and actual state (admin)",
+         false, [&s](Call& c) { return runner_sandboxes(s, c); }});
+  r.add({V::get, one + "/sandboxes/{sandboxId}", "One sandbox of this runner as the log has it (admin)", false,
+         [&s](Call& c) { return runner_sandbox(s, c); }});
+}
+
+}  // namespace command_service

@@ -1,0 +1,42 @@
+#pragma once
+// Runner reports on the wire: a runner-worker sends each transition it made as a NATS request
+// on "runner.reports.<runnerId>"; the command-service turns it into a sandbox command through
+// the decider and replies. The runner resends until it has a reply, so a report survives a
+// command-service restart; a duplicate is answered as such and changes nothing.
+#include "events/ids.hpp"
+#include "events/json.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace events::bus {
+
+struct RunnerReport {
+  std::string sandbox_id;
+  std::string kind;   // "state" | "error" | "build_failed" | "oom_killed"
+  std::string state;  // with kind "state": pulling_snapshot, starting, started, stopping, stopped,
+                      // archiving, archived, restoring, destroying, destroyed
+  std::string reason;  // with error / build_failed: what a person can act on
+  bool recoverable = true;
+  std::string archive_ref;             // with state archived: where the upper layer went
+  std::int64_t memory_limit_bytes = 0;  // with oom_killed
+  std::string process;                  // with oom_killed
+  std::string correlation_id;           // of the event that made the runner act, when known
+};
+BOOST_DESCRIBE_STRUCT(RunnerReport, (),
+                      (sandbox_id, kind, state, reason, recoverable, archive_ref, memory_limit_bytes, process,
+                       correlation_id))
+
+// The reply: ok, or the code and message of the rejection (wrong_runner, late_report, ...).
+struct ReportReply {
+  bool ok = false;
+  std::int64_t position = 0;  // of the last event appended; 0 when nothing changed
+  std::string code;
+  std::string message;
+};
+BOOST_DESCRIBE_STRUCT(ReportReply, (), (ok, position, code, message))
+
+inline std::string report_subject(const RunnerId& runner) { return "runner.reports." + runner.str(); }
+inline constexpr const char* kReportSubjects = "runner.reports.*";
+
+}  // namespace events::bus

@@ -1,0 +1,36 @@
+#pragma once
+// crun, driven through its command line with a state root of the runner's own.
+#include "events/error.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace runner {
+
+struct ContainerState {
+  std::string status;  // creating, created, running, stopped, paused
+  int pid = 0;
+};
+
+class Crun {
+ public:
+  explicit Crun(std::string state_root, std::string binary = "crun");
+
+  // create + start: PID 1 of the bundle runs. `create` must run in the runner's private mount
+  // namespace (host.hpp), which the runner's children inherit.
+  events::Result<void> run(const std::string& id, const std::string& bundle_dir);
+  // SIGTERM, up to `grace_ms`, then SIGKILL; then the container is deleted. No container: ok.
+  events::Result<void> stop(const std::string& id, int grace_ms);
+  std::optional<ContainerState> state(const std::string& id) const;
+  std::vector<std::string> list() const;
+  // Runs argv inside (no new privileges), for tests and maintenance.
+  events::Result<std::pair<int, std::string>> exec(const std::string& id, const std::vector<std::string>& argv);
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string root_;
+  std::string binary_;
+};
+
+}  // namespace runner

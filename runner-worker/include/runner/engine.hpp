@@ -1,0 +1,62 @@
+#pragma once
+// The runner's core: brings each sandbox on this host to what the log says it should be
+// (level-triggered: an event only says "look at this sandbox again"), and reports every
+// transition it makes. Doing it twice does nothing twice, so redelivered events and restarts
+// are safe; a step that fails is reported as an error with the reason.
+#include "runner/bundle.hpp"
+#include "runner/crun.hpp"
+#include "runner/oom_watch.hpp"
+#include "runner/platform.hpp"
+#include "runner/sandbox_fs.hpp"
+
+#include <stop_token>
+
+namespace runner {
+
+struct EngineSettings {
+  std::string runner_id;
+  std::string daemon_path;     // the sandbox daemon binary (PID 1 of every sandbox)
+  std::string cgroup_parent;   // cgroupsPath prefix, e.g. /sandbox-platform/<runner id>
+  std::string seccomp_bpf;     // base64 BPF (seccomp.hpp)
+  unsigned uid_base = 100000;
+  int stop_grace_ms = 3000;
+};
+
+// What the log says about a sandbox of this runner (GET /runners/{id}/sandboxes/{sandbox}).
+struct Target {
+  SandboxSpec spec;
+  std::vector<std::pair<std::string, std::string>> volumes;  // volume id, path inside
+  std::string desired;  // started | stopped | archived | destroyed
+  std::string actual;   // the log's actual state
+};
+
+events::Result<Target> target_from_dto(const boost::json::object& dto);
+
+class Engine {
+ public:
+  Engine(EngineSettings settings, SandboxFs& fs, Crun& crun, ApiClient& api, Reporter& reporter);
+
+  // Looks the sandbox up and converges it. A sandbox the log no longer gives this runner is
+  // removed from the host.
+  events::Result<void> reconcile(const std::string& sandbox_id, const std::stop_token& stop);
+  // At start-up: every sandbox the log gives this runner, then every orphan on disk.
+  void reconcile_all(const std::stop_token& stop);
+  events::Result<void> converge(const Target& target, const std::stop_token& stop);
+  int running() const;
+  void watch_oom(OomWatch* oom) { oom_ = oom; }
+
+ private:
+  // Sends a report; false when the platform refused it for a reason other than "already so".
+  bool report(const std::string& id, std::string& actual, const std::string& kind, const std::string& state,
+              const std::string& reason, const std::stop_token& stop, const std::string& archive_ref = {});
+  events::Result<void> start(const Target& t);
+
+  EngineSettings settings_;
+  SandboxFs& fs_;
+  Crun& crun_;
+  ApiClient& api_;
+  Reporter& reporter_;
+  OomWatch* oom_ = nullptr;
+};
+
+}  // namespace runner

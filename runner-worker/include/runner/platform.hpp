@@ -1,0 +1,41 @@
+#pragma once
+// The runner's links to the platform: the API (registration, heartbeats, what the log says
+// its sandboxes should be) over HTTP with the admin key, and its reports over NATS.
+#include "events/bus/nats_client.hpp"
+#include "events/bus/reports.hpp"
+
+#include <boost/json.hpp>
+
+#include <stop_token>
+#include <string>
+
+namespace runner {
+
+class ApiClient {
+ public:
+  // `api_url`: e.g. http://127.0.0.1:3000/api
+  ApiClient(const std::string& api_url, std::string admin_key);
+  // The response body (a JSON object); an error carries the API's message, or unavailable.
+  events::Result<boost::json::object> call(const std::string& method, const std::string& path,
+                                           const std::string& body = {}) const;
+
+ private:
+  std::string host_;
+  std::string port_;
+  std::string base_;
+  std::string key_;
+};
+
+class Reporter {
+ public:
+  Reporter(events::bus::NatsClient& nats, std::string runner_id);
+  // Sends the report, again and again until the platform answers (or stop is requested).
+  // A refusal (late, duplicate, ...) is an answer: returned, for the caller to judge.
+  events::bus::ReportReply send(const events::bus::RunnerReport& report, const std::stop_token& stop);
+
+ private:
+  events::bus::NatsClient& nats_;
+  std::string subject_;
+};
+
+}  // namespace runner

@@ -1,0 +1,53 @@
+#pragma once
+// A sandbox's files on the runner host (all paths under the runner's state dir S):
+//   S/data/<id>/{upper,work}   its btrfs subvolume (qgroup limit = disk size): the writable layer
+//   S/lower                    an empty read-only lower layer (the userland comes by bind mounts)
+//   S/bundles/<id>/rootfs      the overlay mount crun runs on; S/bundles/<id>/config.json
+//   S/objects/<id>.tar         the upper layer of an archived sandbox (the object store)
+//   S/volumes/<volume id>      a volume's host directory, shared by the sandboxes that mount it
+// Every operation is idempotent: doing it twice, or after a crash half-way, ends the same.
+#include "events/error.hpp"
+
+#include <string>
+#include <vector>
+
+namespace runner {
+
+class SandboxFs {
+ public:
+  SandboxFs(std::string state_dir, unsigned uid_base);
+
+  std::string bundle_dir(const std::string& id) const { return state_ + "/bundles/" + id; }
+  std::string rootfs(const std::string& id) const { return bundle_dir(id) + "/rootfs"; }
+  std::string upper(const std::string& id) const { return state_ + "/data/" + id + "/upper"; }
+  std::string archive_path(const std::string& id) const { return state_ + "/objects/" + id + ".tar"; }
+  std::string volume_dir(const std::string& volume_id) const { return state_ + "/volumes/" + volume_id; }
+  std::string data_dir() const { return state_ + "/data"; }
+
+  bool has_layer(const std::string& id) const;     // the subvolume exists
+  bool has_archive(const std::string& id) const;
+  bool mounted(const std::string& id) const;
+
+  // The subvolume with its quota, and an upper layer holding the sandbox's skeleton.
+  events::Result<void> create(const std::string& id, int disk_gib);
+  events::Result<void> mount(const std::string& id);
+  events::Result<void> unmount(const std::string& id);
+  // Packs the upper layer into the object store and frees the subvolume.
+  events::Result<std::string> archive(const std::string& id);
+  // Brings an archived upper layer back into a new subvolume.
+  events::Result<void> restore(const std::string& id, int disk_gib);
+  events::Result<void> destroy(const std::string& id);
+  events::Result<std::string> ensure_volume(const std::string& volume_id);
+
+  // Sandboxes with anything on this host (a layer or an archive).
+  std::vector<std::string> known() const;
+  // Bytes the sandbox's layer uses (its qgroup's referenced size), 0 when unknown.
+  std::int64_t disk_used(const std::string& id) const;
+
+ private:
+  events::Result<void> make_subvolume(const std::string& id, int disk_gib);
+  std::string state_;
+  unsigned uid_base_;
+};
+
+}  // namespace runner

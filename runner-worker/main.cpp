@@ -1,0 +1,178 @@
+// runner-worker: one per compute host. Registers, heartbeats, consumes the sandbox events routed
+// to it, drives crun, reports transitions; on SIGTERM drains and stops. Settings come from the
+// environment (see README.md); a bad one stops it with a message naming it.
+#include "events/bus/subscriber.hpp"
+#include "events/runtime.hpp"
+#include "runner/engine.hpp"
+#include "runner/host.hpp"
+#include "runner/seccomp.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+int env_int(const char* name, int fallback) {
+  const auto text = env_or(name, std::to_string(fallback));
+  try {
+    const int v = std::stoi(text);
+    if (v < 1) throw std::out_of_range(text);
+    return v;
+  } catch (const std::exception&) {
+    std::cerr << "runner-worker: " << name << " '" << text << "' is not a positive number\n";
+    std::exit(2);
+  }
+}
+
+// The runner's id survives restarts: the log knows it by that id.
+std::string runner_id(const std::string& state_dir) {
+  const auto path = state_dir + "/runner-id";
+  std::ifstream in(path);
+  std::string id;
+  if (in >> id && events::RunnerId::parse(id)) return id;
+  id = events::RunnerId::generate().str();
+  std::ofstream(path) << id << "\n";
+  return id;
+}
+
+int memory_gib() {
+  return static_cast<int>(std::max<long>(1, sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGE_SIZE) / (1L << 30)));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // First, before any thread: the private mount namespace (crun, overlays) and blocked signals.
+  if (auto ns = runner::enter_private_mount_namespace(); !ns) {
+    std::cerr << "runner-worker: " << ns.error().message << "\n";
+    return 1;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const auto db = env_or("DATABASE_URL", "");
+  const auto admin_key = env_or("ADMIN_API_KEY", "");
+  if (db.empty() || admin_key.empty()) {
+    std::cerr << "runner-worker: DATABASE_URL and ADMIN_API_KEY must be set\n";
+    return 2;
+  }
+  const auto state_dir = std::filesystem::absolute(env_or("RUNNER_STATE_DIR", "var/runner")).lexically_normal().string();
+  std::filesystem::create_directories(state_dir);
+  const auto self = std::filesystem::canonical("/proc/self/exe").parent_path();
+  const auto daemon = env_or("RUNNER_DAEMON", (self.parent_path() / "sandbox-daemon" / "sandbox-daemon").string());
+  if (!std::filesystem::exists(daemon)) {
+    std::cerr << "runner-worker: the sandbox daemon " << daemon << " does not exist (RUNNER_DAEMON)\n";
+    return 2;
+  }
+  const int disk_gib = env_int("RUNNER_DISK_GIB", 20);
+  const auto id = runner_id(state_dir);
+
+  if (auto data = runner::mount_data(state_dir + "/data.img", state_dir + "/data",
+                                     static_cast<std::int64_t>(disk_gib) << 30);
+      !data) {
+    std::cerr << "runner-worker: " << data.error().message << "\n";
+    return 1;
+  }
+  auto bpf = runner::seccomp_bpf_base64();
+  if (!bpf) {
+    std::cerr << "runner-worker: " << bpf.error().message << "\n";
+    return 1;
+  }
+  auto nats = events::bus::NatsClient::connect(env_or("NATS_URL", "nats://127.0.0.1:4222"), "runner-" + id);
+  if (!nats) {
+    std::cerr << "runner-worker: " << nats.error().message << "\n";
+    return 2;
+  }
+  runner::ApiClient api(env_or("API_URL", "http://127.0.0.1:3000/api"), admin_key);
+  runner::Reporter reporter(**nats, id);
+  runner::SandboxFs fs(state_dir, 100000);
+  runner::Crun crun(state_dir + "/crun");
+  runner::EngineSettings settings{id, daemon, "/sandbox-platform/" + id, *bpf, 100000, 3000};
+  runner::Engine engine(settings, fs, crun, api, reporter);
+
+  const std::string registration =
+      boost::json::serialize(boost::json::object{
+          {"id", id},
+          {"region", env_or("RUNNER_REGION", "local")},
+          {"endpoint", env_or("RUNNER_ENDPOINT", "127.0.0.1:4100")},
+          {"capacity",
+           {{"cpu", static_cast<int>(std::thread::hardware_concurrency())},
+            {"memory_gib", memory_gib()},
+            {"disk_gib", disk_gib},
+            {"max_sandboxes", env_int("RUNNER_MAX_SANDBOXES", 500)}}}});
+  for (int attempt = 0;; ++attempt) {
+    auto registered = api.call("POST", "/runners", registration);
+    if (registered) break;
+    if (attempt == 50) {
+      std::cerr << "runner-worker: cannot register: " << registered.error().message << "\n";
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  spdlog::info("runner {} registered (state in {})", id, state_dir);
+
+  std::stop_source stopping;
+  runner::OomWatch oom([&](const std::string& sandbox, int killed, long long limit) {
+    events::bus::RunnerReport r;
+    r.sandbox_id = sandbox;
+    r.kind = "oom_killed";
+    r.memory_limit_bytes = limit;
+    const auto reply = reporter.send(r, stopping.get_token());
+    spdlog::info("sandbox {}: {} process(es) killed at the memory limit ({})", sandbox, killed,
+                 reply.ok ? "reported" : reply.message);
+  });
+  engine.watch_oom(&oom);
+  engine.reconcile_all(stopping.get_token());
+
+  events::bus::SubscriberSettings sub;
+  sub.name = "runner-" + id;
+  sub.filter = events::ReadFilter{"sandbox", id};
+  events::bus::Subscriber subscriber(sub, db, **nats, [&](const events::RecordedEvent& e) {
+    auto done = engine.reconcile(e.stream_id(), stopping.get_token());
+    if (done) return events::bus::HandleResult{};
+    if (done.error().code == events::ErrorCode::unavailable) return events::bus::HandleResult{events::bus::Outcome::retry, done.error().message};
+    return events::bus::HandleResult{};  // reported as the sandbox's error; nothing to retry
+  });
+  std::jthread consuming([&](std::stop_token stop) { subscriber.run(stop); });
+  std::jthread heartbeats([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      const auto body = boost::json::serialize(boost::json::object{
+          {"load", {{"sandboxes", engine.running()}, {"cpu_used", 0}, {"memory_used_gib", 0}, {"disk_used_gib", 0}}}});
+      if (auto beat = api.call("POST", "/runners/" + id + "/heartbeat", body); !beat) {
+        spdlog::warn("heartbeat: {}", beat.error().message);
+      }
+      events::nap(stop, std::chrono::seconds(5));
+    }
+  });
+  spdlog::info("runner {} consuming ev.sandbox.{}.>", id, id);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("runner {}: draining (signal {})", id, sig);
+  if (auto drained = api.call("POST", "/runners/" + id + "/drain"); !drained) {
+    spdlog::warn("drain: {}", drained.error().message);
+  }
+  stopping.request_stop();
+  consuming.request_stop();
+  heartbeats.request_stop();
+  consuming.join();
+  heartbeats.join();
+  spdlog::info("runner {} stopped; its sandboxes keep running", id);
+  (void)argc;
+  (void)argv;
+  return 0;
+}

@@ -1,0 +1,91 @@
+#include "runner/bundle.hpp"
+
+namespace runner {
+
+namespace json = boost::json;
+
+const std::vector<std::string>& default_capabilities() {
+  static const std::vector<std::string> kCaps = {
+      "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",      "CAP_MKNOD",
+      "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",     "CAP_SETPCAP",
+      "CAP_NET_BIND_SERVICE",           "CAP_SYS_CHROOT",       "CAP_KILL",        "CAP_AUDIT_WRITE"};
+  return kCaps;
+}
+
+namespace {
+
+json::object mount(const std::string& destination, const std::string& type, const std::string& source,
+                   std::initializer_list<const char*> options) {
+  json::array opts;
+  for (const auto* o : options) opts.emplace_back(o);
+  return {{"destination", destination}, {"type", type}, {"source", source}, {"options", std::move(opts)}};
+}
+
+json::array strings(const std::vector<std::string>& v) {
+  json::array out;
+  for (const auto& s : v) out.emplace_back(s);
+  return out;
+}
+
+}  // namespace
+
+json::object oci_config(const SandboxSpec& spec, const BundleSettings& s) {
+  json::array mounts{
+      mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
+      mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
+      mount("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}),
+      mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
+      mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
+      mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
+      mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}),
+      // The host's userland, read-only. Never idmapped: root inside must not own /etc.
+      mount("/usr", "bind", "/usr", {"rbind", "ro", "nosuid", "nodev"}),
+      mount("/etc", "bind", "/etc", {"rbind", "ro", "nosuid", "nodev"}),
+      mount("/.platform/daemon", "bind", s.daemon, {"bind", "ro", "nosuid", "nodev"}),
+  };
+  for (const auto& v : spec.volumes) mounts.push_back(mount(v.path, "bind", v.host_dir, {"rbind", "rw", "nosuid", "nodev"}));
+
+  json::array env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
+                  "TERM=xterm-256color", "LANG=C.UTF-8", "SANDBOX_ID=" + spec.id};
+  for (const auto& [k, v] : spec.env) env.emplace_back(k + "=" + v);
+
+  const auto caps = strings(default_capabilities());
+  const std::int64_t memory = static_cast<std::int64_t>(spec.memory_gib) << 30;
+  json::object linux{
+      {"namespaces", json::array{{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}},
+                                 {{"type", "mount"}}, {{"type", "cgroup"}}, {{"type", "user"}}}},
+      {"uidMappings", json::array{{{"containerID", 0}, {"hostID", s.uid_base}, {"size", 65536}}}},
+      {"gidMappings", json::array{{{"containerID", 0}, {"hostID", s.uid_base}, {"size", 65536}}}},
+      {"cgroupsPath", s.cgroups_path},
+      {"resources",
+       {{"devices", json::array{{{"allow", false}, {"access", "rwm"}}}},
+        {"memory", {{"limit", memory}, {"swap", memory}}},
+        {"pids", {{"limit", s.pids_limit}}},
+        {"cpu", {{"quota", static_cast<std::int64_t>(spec.cpu) * s.cpu_period_us}, {"period", s.cpu_period_us}}}}},
+      {"maskedPaths", json::array{"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                                  "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+                                  "/sys/firmware", "/sys/devices/virtual/powercap"}},
+      {"readonlyPaths", json::array{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+  };
+  json::object config{
+      {"ociVersion", "1.0.0"},
+      {"process",
+       {{"terminal", false},
+        {"user", {{"uid", 0}, {"gid", 0}}},
+        {"args", json::array{"/.platform/daemon"}},
+        {"env", std::move(env)},
+        {"cwd", "/"},
+        {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
+        // At most the runner's own hard limit: crun cannot raise it (setrlimit fails).
+        {"rlimits", json::array{{{"type", "RLIMIT_NOFILE"}, {"hard", 16384}, {"soft", 16384}}}},
+        {"noNewPrivileges", true}}},
+      {"root", {{"path", s.rootfs}, {"readonly", false}}},
+      {"hostname", "sandbox-" + spec.id.substr(0, 8)},
+      {"mounts", std::move(mounts)},
+      {"linux", std::move(linux)},
+  };
+  if (!s.seccomp_bpf.empty()) config["annotations"] = {{"run.oci.seccomp_bpf_data", s.seccomp_bpf}};
+  return config;
+}
+
+}  // namespace runner

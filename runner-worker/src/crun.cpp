@@ -1,0 +1,85 @@
+#include "runner/crun.hpp"
+
+#include "runner/command.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+namespace runner {
+
+using events::ErrorCode;
+using events::make_error;
+
+Crun::Crun(std::string state_root, std::string binary) : root_(std::move(state_root)), binary_(std::move(binary)) {
+  std::filesystem::create_directories(root_);
+}
+
+events::Result<void> Crun::run(const std::string& id, const std::string& bundle_dir) {
+  if (auto s = state(id)) {
+    if (s->status == "running") return {};
+    // A leftover (created but not started, or stopped): start over.
+    run_command({binary_, "--root", root_, "delete", "-f", id});
+  }
+  if (auto created = run_checked({binary_, "--root", root_, "create", "--bundle", bundle_dir, id}); !created) {
+    return created.error();
+  }
+  if (auto started = run_checked({binary_, "--root", root_, "start", id}); !started) {
+    run_command({binary_, "--root", root_, "delete", "-f", id});
+    return started.error();
+  }
+  return {};
+}
+
+events::Result<void> Crun::stop(const std::string& id, int grace_ms) {
+  auto s = state(id);
+  if (!s) return {};
+  if (s->status == "running" || s->status == "paused") {
+    run_command({binary_, "--root", root_, "kill", id, "TERM"});
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+    while (std::chrono::steady_clock::now() < until) {
+      auto now = state(id);
+      if (!now || now->status == "stopped") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  if (auto deleted = run_checked({binary_, "--root", root_, "delete", "-f", id}); !deleted) {
+    if (state(id)) return deleted.error();
+  }
+  return {};
+}
+
+std::optional<ContainerState> Crun::state(const std::string& id) const {
+  auto r = run_command({binary_, "--root", root_, "state", id});
+  if (!r || r->exit_code != 0) return std::nullopt;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r->output, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  ContainerState s;
+  if (const auto* st = v.as_object().if_contains("status"); st != nullptr && st->is_string()) s.status = st->as_string();
+  if (const auto* pid = v.as_object().if_contains("pid"); pid != nullptr && pid->is_int64()) {
+    s.pid = static_cast<int>(pid->as_int64());
+  }
+  return s;
+}
+
+std::vector<std::string> Crun::list() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(root_, ec)) {
+    if (e.is_directory()) out.push_back(e.path().filename().string());
+  }
+  return out;
+}
+
+events::Result<std::pair<int, std::string>> Crun::exec(const std::string& id, const std::vector<std::string>& argv) {
+  std::vector<std::string> full{binary_, "--root", root_, "exec", "--no-new-privs", id};
+  full.insert(full.end(), argv.begin(), argv.end());
+  auto r = run_command(full);
+  if (!r) return r.error();
+  return std::pair{r->exit_code, r->output};
+}
+
+}  // namespace runner

@@ -1,0 +1,206 @@
+#include "runner/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace runner {
+
+namespace json = boost::json;
+using events::ErrorCode;
+using events::make_error;
+
+namespace {
+
+std::string text(const json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+int number(const json::object& o, const char* key, int fallback) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_int64() ? static_cast<int>(v->as_int64()) : fallback;
+}
+
+}  // namespace
+
+events::Result<Target> target_from_dto(const json::object& dto) {
+  Target t;
+  t.spec.id = text(dto, "id");
+  if (t.spec.id.empty()) return make_error(ErrorCode::decode_failed, "sandbox without an id");
+  t.spec.cpu = number(dto, "cpu", 1);
+  t.spec.memory_gib = number(dto, "memory", 1);
+  t.spec.disk_gib = number(dto, "disk", 3);
+  if (const auto* env = dto.if_contains("env"); env != nullptr && env->is_object()) {
+    for (const auto& [k, v] : env->as_object()) {
+      if (v.is_string()) t.spec.env.emplace(std::string(k), std::string(v.as_string()));
+    }
+  }
+  if (const auto* vols = dto.if_contains("volumes"); vols != nullptr && vols->is_array()) {
+    for (const auto& v : vols->as_array()) {
+      if (!v.is_object()) continue;
+      t.volumes.emplace_back(text(v.as_object(), "volumeId"), text(v.as_object(), "mountPath"));
+    }
+  }
+  t.desired = text(dto, "desiredState");
+  t.actual = text(dto, "actualState");
+  return t;
+}
+
+Engine::Engine(EngineSettings settings, SandboxFs& fs, Crun& crun, ApiClient& api, Reporter& reporter)
+    : settings_(std::move(settings)), fs_(fs), crun_(crun), api_(api), reporter_(reporter) {}
+
+int Engine::running() const {
+  int n = 0;
+  for (const auto& id : crun_.list()) {
+    if (auto s = crun_.state(id); s && s->status == "running") ++n;
+  }
+  return n;
+}
+
+bool Engine::report(const std::string& id, std::string& actual, const std::string& kind, const std::string& state,
+                    const std::string& reason, const std::stop_token& stop, const std::string& archive_ref) {
+  events::bus::RunnerReport r;
+  r.sandbox_id = id;
+  r.kind = kind;
+  r.state = state;
+  r.reason = reason;
+  r.archive_ref = archive_ref;
+  const auto reply = reporter_.send(r, stop);
+  if (reply.ok || reply.code == "duplicate_report") {
+    actual = kind == "error" ? "error" : state;
+    return true;
+  }
+  spdlog::warn("sandbox {}: report {} {} refused ({}: {})", id, kind, state, reply.code, reply.message);
+  return false;
+}
+
+events::Result<void> Engine::start(const Target& t) {
+  const auto& id = t.spec.id;
+  SandboxSpec spec = t.spec;
+  for (const auto& [volume, path] : t.volumes) {
+    auto dir = fs_.ensure_volume(volume);
+    if (!dir) return dir.error();
+    spec.volumes.push_back({*dir, path});
+  }
+  BundleSettings b;
+  b.rootfs = fs_.rootfs(id);
+  b.daemon = settings_.daemon_path;
+  b.cgroups_path = settings_.cgroup_parent + "/" + id;
+  b.seccomp_bpf = settings_.seccomp_bpf;
+  b.uid_base = settings_.uid_base;
+  if (auto m = fs_.mount(id); !m) return m;
+  {
+    std::ofstream out(fs_.bundle_dir(id) + "/config.json");
+    out << json::serialize(oci_config(spec, b));
+    if (!out) return make_error(ErrorCode::unavailable, "cannot write the bundle of " + id);
+  }
+  return crun_.run(id, fs_.bundle_dir(id));
+}
+
+events::Result<void> Engine::converge(const Target& t, const std::stop_token& stop) {
+  const auto& id = t.spec.id;
+  std::string actual = t.actual;
+  const auto container = crun_.state(id);
+  const bool running = container && container->status == "running";
+  auto fail = [&](const events::Error& e) -> events::Result<void> {
+    spdlog::warn("sandbox {}: {}", id, e.message);
+    report(id, actual, "error", "", e.message, stop);
+    return e;
+  };
+
+  const auto memory_cgroup = "/sys/fs/cgroup/memory" + settings_.cgroup_parent + "/" + id;
+  if (t.desired != "started" && oom_ != nullptr) oom_->unwatch(id);
+  if (t.desired == "destroyed") {
+    if (actual != "destroying") report(id, actual, "state", "destroying", "", stop);
+    if (auto s = crun_.stop(id, settings_.stop_grace_ms); !s) return fail(s.error());
+    if (auto d = fs_.destroy(id); !d) return fail(d.error());
+    report(id, actual, "state", "destroyed", "", stop);
+    return {};
+  }
+
+  if (t.desired == "started") {
+    if (running) {
+      if (oom_ != nullptr) oom_->watch(id, memory_cgroup);
+      if (actual != "started") report(id, actual, "state", "started", "", stop);
+      return {};
+    }
+    if (!fs_.has_layer(id) && fs_.has_archive(id)) {
+      if (actual != "restoring") report(id, actual, "state", "restoring", "", stop);
+      if (auto r = fs_.restore(id, t.spec.disk_gib); !r) return fail(r.error());
+    }
+    if (actual != "starting") report(id, actual, "state", "starting", "", stop);
+    if (!fs_.has_layer(id)) {
+      if (auto c = fs_.create(id, t.spec.disk_gib); !c) return fail(c.error());
+    }
+    if (auto s = start(t); !s) return fail(s.error());
+    if (oom_ != nullptr && !oom_->watch(id, memory_cgroup)) spdlog::warn("sandbox {}: cannot watch for OOM kills", id);
+    report(id, actual, "state", "started", "", stop);
+    return {};
+  }
+
+  if (t.desired == "stopped" || t.desired == "archived") {
+    if (running) {
+      if (actual == "started") report(id, actual, "state", "stopping", "", stop);
+      if (auto s = crun_.stop(id, settings_.stop_grace_ms); !s) return fail(s.error());
+    } else if (container) {
+      crun_.stop(id, 0);  // a leftover container record
+    }
+    if (auto u = fs_.unmount(id); !u) return fail(u.error());
+    if (actual == "started" || actual == "stopping") report(id, actual, "state", "stopped", "", stop);
+    if (t.desired == "archived" && fs_.has_layer(id)) {
+      if (actual != "archiving") report(id, actual, "state", "archiving", "", stop);
+      auto ref = fs_.archive(id);
+      if (!ref) return fail(ref.error());
+      report(id, actual, "state", "archived", "", stop, *ref);
+    } else if (t.desired == "archived" && fs_.has_archive(id) && actual != "archived") {
+      report(id, actual, "state", "archived", "", stop, fs_.archive_path(id));
+    }
+    return {};
+  }
+  return {};
+}
+
+events::Result<void> Engine::reconcile(const std::string& sandbox_id, const std::stop_token& stop) {
+  auto dto = api_.call("GET", "/runners/" + settings_.runner_id + "/sandboxes/" + sandbox_id);
+  if (!dto) {
+    if (dto.error().code != ErrorCode::not_found) return dto.error();
+    // Not ours (any more), or deleted: nothing of it may stay on this host.
+    if (crun_.state(sandbox_id) || fs_.has_layer(sandbox_id) || fs_.has_archive(sandbox_id)) {
+      spdlog::info("sandbox {}: not assigned here any more; removing it from the host", sandbox_id);
+      crun_.stop(sandbox_id, settings_.stop_grace_ms);
+      return fs_.destroy(sandbox_id);
+    }
+    return {};
+  }
+  auto target = target_from_dto(*dto);
+  if (!target) return target.error();
+  return converge(*target, stop);
+}
+
+void Engine::reconcile_all(const std::stop_token& stop) {
+  std::set<std::string> wanted;
+  auto listed = api_.call("GET", "/runners/" + settings_.runner_id + "/sandboxes");
+  if (!listed) {
+    spdlog::warn("reconcile: {}", listed.error().message);
+    return;
+  }
+  for (const auto& item : listed->at("items").as_array()) {
+    if (!item.is_object()) continue;
+    auto target = target_from_dto(item.as_object());
+    if (!target) continue;
+    wanted.insert(target->spec.id);
+    if (auto done = converge(*target, stop); !done) spdlog::warn("reconcile {}: {}", target->spec.id, done.error().message);
+  }
+  const auto known = fs_.known();
+  std::set<std::string> local(known.begin(), known.end());
+  for (const auto& id : crun_.list()) local.insert(id);
+  for (const auto& id : local) {
+    if (wanted.contains(id)) continue;
+    if (auto done = reconcile(id, stop); !done) spdlog::warn("reconcile orphan {}: {}", id, done.error().message);
+  }
+}
+
+}  // namespace runner

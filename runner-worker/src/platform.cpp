@@ -1,0 +1,101 @@
+#include "runner/platform.hpp"
+
+#include "events/runtime.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nats/nats.h>
+
+namespace runner {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using events::ErrorCode;
+using events::make_error;
+
+ApiClient::ApiClient(const std::string& api_url, std::string admin_key) : key_(std::move(admin_key)) {
+  // http://host:port/base
+  auto rest = api_url.substr(api_url.find("://") == std::string::npos ? 0 : api_url.find("://") + 3);
+  const auto slash = rest.find('/');
+  base_ = slash == std::string::npos ? "" : rest.substr(slash);
+  if (!base_.empty() && base_.back() == '/') base_.pop_back();
+  const auto hostport = rest.substr(0, slash);
+  const auto colon = hostport.rfind(':');
+  host_ = colon == std::string::npos ? hostport : hostport.substr(0, colon);
+  port_ = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
+}
+
+events::Result<json::object> ApiClient::call(const std::string& method, const std::string& path,
+                                             const std::string& body) const {
+  try {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(15));
+    asio::ip::tcp::resolver resolver(io);
+    stream.connect(resolver.resolve(host_, port_));
+    http::request<http::string_body> req{http::string_to_verb(method), base_ + path, 11};
+    req.set(http::field::host, host_);
+    req.set(http::field::authorization, "Bearer " + key_);
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    boost::system::error_code ec;
+    auto v = json::parse(res.body(), ec);
+    const bool ok = res.result_int() >= 200 && res.result_int() < 300;
+    if (ec || !v.is_object()) {
+      return make_error(ok ? ErrorCode::decode_failed : ErrorCode::unavailable,
+                        method + " " + path + ": HTTP " + std::to_string(res.result_int()) + " " + res.body().substr(0, 200));
+    }
+    if (!ok) {
+      const auto* m = v.as_object().if_contains("message");
+      const std::string message = m != nullptr && m->is_string() ? std::string(m->as_string()) : res.body();
+      const auto code = res.result_int() == 404 ? ErrorCode::not_found
+                        : res.result_int() == 409 ? ErrorCode::invalid_transition
+                        : res.result_int() >= 500 ? ErrorCode::unavailable
+                                                  : ErrorCode::invalid_argument;
+      return make_error(code, method + " " + path + ": " + message);
+    }
+    return std::move(v.as_object());
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::unavailable, method + " " + path + ": " + e.what());
+  }
+}
+
+Reporter::Reporter(events::bus::NatsClient& nats, std::string runner_id)
+    : nats_(nats), subject_("runner.reports." + runner_id) {}
+
+events::bus::ReportReply Reporter::send(const events::bus::RunnerReport& report, const std::stop_token& stop) {
+  const auto text = events::to_json_text(report);
+  auto wait = std::chrono::milliseconds(100);
+  while (!stop.stop_requested()) {
+    natsMsg* reply = nullptr;
+    if (natsConnection_Request(&reply, nats_.connection(), subject_.c_str(), text.data(), static_cast<int>(text.size()),
+                               5000) == NATS_OK) {
+      const std::string body(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
+      natsMsg_Destroy(reply);
+      boost::system::error_code ec;
+      auto parsed = json::parse(body, ec);
+      if (!ec) {
+        auto decoded = events::from_json<events::bus::ReportReply>(parsed, "report reply");
+        if (decoded) return *decoded;
+      }
+      return events::bus::ReportReply{false, 0, "decode_failed", "unreadable reply: " + body};
+    }
+    events::nap(stop, wait);
+    wait = std::min(wait * 2, std::chrono::milliseconds(2000));
+  }
+  return events::bus::ReportReply{false, 0, "unavailable", "stopped before the platform answered"};
+}
+
+}  // namespace runner

@@ -1,0 +1,155 @@
+#pragma once
+// The API under test: the command service in-process on a free port, with real PostgreSQL,
+// NATS, projector, event feed and runner-report listener; two organizations with a key each.
+#include "command_service/api.hpp"
+#include "command_service/event_feed.hpp"
+#include "command_service/http_server.hpp"
+#include "command_service/metrics.hpp"
+#include "command_service/runner_reports.hpp"
+#include "command_service/scheduler.hpp"
+#include "events/api_keys.hpp"
+#include "events/bus/hints.hpp"
+#include "events/catalogue.hpp"
+#include "events/command_runner.hpp"
+#include "events/deciders/organization.hpp"
+#include "events/deciders/runner.hpp"
+#include "projector/projector.hpp"
+#include "support/catch.hpp"
+#include "support/http_client.hpp"
+#include "support/servers.hpp"
+
+#include <pqxx/pqxx>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+using namespace events;
+using namespace command_service;
+using testing_support::http_call;
+using testing_support::HttpReply;
+
+namespace api_fixture {
+
+namespace json = boost::json;
+
+// An organization with one API key, written through the organization decider.
+inline std::string create_org(PgEventStore& store, const OrganizationId& org, const std::string& name) {
+  const auto key = generate_api_key();
+  auto r = execute<OrganizationEvent, organization::State>(
+      store, StreamName::of("organization", org), Metadata{new_uuid(), new_uuid(), "", "admin", org.str(), ""},
+      [&](const organization::State& s) -> Result<organization::Events> {
+        auto a = organization::decide(organization::Create{org, name}, s);
+        if (!a) return a;
+        auto b = organization::decide(
+            organization::CreateApiKey{ApiKeyId::generate(), "test", sha256_hex(key), api_key_prefix(key)},
+            organization::evolve(s, a->front()));
+        if (!b) return b;
+        a->insert(a->end(), b->begin(), b->end());
+        return a;
+      },
+      [](organization::State s, const OrganizationEvent& e) { return organization::evolve(std::move(s), e); });
+  REQUIRE(r);
+  return key;
+}
+
+struct Api {
+  std::string conn = testing_support::shared_postgres().create_database();
+  testing_support::NatsServer nats_server;
+  std::unique_ptr<bus::NatsClient> nats = bus::NatsClient::connect(nats_server.url(), "api-test").value();
+  PgEventStore store{conn};
+  std::vector<std::unique_ptr<projector::ReadModel>> models = projector::all_models();
+  std::unique_ptr<projector::Projector> projection;
+  std::jthread projecting;
+  Db db{conn, bus::append_hint(*nats)};
+  Services services{db, ApiSettings{}, [this] { return nats->connected(); }};
+  std::shared_ptr<Doorbell> appended = std::make_shared<Doorbell>();
+  bus::HintListener hints{*nats, appended};
+  std::unique_ptr<EventFeed> feed;
+  Metrics metrics;
+  std::unique_ptr<ReportListener> reports;
+  const std::string admin_key = "admin-" + new_uuid();
+  Router router;
+  boost::asio::io_context io;
+  std::unique_ptr<HttpServer> server;
+  std::vector<std::thread> io_threads;
+  std::string key_a;
+  std::string key_b;
+
+  explicit Api(RateLimitSettings limits = RateLimitSettings{0, 0, 0, 0, 0}) {
+    router.set_rate_limits(limits);
+    REQUIRE(projector::ensure_schema(conn, "read", models));
+    projector::Settings ps;
+    ps.idle_poll = std::chrono::milliseconds(2);
+    projection = std::make_unique<projector::Projector>(projector::borrow(models), conn, ps);
+    projecting = std::jthread([this](std::stop_token stop) { projection->run(stop); });
+    key_a = create_org(store, OrganizationId::generate(), "a");
+    key_b = create_org(store, OrganizationId::generate(), "b");
+    services.settings.admin_key_hash = sha256_hex(admin_key);
+    feed = std::make_unique<EventFeed>(db, appended);
+    services.feed = feed.get();
+    services.metrics = &metrics;
+    router.set_metrics(&metrics);
+    router.set_authenticator(api_key_authenticator(services));
+    register_system_routes(router, services);
+    register_sandbox_routes(router, services);
+    register_volume_and_snapshot_routes(router, services);
+    register_admin_and_audit_routes(router, services);
+    register_runner_routes(router, services);
+    register_stream_routes(router, services);
+    register_socket_io_routes(router, services);
+    reports = std::make_unique<ReportListener>(*nats, db);
+    REQUIRE(reports->ok());
+    ServerSettings settings;
+    settings.port = 0;
+    settings.body_limit = 64 * 1024;
+    server = std::make_unique<HttpServer>(io, settings,
+                                          [this](Request& r, const std::string& remote) { return router.dispatch(r, remote); });
+    server->start();
+    // Several threads, as in main: PostgreSQL work runs inline on them.
+    for (int i = 0; i < 4; ++i) io_threads.emplace_back([this] { io.run(); });
+    // The keys are usable once the projection has them (asked of the database, not the API,
+    // so that no failed authentication is counted against the rate limits).
+    pqxx::connection c(conn);
+    for (int i = 0; i < 1000; ++i) {
+      pqxx::nontransaction tx(c);
+      if (tx.exec("select count(*) from read.api_keys")[0][0].as<int>() == 2) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~Api() {
+    server->stop();
+    io.stop();
+    for (auto& t : io_threads) t.join();
+    feed.reset();  // before the io_context: it holds executors of the streams that waited on it
+    projecting.request_stop();
+  }
+
+  HttpReply call(const std::string& method, const std::string& target, const std::string& body = {},
+                 const std::string& key = "", std::map<std::string, std::string> headers = {}) {
+    headers["Authorization"] = "Bearer " + (key.empty() ? key_a : key);
+    return http_call(server->port(), method, target, body, headers);
+  }
+  std::int64_t event_count() {
+    pqxx::connection c(conn);
+    pqxx::nontransaction tx(c);
+    return tx.exec("select count(*) from events")[0][0].as<std::int64_t>();
+  }
+};
+
+inline json::object parse(const HttpReply& r) {
+  INFO(r.body);
+  auto v = json::parse(r.body);
+  REQUIRE(v.is_object());
+  return v.as_object();
+}
+
+inline std::string str(const json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+}  // namespace api_fixture
+
+using namespace api_fixture;
+

@@ -1,0 +1,333 @@
+// Runners (registration over HTTP, reports over NATS), names under concurrency, the live
+// streams (SSE, Socket.IO with the real socket.io-client) and the metrics.
+#include "api_fixture.hpp"
+#include "support/process.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <nats/nats.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+std::map<std::string, std::string> admin(const Api& api) { return {{"Authorization", "Bearer " + api.admin_key}}; }
+
+std::string register_runner(Api& api, const std::string& region = "local") {
+  auto r = http_call(api.server->port(), "POST", "/api/runners",
+                     R"({"region":")" + region + R"(","endpoint":"127.0.0.1:4100","capacity":{"cpu":4,"memory_gib":8,"disk_gib":50,"max_sandboxes":10}})",
+                     admin(api));
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  return str(parse(r), "id");
+}
+
+// Sends one report as the runner would (a NATS request) and returns the reply.
+json::object report(Api& api, const std::string& runner, const std::string& sandbox, const std::string& kind,
+                    const std::string& state, const std::string& reason = "") {
+  bus::RunnerReport r{sandbox, kind, state, reason, true, "", 0, "", ""};
+  const auto text = to_json_text(r);
+  natsMsg* reply = nullptr;
+  const auto subject = "runner.reports." + runner;
+  REQUIRE(natsConnection_Request(&reply, api.nats->connection(), subject.c_str(), text.data(),
+                                 static_cast<int>(text.size()), 5000) == NATS_OK);
+  const std::string body(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
+  natsMsg_Destroy(reply);
+  INFO(body);
+  auto v = json::parse(body);
+  REQUIRE(v.is_object());
+  return v.as_object();
+}
+
+std::string state_of(Api& api, const std::string& id) { return str(parse(api.call("GET", "/api/sandbox/" + id)), "state"); }
+
+// A raw connection reading a server-sent event stream.
+struct SseClient {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket{io};
+  std::string received;
+
+  SseClient(int port, const std::string& target, const std::string& key, const std::string& last_event_id = "") {
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+    std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key + "\r\n";
+    if (!last_event_id.empty()) req += "Last-Event-ID: " + last_event_id + "\r\n";
+    boost::asio::write(socket, boost::asio::buffer(req + "\r\n"));
+    timeval tv{0, 200 * 1000};
+    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+
+  // Reads until `text` has arrived or `seconds` have passed.
+  bool wait_for(const std::string& text, int seconds = 10) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    char buf[4096];
+    while (received.find(text) == std::string::npos && std::chrono::steady_clock::now() < until) {
+      const auto n = ::recv(socket.native_handle(), buf, sizeof buf, 0);
+      if (n > 0) received.append(buf, static_cast<std::size_t>(n));
+      if (n == 0) break;
+    }
+    return received.find(text) != std::string::npos;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("runners: registration, heartbeat, drain and removal take the admin key and name bad fields") {
+  Api api;
+  const auto id = register_runner(api);
+  CHECK(RunnerId::parse(id));
+  auto listed = http_call(api.server->port(), "GET", "/api/runners", "", admin(api));
+  REQUIRE(listed.status == 200);
+  const auto items = parse(listed).at("items").as_array();
+  REQUIRE(items.size() == 1);
+  CHECK(str(items[0].as_object(), "state") == "ready");
+  CHECK(items[0].as_object().at("capacity").as_object().at("max_sandboxes").as_int64() == 10);
+
+  // Re-registering after a restart is accepted and changes nothing.
+  const auto events_before = api.event_count();
+  auto again = http_call(api.server->port(), "POST", "/api/runners",
+                         R"({"id":")" + id + R"(","region":"local","endpoint":"127.0.0.1:4100","capacity":{"cpu":4,"memory_gib":8,"disk_gib":50,"max_sandboxes":10}})",
+                         admin(api));
+  CHECK(again.status == 200);
+  CHECK(api.event_count() == events_before);
+
+  auto beat = http_call(api.server->port(), "POST", "/api/runners/" + id + "/heartbeat",
+                        R"({"load":{"sandboxes":2,"cpu_used":1.5,"memory_used_gib":3,"disk_used_gib":4}})", admin(api));
+  REQUIRE(beat.status == 200);
+  CHECK(parse(beat).at("reportedSandboxes").as_int64() == 2);
+  CHECK_FALSE(str(parse(beat), "lastHeartbeatAt").empty());
+
+  struct Bad {
+    std::string body;
+    std::string says;
+  };
+  for (const auto& b : std::vector<Bad>{
+           {R"({"region":"local","endpoint":"x"})", "capacity must be an object"},
+           {R"({"region":"local","endpoint":"x","capacity":{"cpu":4,"memory_gib":8,"disk_gib":50}})", "capacity.max_sandboxes is required"},
+           {R"({"region":"local","endpoint":"x","capacity":{"cpu":"4","memory_gib":8,"disk_gib":50,"max_sandboxes":1}})", "capacity.cpu must be a number"},
+           {R"({"region":"local","endpoint":"x","capacity":{"cpu":0,"memory_gib":8,"disk_gib":50,"max_sandboxes":1}})", "must all be positive"},
+           {R"({"id":"nope","region":"local","endpoint":"x","capacity":{"cpu":1,"memory_gib":1,"disk_gib":1,"max_sandboxes":1}})", "'nope' is not a UUID"},
+           {R"({"endpoint":"x","capacity":{"cpu":1,"memory_gib":1,"disk_gib":1,"max_sandboxes":1}})", "region is required"},
+       }) {
+    auto r = http_call(api.server->port(), "POST", "/api/runners", b.body, admin(api));
+    INFO(b.body << " -> " << r.body);
+    CHECK(r.status == 400);
+    CHECK_THAT(str(parse(r), "message"), Catch::Contains(b.says));
+  }
+  CHECK(api.event_count() == events_before + 1);  // only the heartbeat
+  CHECK(http_call(api.server->port(), "POST", "/api/runners", R"({})", {{"Authorization", "Bearer " + api.key_a}}).status == 401);
+  CHECK(http_call(api.server->port(), "POST", "/api/runners/" + RunnerId::generate().str() + "/drain", "", admin(api)).status == 404);
+
+  auto drained = http_call(api.server->port(), "POST", "/api/runners/" + id + "/drain", "", admin(api));
+  REQUIRE(drained.status == 200);
+  CHECK(str(parse(drained), "state") == "draining");
+  // A draining runner takes no new sandbox.
+  auto created = api.call("POST", "/api/sandbox", R"({"name":"after-drain"})");
+  REQUIRE(created.status == 200);
+  CHECK(str(parse(created), "runnerId").empty());
+  auto removed = http_call(api.server->port(), "DELETE", "/api/runners/" + id, "", admin(api));
+  REQUIRE(removed.status == 200);
+  CHECK(str(parse(removed), "state") == "removed");
+}
+
+TEST_CASE("runners: reports over NATS drive the sandbox through the decider; misfits are refused") {
+  Api api;
+  const auto runner = register_runner(api);
+  auto created = api.call("POST", "/api/sandbox", R"({"name":"reported"})");
+  REQUIRE(created.status == 200);
+  const auto id = str(parse(created), "id");
+  REQUIRE(str(parse(created), "runnerId") == runner);
+
+  auto listed = http_call(api.server->port(), "GET", "/api/runners/" + runner + "/sandboxes", "", admin(api));
+  REQUIRE(listed.status == 200);
+  REQUIRE(parse(listed).at("items").as_array().size() == 1);
+  CHECK(str(parse(listed).at("items").as_array()[0].as_object(), "desiredState") == "started");
+
+  CHECK(report(api, runner, id, "state", "starting").at("ok").as_bool());
+  auto started = report(api, runner, id, "state", "started");
+  CHECK(started.at("ok").as_bool());
+  CHECK(started.at("position").as_int64() > 0);
+  CHECK(state_of(api, id) == "started");
+
+  const auto before = api.event_count();
+  auto stranger = report(api, RunnerId::generate().str(), id, "state", "stopped");
+  CHECK_FALSE(stranger.at("ok").as_bool());
+  CHECK(str(stranger, "code") == "wrong_runner");
+  auto twice = report(api, runner, id, "state", "started");
+  CHECK_FALSE(twice.at("ok").as_bool());
+  CHECK(str(twice, "code") == "duplicate_report");
+  auto late = report(api, runner, id, "state", "starting");
+  CHECK_FALSE(late.at("ok").as_bool());
+  CHECK(str(late, "code") == "late_report");
+  auto nonsense = report(api, runner, id, "state", "flying");
+  CHECK_FALSE(nonsense.at("ok").as_bool());
+  CHECK_THAT(str(nonsense, "message"), Catch::Contains("'flying'"));
+  auto unknown = report(api, runner, SandboxId::generate().str(), "state", "started");
+  CHECK(str(unknown, "code") == "not_found");
+  CHECK(api.event_count() == before);
+
+  // An error report with a reason a person can act on reaches the API's DTO.
+  REQUIRE(api.call("POST", "/api/sandbox/" + id + "/stop?force=false").status == 200);
+  CHECK(report(api, runner, id, "error", "", "crun: cannot allocate memory for the cgroup").at("ok").as_bool());
+  auto got = parse(api.call("GET", "/api/sandbox/" + id));
+  CHECK(str(got, "state") == "error");
+  CHECK_THAT(str(got, "errorReason"), Catch::Contains("cannot allocate memory"));
+}
+
+TEST_CASE("names: of concurrent creates with one name exactly one wins; a deleted sandbox frees its name") {
+  Api api;
+  std::atomic<int> won{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&] {
+      // No Catch macros in these threads: Catch2 is not thread-safe.
+      auto r = api.call("POST", "/api/sandbox", R"({"name":"contested"})");
+      if (r.status == 200) {
+        ++won;
+      } else if (r.status == 409 && r.body.find("already exists") != std::string::npos) {
+        ++refused;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(won == 1);
+  CHECK(refused == 7);
+  CHECK(other == 0);
+  auto list = parse(api.call("GET", "/api/sandbox?name=contested"));
+  REQUIRE(list.at("items").as_array().size() == 1);
+  // Another organization may use the same name.
+  CHECK(api.call("POST", "/api/sandbox", R"({"name":"contested"})", api.key_b).status == 200);
+  // Deleted, the name is free again.
+  const auto id = str(list.at("items").as_array()[0].as_object(), "id");
+  REQUIRE(api.call("DELETE", "/api/sandbox/" + id).status == 200);
+  CHECK(api.call("POST", "/api/sandbox", R"({"name":"contested"})").status == 200);
+}
+
+TEST_CASE("events: the SSE stream follows the organization's events live and resumes with Last-Event-ID") {
+  Api api;
+  SseClient sse(api.server->port(), "/api/events", api.key_a);
+  REQUIRE(sse.wait_for("following the log"));
+  CHECK(sse.received.find("Content-Type: text/event-stream") != std::string::npos);
+  auto mine = api.call("POST", "/api/sandbox", R"({"name":"streamed"})");
+  auto theirs = api.call("POST", "/api/sandbox", R"({"name":"secret"})", api.key_b);
+  auto second = api.call("POST", "/api/sandbox", R"({"name":"streamed-2"})");
+  REQUIRE(mine.status == 200);
+  REQUIRE(theirs.status == 200);
+  const auto mine_id = str(parse(mine), "id");
+  const auto second_id = str(parse(second), "id");
+  REQUIRE(sse.wait_for(second_id));
+  CHECK(sse.received.find(mine_id) != std::string::npos);
+  CHECK(sse.received.find("event: SandboxCreated") != std::string::npos);
+  CHECK(sse.received.find(str(parse(theirs), "id")) == std::string::npos);  // another organization's
+
+  // Resume after the first event: the second comes again, the first does not.
+  const auto first_position = mine.headers.at("X-Event-Position");
+  SseClient resumed(api.server->port(), "/api/events?category=sandbox", api.key_a, first_position);
+  REQUIRE(resumed.wait_for(second_id));
+  CHECK(resumed.received.find("\"stream\":\"sandbox-" + mine_id) == std::string::npos);
+
+  CHECK(api.call("GET", "/api/events?after=minus").status == 400);
+  CHECK(http_call(api.server->port(), "GET", "/api/events").status == 401);
+}
+
+TEST_CASE("metrics: requests, latencies, conflicts and projection lag in Prometheus text") {
+  Api api;
+  REQUIRE(api.call("POST", "/api/sandbox", R"({"name":"counted"})").status == 200);
+  REQUIRE(api.call("GET", "/api/sandbox/counted").status == 200);
+  auto m = http_call(api.server->port(), "GET", "/metrics");
+  REQUIRE(m.status == 200);
+  CHECK_THAT(m.body, Catch::Contains(R"(api_requests_total{method="POST",route="/api/sandbox",status="200"} 1)"));
+  CHECK_THAT(m.body, Catch::Contains(R"(api_request_duration_seconds_bucket{route="/api/sandbox/{sandboxIdOrName}")"));
+  CHECK_THAT(m.body, Catch::Contains("event_append_conflicts_total"));
+  CHECK_THAT(m.body, Catch::Contains(R"(projection_lag_events{model="sandboxes"})"));
+  CHECK_THAT(m.body, Catch::Contains("event_log_head_position"));
+}
+
+TEST_CASE("socket.io: the real socket.io-client connects with the key and hears state changes") {
+  const char* node_path = std::getenv("NPM_NODE_PATH");
+  if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
+  REQUIRE(std::ifstream(std::string(node_path) + "/socket.io-client/package.json").good());  // infra/test installs it
+  Api api;
+  const auto runner = register_runner(api);
+  const auto dir = testing_support::make_temp_dir("socketio");
+  const auto log = dir + "/client.log";
+  setenv("NODE_PATH", node_path, 1);
+  setenv("API_ORIGIN", ("http://127.0.0.1:" + std::to_string(api.server->port())).c_str(), 1);
+  setenv("API_KEY", api.key_a.c_str(), 1);
+  testing_support::ChildProcess client({"node", std::string(TESTS_DIR) + "/e2e/socketio_client.cjs"}, "", log);
+  auto log_has = [&](const std::string& text) {
+    for (int i = 0; i < 200; ++i) {
+      std::ifstream in(log);
+      std::stringstream all;
+      all << in.rdbuf();
+      if (all.str().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  REQUIRE(log_has("rejected: invalid or revoked API key"));  // a wrong key first
+  REQUIRE(log_has("connected"));
+  auto created = api.call("POST", "/api/sandbox", R"({"name":"pushed"})");
+  REQUIRE(created.status == 200);
+  const auto id = str(parse(created), "id");
+  CHECK(report(api, runner, id, "state", "starting").at("ok").as_bool());
+  CHECK(report(api, runner, id, "state", "started").at("ok").as_bool());
+  CHECK(log_has("sandbox.created " + id));
+  CHECK(log_has("->started"));
+  CHECK(log_has("sandbox.state.updated " + id));
+  const int status = client.stop(SIGTERM, 5000);
+  CHECK(WIFEXITED(status));
+  testing_support::remove_tree(dir);
+}
+
+TEST_CASE("timers: auto-stop after no activity, auto-delete when stopped, each a command with its reason") {
+  Api api;
+  const auto runner = register_runner(api);
+  auto a = api.call("POST", "/api/sandbox", R"({"name":"idle","autoStopInterval":1})");
+  auto b = api.call("POST", "/api/sandbox", R"({"name":"busy","autoStopInterval":1})");
+  auto c = api.call("POST", "/api/sandbox", R"({"name":"ephemeral","autoStopInterval":0,"autoDeleteInterval":0})");
+  REQUIRE(a.status == 200);
+  REQUIRE(b.status == 200);
+  REQUIRE(c.status == 200);
+  const auto idle = str(parse(a), "id");
+  const auto busy = str(parse(b), "id");
+  const auto ephemeral = str(parse(c), "id");
+  for (const auto& id : {idle, busy, ephemeral}) {
+    REQUIRE(report(api, runner, id, "state", "started").at("ok").as_bool());
+  }
+  REQUIRE(state_of(api, busy) == "started");
+  // Two minutes pass for the read model (the timers read it): `busy` reports activity now.
+  {
+    pqxx::connection conn(api.conn);
+    pqxx::nontransaction tx(conn);
+    tx.exec("update read.sandboxes set updated_at = updated_at - interval '2 minutes', "
+            "last_activity_at = null where name in ('idle', 'busy')");
+  }
+  REQUIRE(api.call("POST", "/api/sandbox/" + busy + "/last-activity").status == 201);
+  REQUIRE(api.call("GET", "/api/sandbox/" + busy).status == 200);  // projected
+  CHECK(api.db.run_blocking([](DbContext& db) { return apply_timers(db); }) == 1);
+  auto got = parse(api.call("GET", "/api/sandbox/" + idle));
+  CHECK(str(got, "state") == "stopping");
+  CHECK(state_of(api, busy) == "started");
+  auto audit = parse(api.call("GET", "/api/audit?resource=" + idle + "&limit=100"));
+  bool reasoned = false;
+  for (const auto& item : audit.at("items").as_array()) {
+    const auto text = json::serialize(item);
+    if (text.find("SandboxStopRequested") != std::string::npos && text.find("auto-stop: no activity for 1 minutes") != std::string::npos) {
+      reasoned = text.find("\"timer\"") != std::string::npos;
+    }
+  }
+  CHECK(reasoned);
+  // Stopped, the ephemeral one is deleted at once.
+  REQUIRE(api.call("POST", "/api/sandbox/" + ephemeral + "/stop?force=false").status == 200);
+  REQUIRE(report(api, runner, ephemeral, "state", "stopped").at("ok").as_bool());
+  REQUIRE(api.call("GET", "/api/sandbox/" + ephemeral).status == 200);
+  CHECK(api.db.run_blocking([](DbContext& db) { return apply_timers(db); }) == 1);
+  CHECK(state_of(api, ephemeral) == "destroying");
+}

@@ -1,0 +1,257 @@
+// The runner-worker as a process (root: crun, btrfs, mounts) against the real API, PostgreSQL
+// and NATS: lifecycle driven through events, and the isolation of what runs inside.
+#include "api_fixture.hpp"
+#include "events/bus/relay.hpp"
+#include "runner/crun.hpp"
+#include "support/process.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A runner-worker child with its own state dir; on the way out it stops the runner and
+// removes everything it made: containers, their cgroups, the data image.
+struct RunnerProcess {
+  Api& api;
+  // The relay carries the log to JetStream, where the runner's subscription reads it.
+  bus::Relay relay{bus::RelaySettings{}, api.conn, *api.nats};
+  std::jthread relaying{[this](std::stop_token stop) { relay.run(stop); }};
+  std::string dir = testing_support::make_temp_dir("runner");
+  std::string state = dir + "/state";
+  testing_support::ChildProcess process;
+  ::runner::Crun crun{state + "/crun"};
+
+  explicit RunnerProcess(Api& a) : api(a) { start(); }
+
+  void start() {
+    setenv("DATABASE_URL", api.conn.c_str(), 1);
+    setenv("NATS_URL", api.nats_server.url().c_str(), 1);
+    setenv("API_URL", ("http://127.0.0.1:" + std::to_string(api.server->port()) + "/api").c_str(), 1);
+    setenv("ADMIN_API_KEY", api.admin_key.c_str(), 1);
+    setenv("RUNNER_STATE_DIR", state.c_str(), 1);
+    setenv("RUNNER_DAEMON", DAEMON_BIN, 1);
+    setenv("RUNNER_DISK_GIB", "4", 1);
+    process = testing_support::ChildProcess({RUNNER_BIN}, "", dir + "/runner.log");
+  }
+
+  std::string id() const {
+    std::ifstream in(state + "/runner-id");
+    std::string id;
+    in >> id;
+    return id;
+  }
+
+  std::string log() const {
+    std::ifstream in(dir + "/runner.log");
+    std::stringstream all;
+    all << in.rdbuf();
+    return all.str();
+  }
+
+  // Sandboxes keep running when the runner stops (by design); the test removes them itself.
+  ~RunnerProcess() {
+    const auto me = id();
+    if (process.running()) process.stop(SIGTERM, 10000);
+    for (const auto& c : crun.list()) testing_support::run_command({"crun", "--root", crun.root(), "delete", "-f", c});
+    for (const auto* controller : {"memory", "pids", "cpu,cpuacct", "cpuset", "blkio", "devices", "freezer",
+                                   "net_cls,net_prio", "perf_event", "hugetlb", "misc", "rdma", "systemd"}) {
+      const auto parent = std::string("/sys/fs/cgroup/") + controller + "/sandbox-platform";
+      std::error_code ec;
+      if (!me.empty()) fs::remove(parent + "/" + me, ec);  // rmdir: empty cgroups only
+      fs::remove(parent, ec);
+    }
+    testing_support::remove_tree(dir);
+  }
+};
+
+bool eventually(const std::function<bool()>& f, std::chrono::seconds limit = std::chrono::seconds(30)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return f();
+}
+
+std::string state_of(Api& api, const std::string& id) {
+  auto r = api.call("GET", "/api/sandbox/" + id);
+  if (r.status == 404) return "gone";
+  return str(parse(r), "state");
+}
+
+bool reaches(Api& api, const std::string& id, const std::string& state) {
+  return eventually([&] { return state_of(api, id) == state; });
+}
+
+// Runs a shell line inside the sandbox: exit code and output.
+std::pair<int, std::string> sh(RunnerProcess& r, const std::string& id, const std::string& line) {
+  auto out = r.crun.exec(id, {"/bin/sh", "-c", line});
+  REQUIRE(out);
+  return *out;
+}
+
+std::string runner_ready(Api& api, RunnerProcess& r) {
+  REQUIRE(eventually([&] {
+    auto listed = http_call(api.server->port(), "GET", "/api/runners", "", {{"Authorization", "Bearer " + api.admin_key}});
+    return listed.status == 200 && !parse(listed).at("items").as_array().empty();
+  }));
+  INFO(r.log());
+  return r.id();
+}
+
+std::string create_started(Api& api, RunnerProcess& r, const std::string& body) {
+  auto created = api.call("POST", "/api/sandbox", body);
+  INFO(created.body);
+  REQUIRE(created.status == 200);
+  const auto id = str(parse(created), "id");
+  INFO(r.log());
+  REQUIRE(reaches(api, id, "started"));
+  return id;
+}
+
+}  // namespace
+
+TEST_CASE("runner: create, exec, stop, start, archive, restore and delete, driven by events", "[root]") {
+  Api api;
+  RunnerProcess r(api);
+  const auto runner_id = runner_ready(api, r);
+  const auto id = create_started(api, r, R"({"name":"life","cpu":1,"memory":1,"disk":1,"env":{"GREETING":"hello"}})");
+  CHECK(str(parse(api.call("GET", "/api/sandbox/" + id)), "runnerId") == runner_id);
+
+  auto [code, out] = sh(r, id, "echo $GREETING > /workspace/kept.txt && cat /workspace/kept.txt");
+  CHECK(code == 0);
+  CHECK(out == "hello\n");
+
+  REQUIRE(api.call("POST", "/api/sandbox/" + id + "/stop?force=false").status == 200);
+  REQUIRE(reaches(api, id, "stopped"));
+  CHECK_FALSE(r.crun.state(id).has_value());
+  REQUIRE(api.call("POST", "/api/sandbox/" + id + "/start").status == 200);
+  REQUIRE(reaches(api, id, "started"));
+  CHECK(sh(r, id, "cat /workspace/kept.txt").second == "hello\n");  // the upper layer survived the stop
+
+  REQUIRE(api.call("POST", "/api/sandbox/" + id + "/stop?force=false").status == 200);
+  REQUIRE(reaches(api, id, "stopped"));
+  REQUIRE(api.call("POST", "/api/sandbox/" + id + "/archive").status == 200);
+  REQUIRE(reaches(api, id, "archived"));
+  CHECK(fs::exists(r.state + "/objects/" + id + ".tar"));
+  CHECK_FALSE(fs::exists(r.state + "/data/" + id));  // the host is freed
+
+  REQUIRE(api.call("POST", "/api/sandbox/" + id + "/start").status == 200);
+  REQUIRE(reaches(api, id, "started"));
+  CHECK(sh(r, id, "cat /workspace/kept.txt").second == "hello\n");  // restored from the archive
+  CHECK_FALSE(fs::exists(r.state + "/objects/" + id + ".tar"));
+
+  // The audit trail has the runner's reports in order.
+  auto audit = parse(api.call("GET", "/api/audit?resource=" + id + "&limit=100"));
+  std::string types;
+  for (const auto& item : audit.at("items").as_array()) types += str(item.as_object(), "type") + " ";
+  CHECK_THAT(types, Catch::Contains("SandboxArchiving SandboxArchived"));
+  CHECK_THAT(types, Catch::Contains("SandboxRestoring SandboxStarting SandboxStarted"));
+
+  REQUIRE(api.call("DELETE", "/api/sandbox/" + id).status == 200);
+  REQUIRE(eventually([&] { return state_of(api, id) == "gone" || state_of(api, id) == "destroyed"; }));
+  CHECK(eventually([&] { return !r.crun.state(id) && !fs::exists(r.state + "/data/" + id) && !fs::exists(r.state + "/bundles/" + id); }));
+}
+
+TEST_CASE("runner: what runs inside is isolated, and the sandbox still works after each check", "[root]") {
+  Api api;
+  RunnerProcess r(api);
+  runner_ready(api, r);
+  // A service on the host's loopback that no sandbox may reach.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor host_service(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const auto host_port = std::to_string(host_service.local_endpoint().port());
+  const auto id = create_started(api, r, R"({"name":"jail","cpu":1,"memory":1,"disk":1})");
+  const auto other = create_started(api, r, R"({"name":"neighbour","cpu":1,"memory":1,"disk":1})");
+  REQUIRE(sh(r, other, "echo private > /root/secret && sleep 300 >/dev/null 2>&1 &").first == 0);
+  auto works = [&] { return sh(r, id, "echo ok").second == "ok\n"; };
+
+  SECTION("other processes are invisible; PID 1 is the daemon") {
+    auto [code, out] = sh(r, id, "ls /proc | grep -c '^[0-9]'");
+    CHECK(std::stoi(out) <= 4);  // PID 1, the shell, ls, grep
+    CHECK(sh(r, id, "cat /proc/1/cmdline").second.find("/.platform/daemon") == 0);
+    CHECK(sh(r, id, "pgrep -f 'sleep 300' || echo none").second == "none\n");  // the neighbour's
+  }
+  SECTION("the userland is read-only and mount is refused") {
+    auto usr = sh(r, id, "touch /usr/x 2>&1");
+    CHECK(usr.first != 0);
+    CHECK_THAT(usr.second, Catch::Contains("Read-only file system"));
+    auto m = sh(r, id, "mount -t tmpfs x /mnt 2>&1");
+    CHECK(m.first != 0);
+    CHECK_THAT(m.second, Catch::Contains("ermission denied"));
+  }
+  SECTION("only lo, and neither the host's loopback services nor the platform's ports are reachable") {
+    CHECK(sh(r, id, "ls /sys/class/net").second == "lo\n");
+    CHECK(sh(r, id, "timeout 3 bash -c 'echo > /dev/tcp/127.0.0.1/" + host_port + "' 2>/dev/null").first != 0);
+    CHECK(sh(r, id, "timeout 3 bash -c 'echo > /dev/tcp/127.0.0.1/" + std::to_string(api.server->port()) +
+                        "' 2>/dev/null").first != 0);
+  }
+  SECTION("root inside is an unprivileged range outside, with Docker's capabilities") {
+    CHECK(sh(r, id, "cat /proc/self/uid_map").second.find("0     100000      65536") != std::string::npos);
+    CHECK(sh(r, id, "grep CapEff /proc/self/status").second == "CapEff:\t00000000a80425fb\n");
+    CHECK(sh(r, id, "grep NoNewPrivs /proc/self/status").second == "NoNewPrivs:\t1\n");
+    CHECK(sh(r, id, "cat /etc/shadow 2>&1").first != 0);
+  }
+  SECTION("keyctl, bpf, unshare and ptrace are refused") {
+    const std::string probe =
+        "python3 -c 'import ctypes,sys; libc=ctypes.CDLL(None, use_errno=True); "
+        "r=libc.syscall(int(sys.argv[1]), 0, 0, 0, 0); print(r, ctypes.get_errno())' ";
+    CHECK(sh(r, id, probe + "250").second == "-1 1\n");  // keyctl: EPERM
+    CHECK(sh(r, id, probe + "321").second == "-1 1\n");  // bpf: EPERM
+    CHECK(sh(r, id, "unshare -U true 2>&1").first != 0);
+    CHECK(sh(r, id, probe + "101").second == "-1 1\n");  // ptrace: EPERM
+  }
+  SECTION("a disk fill stops at the sandbox's disk size") {
+    auto fill = sh(r, id, "dd if=/dev/zero of=/workspace/big bs=1M count=1500 2>&1");
+    CHECK(fill.first != 0);
+    CHECK_THAT(fill.second, Catch::Contains("quota exceeded"));
+    CHECK(sh(r, id, "rm /workspace/big && echo freed").second == "freed\n");
+  }
+  SECTION("a memory hog is killed at its limit, the kill becomes an event, and the sandbox lives on") {
+    auto hog = sh(r, id, "python3 -c 'a = bytearray(1536 << 20)'");
+    CHECK(hog.first == 137);
+    CHECK(eventually([&] {
+      auto audit = parse(api.call("GET", "/api/audit?resource=" + id + "&limit=100"));
+      for (const auto& item : audit.at("items").as_array()) {
+        if (str(item.as_object(), "type") == "SandboxOomKilled") return true;
+      }
+      return false;
+    }, std::chrono::seconds(10)));
+    CHECK(state_of(api, id) == "started");
+  }
+  SECTION("another sandbox's files are invisible") {
+    CHECK(sh(r, id, "cat /root/secret 2>&1").first != 0);
+    CHECK(sh(r, other, "cat /root/secret").second == "private\n");
+  }
+  CHECK(works());
+}
+
+TEST_CASE("runner: killed with -9 while 20 sandboxes are created; after a restart each is as its log demands", "[root]") {
+  Api api;
+  RunnerProcess r(api);
+  runner_ready(api, r);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    auto created = api.call("POST", "/api/sandbox", R"({"name":"crash-)" + std::to_string(i) + R"(","disk":1})");
+    REQUIRE(created.status == 200);
+    ids.push_back(str(parse(created), "id"));
+  }
+  // Wait until it is busy with them, then kill it in the middle.
+  REQUIRE(eventually([&] { return state_of(api, ids[2]) == "started"; }));
+  r.process.stop(SIGKILL);
+  // One of them is deleted while the runner is down: after the restart it must go.
+  REQUIRE(api.call("DELETE", "/api/sandbox/" + ids[0]).status == 200);
+  r.start();
+  INFO(r.log());
+  for (std::size_t i = 1; i < ids.size(); ++i) {
+    REQUIRE(reaches(api, ids[i], "started"));
+    CHECK(sh(r, ids[i], "echo alive").second == "alive\n");
+  }
+  CHECK(eventually([&] { return state_of(api, ids[0]) == "gone" || state_of(api, ids[0]) == "destroyed"; }));
+  CHECK(eventually([&] { return !r.crun.state(ids[0]) && !fs::exists(r.state + "/data/" + ids[0]); }));
+}
