@@ -99,7 +99,10 @@ int main(int argc, char** argv) {
   }
   runner::ApiClient api(env_or("API_URL", "http://127.0.0.1:3000/api"), admin_key);
   runner::Reporter reporter(**nats, id);
-  runner::SandboxFs fs(state_dir, 100000);
+  // Archives outlive a runner's hold on a sandbox: by default beside the state dir, shared by
+  // every runner of this machine.
+  const auto objects = env_or("RUNNER_OBJECT_STORE", (std::filesystem::path(state_dir).parent_path() / "objects").string());
+  runner::SandboxFs fs(state_dir, objects, 100000);
   runner::Crun crun(state_dir + "/crun");
   runner::EngineSettings settings{id, daemon, "/sandbox-platform/" + id, *bpf, 100000, 3000};
   runner::Engine engine(settings, fs, crun, api, reporter);
@@ -144,6 +147,7 @@ int main(int argc, char** argv) {
   events::bus::Subscriber subscriber(sub, db, **nats, [&](const events::RecordedEvent& e) {
     auto done = engine.reconcile(e.stream_id(), stopping.get_token());
     if (done) return events::bus::HandleResult{};
+    spdlog::warn("sandbox {} (event {} at {}): {}", e.stream_id(), e.type, e.position.value(), done.error().message);
     if (done.error().code == events::ErrorCode::unavailable) return events::bus::HandleResult{events::bus::Outcome::retry, done.error().message};
     return events::bus::HandleResult{};  // reported as the sandbox's error; nothing to retry
   });

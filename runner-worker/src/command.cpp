@@ -11,13 +11,19 @@ extern char** environ;
 
 namespace runner {
 
-events::Result<CommandResult> run_command(const std::vector<std::string>& argv, const std::string& cwd) {
+events::Result<CommandResult> run_command(const std::vector<std::string>& argv, const std::string& cwd,
+                                          const std::string& log_file) {
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) return events::make_error(events::ErrorCode::unavailable, "pipe failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+  if (log_file.empty()) {
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  }
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   std::vector<char*> args;

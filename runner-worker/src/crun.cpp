@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <filesystem>
 #include <thread>
 
@@ -23,8 +25,18 @@ events::Result<void> Crun::run(const std::string& id, const std::string& bundle_
     // A leftover (created but not started, or stopped): start over.
     run_command({binary_, "--root", root_, "delete", "-f", id});
   }
-  if (auto created = run_checked({binary_, "--root", root_, "create", "--bundle", bundle_dir, id}); !created) {
-    return created.error();
+  // The container's init keeps crun's stdout and stderr: give it a file, not our pipe.
+  const auto log = bundle_dir + "/init.log";
+  auto created = run_command({binary_, "--root", root_, "create", "--bundle", bundle_dir, id}, {}, log);
+  if (!created) return created.error();
+  if (created->exit_code != 0) {
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto tail = text.str();
+    if (tail.size() > 500) tail = tail.substr(tail.size() - 500);
+    while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+    return make_error(ErrorCode::unavailable, "crun create failed (exit " + std::to_string(created->exit_code) + "): " + tail);
   }
   if (auto started = run_checked({binary_, "--root", root_, "start", id}); !started) {
     run_command({binary_, "--root", root_, "delete", "-f", id});

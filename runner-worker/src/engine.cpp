@@ -105,6 +105,8 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
   std::string actual = t.actual;
   const auto container = crun_.state(id);
   const bool running = container && container->status == "running";
+  spdlog::info("sandbox {}: desired {}, log says {}, here {}", id, t.desired, actual,
+               running ? "running" : container ? container->status : fs_.has_layer(id) ? "stopped" : "absent");
   auto fail = [&](const events::Error& e) -> events::Result<void> {
     spdlog::warn("sandbox {}: {}", id, e.message);
     report(id, actual, "error", "", e.message, stop);
@@ -127,7 +129,11 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
       if (actual != "started") report(id, actual, "state", "started", "", stop);
       return {};
     }
-    if (!fs_.has_layer(id) && fs_.has_archive(id)) {
+    if (!fs_.has_layer(id) && (fs_.has_archive(id) || actual == "archived" || actual == "restoring")) {
+      if (!fs_.has_archive(id)) {
+        return fail(make_error(ErrorCode::not_found, "the archive of this sandbox is missing from the object store (" +
+                                                         fs_.archive_path(id) + "); it cannot be restored"));
+      }
       if (actual != "restoring") report(id, actual, "state", "restoring", "", stop);
       if (auto r = fs_.restore(id, t.spec.disk_gib); !r) return fail(r.error());
     }
@@ -168,10 +174,12 @@ events::Result<void> Engine::reconcile(const std::string& sandbox_id, const std:
   if (!dto) {
     if (dto.error().code != ErrorCode::not_found) return dto.error();
     // Not ours (any more), or deleted: nothing of it may stay on this host.
-    if (crun_.state(sandbox_id) || fs_.has_layer(sandbox_id) || fs_.has_archive(sandbox_id)) {
-      spdlog::info("sandbox {}: not assigned here any more; removing it from the host", sandbox_id);
+    // Its archive stays in the object store: the log may still want it (restore elsewhere).
+    if (crun_.state(sandbox_id) || fs_.has_layer(sandbox_id)) {
+      spdlog::info("sandbox {}: not on this runner any more; removing it from the host", sandbox_id);
+      if (oom_ != nullptr) oom_->unwatch(sandbox_id);
       crun_.stop(sandbox_id, settings_.stop_grace_ms);
-      return fs_.destroy(sandbox_id);
+      return fs_.remove_local(sandbox_id);
     }
     return {};
   }

@@ -26,8 +26,10 @@ events::Result<void> own(const std::string& path, unsigned uid) {
 
 }  // namespace
 
-SandboxFs::SandboxFs(std::string state_dir, unsigned uid_base) : state_(std::move(state_dir)), uid_base_(uid_base) {
-  for (const auto* sub : {"/lower", "/bundles", "/objects", "/volumes"}) fs::create_directories(state_ + sub);
+SandboxFs::SandboxFs(std::string state_dir, std::string object_store, unsigned uid_base)
+    : state_(std::move(state_dir)), objects_(std::move(object_store)), uid_base_(uid_base) {
+  for (const auto* sub : {"/lower", "/bundles", "/volumes"}) fs::create_directories(state_ + sub);
+  fs::create_directories(objects_);
 }
 
 bool SandboxFs::has_layer(const std::string& id) const { return fs::exists(state_ + "/data/" + id); }
@@ -148,13 +150,19 @@ events::Result<void> SandboxFs::restore(const std::string& id, int disk_gib) {
   return {};
 }
 
-events::Result<void> SandboxFs::destroy(const std::string& id) {
+events::Result<void> SandboxFs::remove_local(const std::string& id) {
   if (auto u = unmount(id); !u) return u;
   if (has_layer(id)) {
     if (auto gone = run_checked({"btrfs", "-q", "subvolume", "delete", state_ + "/data/" + id}); !gone) return gone.error();
   }
   std::error_code ec;
   fs::remove_all(bundle_dir(id), ec);
+  return {};
+}
+
+events::Result<void> SandboxFs::destroy(const std::string& id) {
+  if (auto local = remove_local(id); !local) return local;
+  std::error_code ec;
   fs::remove(archive_path(id), ec);
   fs::remove(archive_path(id) + ".partial", ec);
   return {};
@@ -175,10 +183,6 @@ std::vector<std::string> SandboxFs::known() const {
   std::vector<std::string> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(state_ + "/data", ec)) out.push_back(e.path().filename().string());
-  for (const auto& e : fs::directory_iterator(state_ + "/objects", ec)) {
-    const auto name = e.path().filename().string();
-    if (name.size() > 4 && name.ends_with(".tar")) out.push_back(name.substr(0, name.size() - 4));
-  }
   return out;
 }
 

@@ -145,6 +145,24 @@ TEST_CASE("relay: with NATS down, 1,000 appends arrive exactly once and in order
   CHECK(check.load_checkpoint("relay")->value() == during.back());
 }
 
+TEST_CASE("relay: NATS restarted after its duplicate window, the relay goes on publishing") {
+  // The server remembers the last message id only within the duplicate window: a relay that
+  // chained its publishes by message id was refused forever after such a restart.
+  Stack s;
+  RelaySettings settings = quick_relay();
+  settings.stream.duplicate_window_seconds = 1;
+  Relay relay(settings, s.conn, *s.nats);
+  std::jthread relaying([&](std::stop_token stop) { relay.run(stop); });
+  auto before = append_events(s.store, 20);
+  REQUIRE(eventually([&] { return relay.position() == before.back(); }));
+  s.nats_server.stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  s.nats_server.start();
+  auto after = append_events(s.store, 20);
+  REQUIRE(eventually([&] { return relay.position() == after.back(); }));
+  CHECK(positions_in_stream(*s.nats, "EVENTS") == positions_in_store(s.conn));
+}
+
 TEST_CASE("relay: a restarted relay continues where the stream is, without duplicates") {
   Stack s;
   auto first = append_events(s.store, 50);

@@ -88,6 +88,14 @@ bool reaches(Api& api, const std::string& id, const std::string& state) {
   return eventually([&] { return state_of(api, id) == state; });
 }
 
+// Waits for the state; on failure the message carries the runner's log.
+#define REQUIRE_REACHES(api, r, id, state)         \
+  do {                                             \
+    const bool reached = reaches(api, id, state);  \
+    INFO("runner log:\n" << (r).log());           \
+    REQUIRE(reached);                              \
+  } while (false)
+
 // Runs a shell line inside the sandbox: exit code and output.
 std::pair<int, std::string> sh(RunnerProcess& r, const std::string& id, const std::string& line) {
   auto out = r.crun.exec(id, {"/bin/sh", "-c", line});
@@ -110,7 +118,7 @@ std::string create_started(Api& api, RunnerProcess& r, const std::string& body) 
   REQUIRE(created.status == 200);
   const auto id = str(parse(created), "id");
   INFO(r.log());
-  REQUIRE(reaches(api, id, "started"));
+  REQUIRE_REACHES(api, r, id, "started");
   return id;
 }
 
@@ -128,28 +136,28 @@ TEST_CASE("runner: create, exec, stop, start, archive, restore and delete, drive
   CHECK(out == "hello\n");
 
   REQUIRE(api.call("POST", "/api/sandbox/" + id + "/stop?force=false").status == 200);
-  REQUIRE(reaches(api, id, "stopped"));
+  REQUIRE_REACHES(api, r, id, "stopped");
   CHECK_FALSE(r.crun.state(id).has_value());
   REQUIRE(api.call("POST", "/api/sandbox/" + id + "/start").status == 200);
-  REQUIRE(reaches(api, id, "started"));
+  REQUIRE_REACHES(api, r, id, "started");
   CHECK(sh(r, id, "cat /workspace/kept.txt").second == "hello\n");  // the upper layer survived the stop
 
   REQUIRE(api.call("POST", "/api/sandbox/" + id + "/stop?force=false").status == 200);
-  REQUIRE(reaches(api, id, "stopped"));
+  REQUIRE_REACHES(api, r, id, "stopped");
   REQUIRE(api.call("POST", "/api/sandbox/" + id + "/archive").status == 200);
-  REQUIRE(reaches(api, id, "archived"));
-  CHECK(fs::exists(r.state + "/objects/" + id + ".tar"));
+  REQUIRE_REACHES(api, r, id, "archived");
+  CHECK(fs::exists(r.dir + "/objects/" + id + ".tar"));
   CHECK_FALSE(fs::exists(r.state + "/data/" + id));  // the host is freed
 
   REQUIRE(api.call("POST", "/api/sandbox/" + id + "/start").status == 200);
-  REQUIRE(reaches(api, id, "started"));
+  REQUIRE_REACHES(api, r, id, "started");
   CHECK(sh(r, id, "cat /workspace/kept.txt").second == "hello\n");  // restored from the archive
-  CHECK_FALSE(fs::exists(r.state + "/objects/" + id + ".tar"));
+  CHECK_FALSE(fs::exists(r.dir + "/objects/" + id + ".tar"));
 
   // The audit trail has the runner's reports in order.
   auto audit = parse(api.call("GET", "/api/audit?resource=" + id + "&limit=100"));
   std::string types;
-  for (const auto& item : audit.at("items").as_array()) types += str(item.as_object(), "type") + " ";
+  for (const auto& item : audit.at("items").as_array()) types += str(item.as_object(), "action") + " ";
   CHECK_THAT(types, Catch::Contains("SandboxArchiving SandboxArchived"));
   CHECK_THAT(types, Catch::Contains("SandboxRestoring SandboxStarting SandboxStarted"));
 
@@ -218,7 +226,7 @@ TEST_CASE("runner: what runs inside is isolated, and the sandbox still works aft
     CHECK(eventually([&] {
       auto audit = parse(api.call("GET", "/api/audit?resource=" + id + "&limit=100"));
       for (const auto& item : audit.at("items").as_array()) {
-        if (str(item.as_object(), "type") == "SandboxOomKilled") return true;
+        if (str(item.as_object(), "action") == "SandboxOomKilled") return true;
       }
       return false;
     }, std::chrono::seconds(10)));
@@ -249,7 +257,7 @@ TEST_CASE("runner: killed with -9 while 20 sandboxes are created; after a restar
   r.start();
   INFO(r.log());
   for (std::size_t i = 1; i < ids.size(); ++i) {
-    REQUIRE(reaches(api, ids[i], "started"));
+    REQUIRE_REACHES(api, r, ids[i], "started");
     CHECK(sh(r, ids[i], "echo alive").second == "alive\n");
   }
   CHECK(eventually([&] { return state_of(api, ids[0]) == "gone" || state_of(api, ids[0]) == "destroyed"; }));

@@ -34,7 +34,8 @@ struct Relay::Impl {
   std::unique_ptr<HintListener> hints;
   std::uint64_t rings_seen = 0;
   std::int64_t checkpoint = 0;
-  std::string stream_last_id;  // Nats-Msg-Id of the stream's last message; empty when none
+  std::string stream_last_id;     // Nats-Msg-Id of the stream's last message; empty when none
+  std::uint64_t stream_last_seq = 0;  // the stream's last sequence (0: empty)
   bool synced = false;
   std::mutex error_mutex;
   std::string publish_error;
@@ -89,6 +90,7 @@ struct Relay::Impl {
     const std::uint64_t msgs = info->State.Msgs;
     jsStreamInfo_Destroy(info);
     stream_last_id.clear();
+    stream_last_seq = msgs > 0 ? last_seq : 0;
     if (msgs > 0) {
       natsMsg* msg = nullptr;
       s = js_GetMsg(&msg, js, settings.stream.name.c_str(), last_seq, nullptr, &jerr);
@@ -113,7 +115,12 @@ struct Relay::Impl {
       std::lock_guard lock(error_mutex);
       publish_error.clear();
     }
+    // Chained by stream sequence: each publish expects the one before it as the stream's last.
+    // (Not by ExpectLastMsgId: the server keeps the last message id only in memory, so after a
+    // nats-server restart every such publish failed with "wrong last msg ID" until we resynced
+    // forever.) Only the relay publishes to the stream, so the sequence is ours to predict.
     std::string previous = stream_last_id;
+    std::uint64_t seq = stream_last_seq;
     std::string failure;
     for (const auto& e : batch) {
       const std::string id = std::to_string(e.position.value());
@@ -124,7 +131,7 @@ struct Relay::Impl {
       jsPubOptions po;
       jsPubOptions_Init(&po);
       po.MsgId = id.c_str();
-      if (!previous.empty()) po.ExpectLastMsgId = previous.c_str();
+      if (seq > 0) po.ExpectLastSeq = seq;
       const natsStatus s = js_PublishMsgAsync(js, &msg, &po);
       if (s != NATS_OK) {
         if (msg != nullptr) natsMsg_Destroy(msg);
@@ -132,6 +139,7 @@ struct Relay::Impl {
         break;
       }
       previous = id;
+      ++seq;
     }
     jsPubOptions wait;
     jsPubOptions_Init(&wait);
@@ -148,6 +156,7 @@ struct Relay::Impl {
       return make_error(ErrorCode::unavailable, failure);
     }
     stream_last_id = previous;
+    stream_last_seq = seq;
     return batch.size();
   }
 };

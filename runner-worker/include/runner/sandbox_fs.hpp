@@ -3,7 +3,9 @@
 //   S/data/<id>/{upper,work}   its btrfs subvolume (qgroup limit = disk size): the writable layer
 //   S/lower                    an empty read-only lower layer (the userland comes by bind mounts)
 //   S/bundles/<id>/rootfs      the overlay mount crun runs on; S/bundles/<id>/config.json
-//   S/objects/<id>.tar         the upper layer of an archived sandbox (the object store)
+//   O/<id>.tar                 the upper layer of an archived sandbox, in the object store O: shared
+//                              by the runners (an archived sandbox has no runner; whichever is
+//                              picked to start it again restores it from there)
 //   S/volumes/<volume id>      a volume's host directory, shared by the sandboxes that mount it
 // Every operation is idempotent: doing it twice, or after a crash half-way, ends the same.
 #include "events/error.hpp"
@@ -15,12 +17,12 @@ namespace runner {
 
 class SandboxFs {
  public:
-  SandboxFs(std::string state_dir, unsigned uid_base);
+  SandboxFs(std::string state_dir, std::string object_store, unsigned uid_base);
 
   std::string bundle_dir(const std::string& id) const { return state_ + "/bundles/" + id; }
   std::string rootfs(const std::string& id) const { return bundle_dir(id) + "/rootfs"; }
   std::string upper(const std::string& id) const { return state_ + "/data/" + id + "/upper"; }
-  std::string archive_path(const std::string& id) const { return state_ + "/objects/" + id + ".tar"; }
+  std::string archive_path(const std::string& id) const { return objects_ + "/" + id + ".tar"; }
   std::string volume_dir(const std::string& volume_id) const { return state_ + "/volumes/" + volume_id; }
   std::string data_dir() const { return state_ + "/data"; }
 
@@ -36,10 +38,13 @@ class SandboxFs {
   events::Result<std::string> archive(const std::string& id);
   // Brings an archived upper layer back into a new subvolume.
   events::Result<void> restore(const std::string& id, int disk_gib);
+  // Everything of the sandbox, its archive too (it is deleted).
   events::Result<void> destroy(const std::string& id);
+  // What this host holds of it (mount, layer, bundle), not its archive (it moved elsewhere).
+  events::Result<void> remove_local(const std::string& id);
   events::Result<std::string> ensure_volume(const std::string& volume_id);
 
-  // Sandboxes with anything on this host (a layer or an archive).
+  // Sandboxes with a layer on this host.
   std::vector<std::string> known() const;
   // Bytes the sandbox's layer uses (its qgroup's referenced size), 0 when unknown.
   std::int64_t disk_used(const std::string& id) const;
@@ -47,6 +52,7 @@ class SandboxFs {
  private:
   events::Result<void> make_subvolume(const std::string& id, int disk_gib);
   std::string state_;
+  std::string objects_;
   unsigned uid_base_;
 };
 
