@@ -14,7 +14,7 @@ DB_URL="host=127.0.0.1 port=$PG_PORT user=postgres dbname=$DB_NAME"
 NATS_URL="nats://127.0.0.1:$NATS_PORT"
 RELEASE_BIN=$ROOT/build/release
 # What infra/up builds and runs (tests and benchmarks are left to infra/test and bench/).
-SERVICE_TARGETS="eventctl projector command-service"
+SERVICE_TARGETS="eventctl projector command-service runner-worker sandbox-daemon"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
