@@ -4,6 +4,7 @@
 #include "events/bus/subscriber.hpp"
 #include "events/runtime.hpp"
 #include "runner/engine.hpp"
+#include "runner/forwarder.hpp"
 #include "runner/host.hpp"
 #include "runner/seccomp.hpp"
 
@@ -107,11 +108,27 @@ int main(int argc, char** argv) {
   runner::EngineSettings settings{id, daemon, "/sandbox-platform/" + id, *bpf, 100000, 3000};
   runner::Engine engine(settings, fs, crun, api, reporter);
 
+  // The forwarding endpoint the edge proxy reaches sandbox ports through.
+  const auto endpoint = env_or("RUNNER_ENDPOINT", "127.0.0.1:4100");
+  std::unique_ptr<runner::Forwarder> forwarder;
+  try {
+    const auto colon = endpoint.rfind(':');
+    forwarder = std::make_unique<runner::Forwarder>(
+        endpoint.substr(0, colon), static_cast<unsigned short>(std::stoi(endpoint.substr(colon + 1))),
+        [&crun](const std::string& sandbox) {
+          auto s = crun.state(sandbox);
+          return s && s->status == "running" ? s->pid : 0;
+        });
+  } catch (const std::exception& e) {
+    std::cerr << "runner-worker: cannot listen on RUNNER_ENDPOINT " << endpoint << ": " << e.what() << "\n";
+    return 2;
+  }
+
   const std::string registration =
       boost::json::serialize(boost::json::object{
           {"id", id},
           {"region", env_or("RUNNER_REGION", "local")},
-          {"endpoint", env_or("RUNNER_ENDPOINT", "127.0.0.1:4100")},
+          {"endpoint", endpoint},
           {"capacity",
            {{"cpu", static_cast<int>(std::thread::hardware_concurrency())},
             {"memory_gib", memory_gib()},

@@ -13,6 +13,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <pqxx/pqxx>
 
+#include <map>
+
 namespace command_service {
 
 namespace asio = boost::asio;
@@ -341,6 +343,34 @@ asio::awaitable<Response> start_sandbox(Services& s, Call& call) {
   co_return outcome_response(result, s.settings);
 }
 
+// {cpu?, memory?, disk?}: the fields given replace the sandbox's; a running sandbox gets the new
+// cpu and memory limits from its runner at once, disk (its quota) as well.
+asio::awaitable<Response> resize_sandbox(Services& s, Call& call) {
+  boost::system::error_code ec;
+  const auto body = boost::json::parse(call.request.body(), ec);
+  if (ec || !body.is_object()) co_return error_response(http::status::bad_request, "body must be a JSON object {cpu, memory, disk}");
+  std::map<std::string, int> given;
+  for (const auto* field : {"cpu", "memory", "disk"}) {
+    const auto* v = body.as_object().if_contains(field);
+    if (v == nullptr || v->is_null()) continue;
+    if (!v->is_int64()) co_return error_response(http::status::bad_request, std::string(field) + " must be an integer");
+    given[field] = static_cast<int>(v->as_int64());
+  }
+  if (given.empty()) co_return error_response(http::status::bad_request, "give at least one of cpu, memory, disk");
+  auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
+    auto id = resolve(db, call.organization_id, call.path.at("sandboxIdOrName"));
+    if (!id) return id.error();
+    return command(db, call, *id, [&](const sandbox::State& st) -> Result<sandbox::Events> {
+      Resources r = st.resources;
+      if (given.contains("cpu")) r.cpu = given["cpu"];
+      if (given.contains("memory")) r.memory_gib = given["memory"];
+      if (given.contains("disk")) r.disk_gib = given["disk"];
+      return sandbox::decide(sandbox::Resize{r}, st);
+    });
+  });
+  co_return outcome_response(result, s.settings);
+}
+
 asio::awaitable<Response> set_labels(Services& s, Call& call) {
   auto labels = parse_labels_body(call.request.body());
   if (!labels) co_return error_for(labels.error());
@@ -409,6 +439,8 @@ void register_sandbox_routes(Router& r, Services& s) {
   r.add({V::post, one + "/archive", "Archive a stopped sandbox", true,
          [&s](Call& c) { return sandbox_command(s, c, sandbox::Archive{"user"}); }, LimitClass::lifecycle});
   r.add({V::put, one + "/labels", "Replace a sandbox's labels", true, [&s](Call& c) { return set_labels(s, c); }});
+  r.add({V::post, one + "/resize", "Change cpu, memory (GiB) and disk (GiB); a running sandbox's limits change at once",
+         true, [&s](Call& c) { return resize_sandbox(s, c); }, LimitClass::lifecycle});
   r.add({V::post, one + "/autostop/{interval}", "Set the auto-stop interval (minutes)", true,
          [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_stop); }});
   r.add({V::post, one + "/autoarchive/{interval}", "Set the auto-archive interval (minutes)", true,

@@ -63,6 +63,15 @@ events::Result<void> Crun::stop(const std::string& id, int grace_ms) {
   return {};
 }
 
+events::Result<void> Crun::update(const std::string& id, std::int64_t memory_bytes, std::int64_t cpu_quota_us,
+                                  std::int64_t cpu_period_us) {
+  auto updated = run_checked({binary_, "--root", root_, "update", "--memory", std::to_string(memory_bytes),
+                              "--memory-swap", std::to_string(memory_bytes), "--cpu-quota", std::to_string(cpu_quota_us),
+                              "--cpu-period", std::to_string(cpu_period_us), id});
+  if (!updated) return updated.error();
+  return {};
+}
+
 std::optional<ContainerState> Crun::state(const std::string& id) const {
   auto r = run_command({binary_, "--root", root_, "state", id});
   if (!r || r->exit_code != 0) return std::nullopt;

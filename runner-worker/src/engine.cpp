@@ -14,6 +14,10 @@ using events::make_error;
 
 namespace {
 
+std::string resources_text(const SandboxSpec& s) {
+  return std::to_string(s.cpu) + " " + std::to_string(s.memory_gib) + " " + std::to_string(s.disk_gib);
+}
+
 std::string text(const json::object& o, const char* key) {
   const auto* v = o.if_contains(key);
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -97,7 +101,25 @@ events::Result<void> Engine::start(const Target& t) {
     out << json::serialize(oci_config(spec, b));
     if (!out) return make_error(ErrorCode::unavailable, "cannot write the bundle of " + id);
   }
-  return crun_.run(id, fs_.bundle_dir(id));
+  if (auto ran = crun_.run(id, fs_.bundle_dir(id)); !ran) return ran;
+  std::ofstream(fs_.bundle_dir(id) + "/resources") << resources_text(t.spec);
+  return {};
+}
+
+events::Result<void> Engine::apply_resources(const Target& t) {
+  const auto& id = t.spec.id;
+  const auto path = fs_.bundle_dir(id) + "/resources";
+  std::string applied;
+  std::getline(std::ifstream(path), applied);
+  if (applied == resources_text(t.spec)) return {};
+  const std::int64_t period = 10000;
+  if (auto u = crun_.update(id, static_cast<std::int64_t>(t.spec.memory_gib) << 30, t.spec.cpu * period, period); !u) {
+    return u;
+  }
+  if (auto d = fs_.resize(id, t.spec.disk_gib); !d) return d;
+  std::ofstream(path) << resources_text(t.spec);
+  spdlog::info("sandbox {}: resized to {} cpu, {} GiB memory, {} GiB disk", id, t.spec.cpu, t.spec.memory_gib, t.spec.disk_gib);
+  return {};
 }
 
 events::Result<void> Engine::converge(const Target& t, const std::stop_token& stop) {
@@ -126,6 +148,7 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
   if (t.desired == "started") {
     if (running) {
       if (oom_ != nullptr) oom_->watch(id, memory_cgroup);
+      if (auto resized = apply_resources(t); !resized) spdlog::warn("sandbox {}: resize: {}", id, resized.error().message);
       if (actual != "started") report(id, actual, "state", "started", "", stop);
       return {};
     }
@@ -140,6 +163,8 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
     if (actual != "starting") report(id, actual, "state", "starting", "", stop);
     if (!fs_.has_layer(id)) {
       if (auto c = fs_.create(id, t.spec.disk_gib); !c) return fail(c.error());
+    } else if (auto d = fs_.resize(id, t.spec.disk_gib); !d) {  // resized while stopped
+      return fail(d.error());
     }
     if (auto s = start(t); !s) return fail(s.error());
     if (oom_ != nullptr && !oom_->watch(id, memory_cgroup)) spdlog::warn("sandbox {}: cannot watch for OOM kills", id);

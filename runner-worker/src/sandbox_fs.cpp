@@ -168,6 +168,13 @@ events::Result<void> SandboxFs::destroy(const std::string& id) {
   return {};
 }
 
+events::Result<void> SandboxFs::resize(const std::string& id, int disk_gib) {
+  if (auto limited = run_checked({"btrfs", "qgroup", "limit", std::to_string(disk_gib) + "G", state_ + "/data/" + id}); !limited) {
+    return limited.error();
+  }
+  return {};
+}
+
 events::Result<std::string> SandboxFs::ensure_volume(const std::string& volume_id) {
   const auto dir = volume_dir(volume_id);
   std::error_code ec;

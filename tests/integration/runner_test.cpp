@@ -6,6 +6,7 @@
 #include "support/process.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -25,6 +26,7 @@ struct RunnerProcess {
   std::string state = dir + "/state";
   testing_support::ChildProcess process;
   ::runner::Crun crun{state + "/crun"};
+  int endpoint_port = testing_support::free_port();
 
   explicit RunnerProcess(Api& a) : api(a) { start(); }
 
@@ -36,6 +38,7 @@ struct RunnerProcess {
     setenv("RUNNER_STATE_DIR", state.c_str(), 1);
     setenv("RUNNER_DAEMON", DAEMON_BIN, 1);
     setenv("RUNNER_DISK_GIB", "40", 1);  // sparse: room for every sandbox the tests make
+    setenv("RUNNER_ENDPOINT", ("127.0.0.1:" + std::to_string(endpoint_port)).c_str(), 1);
     process = testing_support::ChildProcess({RUNNER_BIN}, "", dir + "/runner.log");
   }
 
@@ -135,6 +138,19 @@ TEST_CASE("runner: create, exec, stop, start, archive, restore and delete, drive
   CHECK(code == 0);
   CHECK(out == "hello\n");
 
+  // Resized while running: the cgroup limits change at once.
+  const auto cgroup = "/sys/fs/cgroup/memory/sandbox-platform/" + runner_id + "/" + id;
+  auto read_limit = [&] {
+    std::ifstream in(cgroup + "/memory.limit_in_bytes");
+    long long v = 0;
+    in >> v;
+    return v;
+  };
+  CHECK(read_limit() == 1LL << 30);
+  REQUIRE(api.call("POST", "/api/sandbox/" + id + "/resize", R"({"memory":2,"cpu":2})").status == 200);
+  CHECK(eventually([&] { return read_limit() == 2LL << 30; }, std::chrono::seconds(10)));
+  CHECK(api.call("POST", "/api/sandbox/" + id + "/resize", R"({"memory":"lots"})").status == 400);
+
   REQUIRE(api.call("POST", "/api/sandbox/" + id + "/stop?force=false").status == 200);
   REQUIRE_REACHES(api, r, id, "stopped");
   CHECK_FALSE(r.crun.state(id).has_value());
@@ -214,6 +230,21 @@ TEST_CASE("runner: what runs inside is isolated, and the sandbox still works aft
     CHECK(sh(r, id, "unshare -U true 2>&1").first != 0);
     CHECK(sh(r, id, probe + "101").second == "-1 1\n");  // ptrace: EPERM
   }
+  SECTION("a fork bomb is held at the pids limit and dies with its process group") {
+    // timeout kills the bomb's whole process group; the daemon (PID 1) reaps the orphans, so
+    // no zombie keeps counting against the limit.
+    auto bomb = sh(r, id, "timeout -s KILL 5 bash -c ':(){ :|:& };:' 2>/dev/null; echo survived");
+    CHECK(bomb.second.find("survived") != std::string::npos);
+    const auto pids = "/sys/fs/cgroup/pids/sandbox-platform/" + r.id() + "/" + id;
+    long long max_seen = 0;
+    std::ifstream(pids + "/pids.max") >> max_seen;
+    CHECK(max_seen == 1024);
+    CHECK(eventually([&] {
+      long long current = 0;
+      std::ifstream(pids + "/pids.current") >> current;
+      return current > 0 && current < 10;
+    }, std::chrono::seconds(15)));
+  }
   SECTION("a disk fill stops at the sandbox's disk size") {
     auto fill = sh(r, id, "dd if=/dev/zero of=/workspace/big bs=1M count=1500 2>&1");
     CHECK(fill.first != 0);
@@ -262,4 +293,45 @@ TEST_CASE("runner: killed with -9 while 20 sandboxes are created; after a restar
   }
   CHECK(eventually([&] { return state_of(api, ids[0]) == "gone" || state_of(api, ids[0]) == "destroyed"; }));
   CHECK(eventually([&] { return !r.crun.state(ids[0]) && !fs::exists(r.state + "/data/" + ids[0]); }));
+}
+
+// Sends `request` through the runner's forwarding endpoint to `port` in the sandbox; the reply.
+std::string through_endpoint(int endpoint_port, const std::string& target, const std::string& request) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(endpoint_port)});
+  boost::asio::write(socket, boost::asio::buffer("CONNECT " + target + " HTTP/1.1\r\nHost: runner\r\n\r\n" + request));
+  std::string reply;
+  boost::system::error_code ec;
+  char buf[4096];
+  for (;;) {
+    const auto n = socket.read_some(boost::asio::buffer(buf), ec);
+    if (ec) break;
+    reply.append(buf, n);
+  }
+  return reply;
+}
+
+TEST_CASE("runner: the forwarding endpoint carries a connection into a sandbox port, and nowhere else", "[root]") {
+  Api api;
+  RunnerProcess r(api);
+  runner_ready(api, r);
+  const auto id = create_started(api, r, R"({"name":"web","disk":1})");
+  const auto port = std::to_string(testing_support::free_port());  // free on the host, too
+  REQUIRE(sh(r, id, "mkdir -p /workspace/site && echo 'hello from inside' > /workspace/site/index.html && "
+                    "cd /workspace/site && (python3 -m http.server " + port + " --bind 127.0.0.1 >/dev/null 2>&1 &) && sleep 1")
+              .first == 0);
+  REQUIRE(eventually([&] { return sh(r, id, "python3 -c \"import socket; socket.create_connection(('127.0.0.1', " + port + "))\" && echo up").second == "up\n"; }));
+  const auto page = through_endpoint(r.endpoint_port, id + ":" + port, "GET /index.html HTTP/1.0\r\n\r\n");
+  CHECK_THAT(page, Catch::StartsWith("HTTP/1.1 200 Connection established"));
+  CHECK_THAT(page, Catch::Contains("hello from inside"));
+  CHECK_THAT(through_endpoint(r.endpoint_port, id + ":9", ""), Catch::StartsWith("HTTP/1.1 502"));
+  CHECK_THAT(through_endpoint(r.endpoint_port, SandboxId::generate().str() + ":8080", ""), Catch::StartsWith("HTTP/1.1 404"));
+  CHECK_THAT(through_endpoint(r.endpoint_port, "nonsense", ""), Catch::StartsWith("HTTP/1.1 400"));
+  // The port is not reachable from the host's loopback.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket direct(io);
+  boost::system::error_code ec;
+  direct.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(port))}, ec);
+  CHECK(ec);
 }

@@ -23,6 +23,9 @@ class Crun {
   // SIGTERM, up to `grace_ms`, then SIGKILL; then the container is deleted. No container: ok.
   events::Result<void> stop(const std::string& id, int grace_ms);
   std::optional<ContainerState> state(const std::string& id) const;
+  // New cpu and memory limits for a running container (crun update).
+  events::Result<void> update(const std::string& id, std::int64_t memory_bytes, std::int64_t cpu_quota_us,
+                              std::int64_t cpu_period_us);
   std::vector<std::string> list() const;
   // Runs argv inside (no new privileges), for tests and maintenance.
   events::Result<std::pair<int, std::string>> exec(const std::string& id, const std::vector<std::string>& argv);

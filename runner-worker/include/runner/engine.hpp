@@ -50,6 +50,9 @@ class Engine {
   bool report(const std::string& id, std::string& actual, const std::string& kind, const std::string& state,
               const std::string& reason, const std::stop_token& stop, const std::string& archive_ref = {});
   events::Result<void> start(const Target& t);
+  // A running sandbox whose resources changed in the log gets the new limits (what was applied
+  // is kept beside its bundle).
+  events::Result<void> apply_resources(const Target& t);
 
   EngineSettings settings_;
   SandboxFs& fs_;

@@ -43,6 +43,8 @@ class SandboxFs {
   // What this host holds of it (mount, layer, bundle), not its archive (it moved elsewhere).
   events::Result<void> remove_local(const std::string& id);
   events::Result<std::string> ensure_volume(const std::string& volume_id);
+  // A new disk size for the layer (its qgroup limit).
+  events::Result<void> resize(const std::string& id, int disk_gib);
 
   // Sandboxes with a layer on this host.
   std::vector<std::string> known() const;

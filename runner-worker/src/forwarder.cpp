@@ -1,0 +1,182 @@
+#include "runner/forwarder.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <future>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace runner {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using events::ErrorCode;
+using events::make_error;
+
+events::Result<int> connect_in_namespace(int pid, unsigned short port) {
+  // On a thread of its own: setns changes the calling thread's namespace only.
+  std::promise<events::Result<int>> done;
+  std::thread([&] {
+    auto fail = [&](const std::string& what) {
+      done.set_value(make_error(ErrorCode::unavailable, what + ": " + std::strerror(errno)));
+    };
+    const int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    const int target = open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
+    if (home < 0 || target < 0) {
+      fail("cannot open the network namespaces");
+      if (home >= 0) close(home);
+      if (target >= 0) close(target);
+      return;
+    }
+    if (setns(target, CLONE_NEWNET) != 0) {
+      fail("setns into the sandbox");
+      close(home);
+      close(target);
+      return;
+    }
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const int rc = fd < 0 ? -1 : connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    const int saved = errno;
+    setns(home, CLONE_NEWNET);  // the thread ends anyway; its namespace goes with it
+    close(home);
+    close(target);
+    if (rc != 0) {
+      if (fd >= 0) close(fd);
+      errno = saved;
+      fail("nothing listens on port " + std::to_string(port) + " in the sandbox");
+      return;
+    }
+    done.set_value(fd);
+  }).join();
+  return done.get_future().get();
+}
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
+  char buf[16384];
+  for (;;) {
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kTuple);
+    if (ec) break;
+    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf, n), kTuple);
+    if (wec) break;
+  }
+  boost::system::error_code ignored;
+  to.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+// (A C string: g++ 12 mishandles std::string temporaries made inside a co_await.)
+asio::awaitable<void> answer(tcp::socket& client, const char* status) {
+  const std::string text = std::string("HTTP/1.1 ") + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  co_await asio::async_write(client, asio::buffer(text), kTuple);
+}
+
+}  // namespace
+
+struct Forwarder::Impl {
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::function<int(const std::string&)> pid_of;
+  std::jthread thread;
+
+  asio::awaitable<void> serve(tcp::socket client) {
+    asio::streambuf head;
+    auto [ec, n] = co_await asio::async_read_until(client, head, "\r\n\r\n", kTuple);
+    if (ec) co_return;
+    std::istream in(&head);
+    std::string method, target, version;
+    in >> method >> target >> version;
+    const auto colon = target.rfind(':');
+    if (method != "CONNECT" || colon == std::string::npos) {
+      co_await answer(client, "400 Bad Request");
+      co_return;
+    }
+    const auto id = target.substr(0, colon);
+    int port = 0;
+    try {
+      port = std::stoi(target.substr(colon + 1));
+    } catch (const std::exception&) {
+    }
+    if (port < 1 || port > 65535) {
+      co_await answer(client, "400 Bad Request");
+      co_return;
+    }
+    const int pid = pid_of(id);
+    if (pid <= 0) {
+      co_await answer(client, "404 Not Found");  // no such sandbox running here
+      co_return;
+    }
+    auto fd = connect_in_namespace(pid, static_cast<unsigned short>(port));
+    if (!fd) {
+      co_await answer(client, "502 Bad Gateway");
+      co_return;
+    }
+    tcp::socket upstream(io);
+    upstream.assign(tcp::v4(), *fd);
+    const std::string ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+    auto [wec, wn] = co_await asio::async_write(client, asio::buffer(ok), kTuple);
+    if (wec) co_return;
+    // What the client sent after its request head goes first.
+    if (head.size() > 0) {
+      auto [hec, hn] = co_await asio::async_write(upstream, head.data(), kTuple);
+      if (hec) co_return;
+    }
+    using namespace asio::experimental::awaitable_operators;
+    co_await (pump(client, upstream) && pump(upstream, client));
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+      if (ec) {
+        if (!acceptor.is_open()) co_return;
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+Forwarder::Forwarder(const std::string& address, unsigned short port, std::function<int(const std::string&)> pid_of)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->pid_of = std::move(pid_of);
+  const tcp::endpoint endpoint(asio::ip::make_address(address), port);
+  impl_->acceptor.open(endpoint.protocol());
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl_->acceptor.bind(endpoint);
+  impl_->acceptor.listen();
+  port_ = impl_->acceptor.local_endpoint().port();
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  impl_->thread = std::jthread([this] { impl_->io.run(); });
+}
+
+Forwarder::~Forwarder() {
+  asio::post(impl_->io, [this] {
+    boost::system::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  impl_->io.stop();
+}
+
+}  // namespace runner
