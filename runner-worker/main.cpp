@@ -179,6 +179,12 @@ int main(int argc, char** argv) {
       events::nap(stop, std::chrono::seconds(5));
     }
   });
+  std::jthread guarding([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      engine.defuse_fork_bombs();
+      events::nap(stop, std::chrono::seconds(1));
+    }
+  });
   spdlog::info("runner {} consuming ev.sandbox.{}.>", id, id);
 
   int sig = 0;
@@ -190,6 +196,7 @@ int main(int argc, char** argv) {
   stopping.request_stop();
   consuming.request_stop();
   heartbeats.request_stop();
+  guarding.request_stop();
   consuming.join();
   heartbeats.join();
   spdlog::info("runner {} stopped; its sandboxes keep running", id);

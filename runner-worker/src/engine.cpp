@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <set>
 
@@ -55,6 +57,67 @@ events::Result<Target> target_from_dto(const json::object& dto) {
 
 Engine::Engine(EngineSettings settings, SandboxFs& fs, Crun& crun, ApiClient& api, Reporter& reporter)
     : settings_(std::move(settings)), fs_(fs), crun_(crun), api_(api), reporter_(reporter) {}
+
+namespace {
+
+long long read_number(const std::string& path) {
+  std::ifstream in(path);
+  std::string text;
+  in >> text;
+  try {
+    return text == "max" ? -1 : std::stoll(text);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+bool write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+}  // namespace
+
+int Engine::defuse_fork_bombs(int checks) {
+  int defused = 0;
+  for (const auto& id : crun_.list()) {
+    const auto state = crun_.state(id);
+    if (!state || state->status != "running") {
+      full_pids_.erase(id);
+      continue;
+    }
+    const auto pids = "/sys/fs/cgroup/pids" + settings_.cgroup_parent + "/" + id;
+    const auto current = read_number(pids + "/pids.current");
+    const auto max = read_number(pids + "/pids.max");
+    if (max <= 0 || current < max - 1) {
+      full_pids_.erase(id);
+      continue;
+    }
+    if (++full_pids_[id] < checks) continue;
+    full_pids_.erase(id);
+    const auto freezer = "/sys/fs/cgroup/freezer" + settings_.cgroup_parent + "/" + id;
+    write_text(freezer + "/freezer.state", "FROZEN");
+    for (int i = 0; i < 100; ++i) {
+      std::ifstream in(freezer + "/freezer.state");
+      std::string now;
+      in >> now;
+      if (now == "FROZEN") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    int killed = 0;
+    std::ifstream procs(pids + "/cgroup.procs");
+    for (int pid = 0; procs >> pid;) {
+      if (pid != state->pid && ::kill(pid, SIGKILL) == 0) ++killed;
+    }
+    write_text(freezer + "/freezer.state", "THAWED");
+    spdlog::warn("sandbox {}: its pids limit ({}) stayed full, as with a fork bomb: {} processes killed, PID 1 kept", id,
+                 max, killed);
+    ++defused;
+  }
+  return defused;
+}
 
 int Engine::running() const {
   int n = 0;
@@ -129,10 +192,12 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
   const bool running = container && container->status == "running";
   spdlog::info("sandbox {}: desired {}, log says {}, here {}", id, t.desired, actual,
                running ? "running" : container ? container->status : fs_.has_layer(id) ? "stopped" : "absent");
+  // A step that failed is the sandbox's error, reported to the log; the next event (a start,
+  // a delete) tries again. Not a reason to hold up the other sandboxes' events.
   auto fail = [&](const events::Error& e) -> events::Result<void> {
     spdlog::warn("sandbox {}: {}", id, e.message);
     report(id, actual, "error", "", e.message, stop);
-    return e;
+    return {};
   };
 
   const auto memory_cgroup = "/sys/fs/cgroup/memory" + settings_.cgroup_parent + "/" + id;
@@ -161,11 +226,9 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
       if (auto r = fs_.restore(id, t.spec.disk_gib); !r) return fail(r.error());
     }
     if (actual != "starting") report(id, actual, "state", "starting", "", stop);
-    if (!fs_.has_layer(id)) {
-      if (auto c = fs_.create(id, t.spec.disk_gib); !c) return fail(c.error());
-    } else if (auto d = fs_.resize(id, t.spec.disk_gib); !d) {  // resized while stopped
-      return fail(d.error());
-    }
+    // Idempotent: completes a layer a crash left half-made, and sets the disk size (it may have
+    // been resized while stopped).
+    if (auto c = fs_.create(id, t.spec.disk_gib); !c) return fail(c.error());
     if (auto s = start(t); !s) return fail(s.error());
     if (oom_ != nullptr && !oom_->watch(id, memory_cgroup)) spdlog::warn("sandbox {}: cannot watch for OOM kills", id);
     report(id, actual, "state", "started", "", stop);

@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <future>
+#include <sstream>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -103,7 +105,10 @@ struct Forwarder::Impl {
     asio::streambuf head;
     auto [ec, n] = co_await asio::async_read_until(client, head, "\r\n\r\n", kTuple);
     if (ec) co_return;
-    std::istream in(&head);
+    // The request head is the first n bytes; anything after it is the client's first data.
+    const std::string request_head(asio::buffers_begin(head.data()), asio::buffers_begin(head.data()) + static_cast<std::ptrdiff_t>(n));
+    head.consume(n);
+    std::istringstream in(request_head);
     std::string method, target, version;
     in >> method >> target >> version;
     const auto colon = target.rfind(':');

@@ -9,6 +9,7 @@
 #include "runner/platform.hpp"
 #include "runner/sandbox_fs.hpp"
 
+#include <map>
 #include <stop_token>
 
 namespace runner {
@@ -44,6 +45,9 @@ class Engine {
   events::Result<void> converge(const Target& target, const std::stop_token& stop);
   int running() const;
   void watch_oom(OomWatch* oom) { oom_ = oom; }
+  // Fork bombs: a sandbox whose pids limit stayed full for `checks` looks in a row has every
+  // process but its PID 1 killed (frozen first, so none can fork away). Returns how many.
+  int defuse_fork_bombs(int checks = 3);
 
  private:
   // Sends a report; false when the platform refused it for a reason other than "already so".
@@ -60,6 +64,7 @@ class Engine {
   ApiClient& api_;
   Reporter& reporter_;
   OomWatch* oom_ = nullptr;
+  std::map<std::string, int> full_pids_;  // sandbox -> looks in a row with the pids limit full
 };
 
 }  // namespace runner
