@@ -131,7 +131,9 @@ int main(int argc, char** argv) {
           {"endpoint", endpoint},
           {"capacity",
            {{"cpu", static_cast<int>(std::thread::hardware_concurrency())},
-            {"memory_gib", memory_gib()},
+            // Memory limits are overcommitted (an idle sandbox uses little of its limit): by
+            // default four times the host's memory; RUNNER_MEMORY_GIB says otherwise.
+            {"memory_gib", env_int("RUNNER_MEMORY_GIB", memory_gib() * 4)},
             {"disk_gib", disk_gib},
             {"max_sandboxes", env_int("RUNNER_MAX_SANDBOXES", 500)}}}});
   for (int attempt = 0;; ++attempt) {

@@ -150,11 +150,11 @@ void register_admin_and_audit_routes(Router& r, Services& s) {
   r.add({V::get, "/api/audit", "Audit log of the organization (?resource=&actor=&from=&to=&after=&limit=)", true,
          [&s](Call& c) { return audit(s, c); }});
   r.add({V::post, "/api/admin/organizations", "Create an organization and its first API key (admin)", false,
-         [&s](Call& c) { return create_organization(s, c); }});
+         [&s](Call& c) { return create_organization(s, c); }, LimitClass::admin});
   r.add({V::post, "/api/admin/organizations/{organizationId}/api-keys", "Create an API key (admin)", false,
-         [&s](Call& c) { return create_key(s, c); }});
+         [&s](Call& c) { return create_key(s, c); }, LimitClass::admin});
   r.add({V::delete_, "/api/admin/organizations/{organizationId}/api-keys/{keyId}", "Revoke an API key (admin)", false,
-         [&s](Call& c) { return revoke_key(s, c); }});
+         [&s](Call& c) { return revoke_key(s, c); }, LimitClass::admin});
 }
 
 }  // namespace command_service

@@ -280,21 +280,21 @@ void register_runner_routes(Router& r, Services& s) {
   using V = http::verb;
   const std::string one = "/api/runners/{runnerId}";
   r.add({V::post, "/api/runners", "Register a runner (admin; re-registering after a restart is normal)", false,
-         [&s](Call& c) { return register_runner(s, c); }});
+         [&s](Call& c) { return register_runner(s, c); }, LimitClass::admin});
   r.add({V::get, "/api/runners", "List runners with capacity, load and last heartbeat (admin)", false,
-         [&s](Call& c) { return list_runners(s, c); }});
+         [&s](Call& c) { return list_runners(s, c); }, LimitClass::admin});
   r.add({V::post, one + "/heartbeat", "Runner heartbeat with its load (admin)", false,
-         [&s](Call& c) { return heartbeat(s, c); }});
+         [&s](Call& c) { return heartbeat(s, c); }, LimitClass::admin});
   r.add({V::post, one + "/drain", "Runner drains: takes no new sandboxes (admin)", false,
-         [&s](Call& c) { return simple(s, c, runner::Drain{}); }});
-  r.add({V::post, one + "/cordon", "Cordon a runner (admin)", false, [&s](Call& c) { return cordon(s, c); }});
+         [&s](Call& c) { return simple(s, c, runner::Drain{}); }, LimitClass::admin});
+  r.add({V::post, one + "/cordon", "Cordon a runner (admin)", false, [&s](Call& c) { return cordon(s, c); }, LimitClass::admin});
   r.add({V::post, one + "/uncordon", "Return a cordoned runner to service (admin)", false,
-         [&s](Call& c) { return simple(s, c, runner::Uncordon{}); }});
-  r.add({V::delete_, one, "Remove a runner (admin)", false, [&s](Call& c) { return simple(s, c, runner::Remove{}); }});
+         [&s](Call& c) { return simple(s, c, runner::Uncordon{}); }, LimitClass::admin});
+  r.add({V::delete_, one, "Remove a runner (admin)", false, [&s](Call& c) { return simple(s, c, runner::Remove{}); }, LimitClass::admin});
   r.add({V::get, one + "/sandboxes", "Sandboxes the log assigns to this runner, desired and actual state (admin)",
-         false, [&s](Call& c) { return runner_sandboxes(s, c); }});
+         false, [&s](Call& c) { return runner_sandboxes(s, c); }, LimitClass::admin});
   r.add({V::get, one + "/sandboxes/{sandboxId}", "One sandbox of this runner as the log has it (admin)", false,
-         [&s](Call& c) { return runner_sandbox(s, c); }});
+         [&s](Call& c) { return runner_sandbox(s, c); }, LimitClass::admin});
 }
 
 }  // namespace command_service

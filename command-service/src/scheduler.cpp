@@ -19,7 +19,7 @@ std::optional<RunnerId> pick_runner(DbContext& db, const std::string& region, co
   pqxx::nontransaction tx(db.conn);
   const auto rows = exec_cached(tx, 
       "select id::text from runners where state = 'ready' and region = $1 "
-      "and assigned_sandboxes < max_sandboxes and assigned_memory + $2 <= memory * 4 "
+      "and assigned_sandboxes < max_sandboxes and assigned_memory + $2 <= memory "
       "and assigned_disk + $3 <= disk "
       "and (last_heartbeat_at is null or last_heartbeat_at > now() - interval '30 seconds') "
       "order by assigned_sandboxes::float / max_sandboxes, assigned_memory limit 1",

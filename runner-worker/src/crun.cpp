@@ -19,7 +19,7 @@ Crun::Crun(std::string state_root, std::string binary) : root_(std::move(state_r
   std::filesystem::create_directories(root_);
 }
 
-events::Result<void> Crun::run(const std::string& id, const std::string& bundle_dir) {
+events::Result<void> Crun::run(const std::string& id, const std::string& bundle_dir, RunTimings* timings) {
   if (auto s = state(id)) {
     if (s->status == "running") return {};
     // A leftover (created but not started, or stopped): start over.
@@ -27,6 +27,7 @@ events::Result<void> Crun::run(const std::string& id, const std::string& bundle_
   }
   // The container's init keeps crun's stdout and stderr: give it a file, not our pipe.
   const auto log = bundle_dir + "/init.log";
+  const auto t0 = std::chrono::steady_clock::now();
   auto created = run_command({binary_, "--root", root_, "create", "--bundle", bundle_dir, id}, {}, log);
   if (!created) return created.error();
   if (created->exit_code != 0) {
@@ -38,9 +39,14 @@ events::Result<void> Crun::run(const std::string& id, const std::string& bundle_
     while (!tail.empty() && tail.back() == '\n') tail.pop_back();
     return make_error(ErrorCode::unavailable, "crun create failed (exit " + std::to_string(created->exit_code) + "): " + tail);
   }
+  const auto t1 = std::chrono::steady_clock::now();
   if (auto started = run_checked({binary_, "--root", root_, "start", id}); !started) {
     run_command({binary_, "--root", root_, "delete", "-f", id});
     return started.error();
+  }
+  if (timings != nullptr) {
+    timings->create_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    timings->start_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
   }
   return {};
 }

@@ -60,10 +60,11 @@ events::Result<json::object> ApiClient::call(const std::string& method, const st
     if (!ok) {
       const auto* m = v.as_object().if_contains("message");
       const std::string message = m != nullptr && m->is_string() ? std::string(m->as_string()) : res.body();
+      // 429 and 5xx are worth another try (unavailable); the other 4xx are answers.
       const auto code = res.result_int() == 404 ? ErrorCode::not_found
                         : res.result_int() == 409 ? ErrorCode::invalid_transition
-                        : res.result_int() >= 500 ? ErrorCode::unavailable
-                                                  : ErrorCode::invalid_argument;
+                        : res.result_int() >= 500 || res.result_int() == 429 ? ErrorCode::unavailable
+                                                                               : ErrorCode::invalid_argument;
       return make_error(code, method + " " + path + ": " + message);
     }
     return std::move(v.as_object());

@@ -28,7 +28,9 @@ struct Call {
 using RouteHandler = std::function<boost::asio::awaitable<Response>(Call&)>;
 
 // Rate-limit classes beyond the per-organization limit.
-enum class LimitClass { none, sandbox_create, lifecycle };
+// `admin`: routes that check the admin key themselves (runners, organizations); the per-source
+// anonymous limit would throttle a runner's heartbeats and look-ups, so they have none.
+enum class LimitClass { none, sandbox_create, lifecycle, admin };
 
 struct Route {
   http::verb method;

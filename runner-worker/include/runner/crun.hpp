@@ -8,6 +8,11 @@
 
 namespace runner {
 
+struct RunTimings {
+  double create_ms = 0;
+  double start_ms = 0;
+};
+
 struct ContainerState {
   std::string status;  // creating, created, running, stopped, paused
   int pid = 0;
@@ -19,7 +24,7 @@ class Crun {
 
   // create + start: PID 1 of the bundle runs. `create` must run in the runner's private mount
   // namespace (host.hpp), which the runner's children inherit.
-  events::Result<void> run(const std::string& id, const std::string& bundle_dir);
+  events::Result<void> run(const std::string& id, const std::string& bundle_dir, RunTimings* timings = nullptr);
   // SIGTERM, up to `grace_ms`, then SIGKILL; then the container is deleted. No container: ok.
   events::Result<void> stop(const std::string& id, int grace_ms);
   std::optional<ContainerState> state(const std::string& id) const;

@@ -53,7 +53,7 @@ class Engine {
   // Sends a report; false when the platform refused it for a reason other than "already so".
   bool report(const std::string& id, std::string& actual, const std::string& kind, const std::string& state,
               const std::string& reason, const std::stop_token& stop, const std::string& archive_ref = {});
-  events::Result<void> start(const Target& t);
+  events::Result<void> start(const Target& t, RunTimings* timings);
   // A running sandbox whose resources changed in the log gets the new limits (what was applied
   // is kept beside its bundle).
   events::Result<void> apply_resources(const Target& t);
@@ -64,7 +64,8 @@ class Engine {
   ApiClient& api_;
   Reporter& reporter_;
   OomWatch* oom_ = nullptr;
-  std::map<std::string, int> full_pids_;  // sandbox -> looks in a row with the pids limit full
+  std::map<std::string, int> full_pids_;
+  double lookup_ms_ = 0;  // the last reconcile's look-up of the target (for the start log)  // sandbox -> looks in a row with the pids limit full
 };
 
 }  // namespace runner
