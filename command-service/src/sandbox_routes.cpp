@@ -26,11 +26,20 @@ Error not_found(const std::string& id_or_name) {
   return make_error(ErrorCode::not_found, "Sandbox with ID or name " + id_or_name + " not found");
 }
 
-// An id, or the newest live sandbox of that name in the organization.
+// An id, or the sandbox holding that name in the organization. The name's claim stream is
+// asked first: it is written with the create, so a read right after a create by name finds it
+// even before the projection has the row; the read model answers for names older than claims.
 Result<SandboxId> resolve(DbContext& db, const std::string& org, const std::string& id_or_name) {
   if (auto id = SandboxId::parse(id_or_name)) return *id;
+  if (auto org_id = OrganizationId::parse(org)) {
+    auto claims = db.store.read_stream(StreamName::of("sandboxname", sandbox_name_key(*org_id, id_or_name)));
+    if (claims && !claims->empty()) {
+      auto last = decode<SandboxNameEvent>(claims->back().type, claims->back().schema_version, claims->back().data);
+      if (last) return std::get<SandboxNameClaimed>(*last).sandbox_id;
+    }
+  }
   pqxx::nontransaction tx(db.conn);
-  const auto rows = exec_cached(tx, 
+  const auto rows = exec_cached(tx,
       "select id::text from sandboxes where organization_id = $1 and name = $2 and state <> 'destroyed' "
       "order by id desc limit 1",
       org, id_or_name);
@@ -248,6 +257,8 @@ asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
     found->view = co_await s.db.run([&](DbContext& db) { return read_view(db, found->id); });
     if (!found->view) co_return error_for(not_found(id_or_name));
   }
+  // Deleted for good: gone, as the SDK expects of a get after delete (compat spec §8.12).
+  if (found->view->state.actual == SandboxState::destroyed) co_return error_for(not_found(id_or_name));
   co_return json_response(http::status::ok, sandbox_dto(*found->view, s.settings.proxy_url));
 }
 
