@@ -43,6 +43,7 @@ class Engine {
   // At start-up: every sandbox the log gives this runner, then every orphan on disk.
   void reconcile_all(const std::stop_token& stop);
   events::Result<void> converge(const Target& target, const std::stop_token& stop);
+  // Sandboxes with a cgroup here (created or running), from the cgroup tree: no crun call.
   int running() const;
   void watch_oom(OomWatch* oom) { oom_ = oom; }
   // Fork bombs: a sandbox whose pids limit stayed full for `checks` looks in a row has every
@@ -54,6 +55,7 @@ class Engine {
   bool report(const std::string& id, std::string& actual, const std::string& kind, const std::string& state,
               const std::string& reason, const std::stop_token& stop, const std::string& archive_ref = {});
   events::Result<void> start(const Target& t, RunTimings* timings);
+  std::vector<std::string> with_cgroup() const;
   // A running sandbox whose resources changed in the log gets the new limits (what was applied
   // is kept beside its bundle).
   events::Result<void> apply_resources(const Target& t);
