@@ -22,14 +22,7 @@ using testing_support::shared_postgres;
 
 namespace {
 
-bool eventually(const std::function<bool()>& done, std::chrono::seconds limit = std::chrono::seconds(60)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
+using testing_support::eventually;
 
 // Appends `n` one-event streams; every other one routed to runner 1, the rest to runner 2.
 std::vector<std::int64_t> append_events(PgEventStore& store, int n) {

@@ -72,14 +72,7 @@ struct RunnerProcess {
   }
 };
 
-bool eventually(const std::function<bool()>& f, std::chrono::seconds limit = std::chrono::seconds(30)) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return f();
-}
+using testing_support::eventually;
 
 std::string state_of(Api& api, const std::string& id) {
   auto r = api.call("GET", "/api/sandbox/" + id);

@@ -1,6 +1,8 @@
 #pragma once
 // Child processes and ports for integration tests. Children get SIGKILL if the test process
 // dies (PR_SET_PDEATHSIG), so a crashed test leaves no server behind.
+#include <chrono>
+#include <functional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -35,6 +37,8 @@ int run_command(std::vector<std::string> argv, const std::string& run_as_user = 
 int free_port();
 // Waits until something accepts TCP connections on 127.0.0.1:port.
 bool wait_for_port(int port, int timeout_ms);
+// Polls `done` every 10 ms until it holds or `limit` passes; its last answer.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(60));
 // A new directory under $TMPDIR (or /tmp), removed by the caller.
 std::string make_temp_dir(const std::string& prefix);
 void remove_tree(const std::string& path);
