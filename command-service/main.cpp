@@ -65,8 +65,9 @@ int main() {
   Db db(db_url, events::bus::append_hint(**nats));
   Services services{db, ApiSettings{}, [&nats] { return (*nats)->connected(); }};
   services.settings.proxy_url = env_or("PROXY_URL", "http://127.0.0.1:4000");
+  std::string admin_key_hash;  // empty: the admin routes refuse everyone
   if (const auto admin = env_or("ADMIN_API_KEY", ""); !admin.empty()) {
-    services.settings.admin_key_hash = events::sha256_hex(admin);
+    admin_key_hash = events::sha256_hex(admin);
   }
   // Live streams follow the log, woken by the append hints of every appender.
   auto appended = std::make_shared<events::Doorbell>();
@@ -74,6 +75,7 @@ int main() {
   Metrics metrics;
   services.metrics = &metrics;
   Router router;
+  router.set_admin_key_hash(admin_key_hash);
   router.set_metrics(&metrics);
   router.set_authenticator(api_key_authenticator(services));
   RateLimitSettings limits;
@@ -93,13 +95,7 @@ int main() {
     }
   }
   router.set_rate_limits(limits);
-  register_system_routes(router, services);
-  register_sandbox_routes(router, services);
-  register_volume_and_snapshot_routes(router, services);
-  register_admin_and_audit_routes(router, services);
-  register_runner_routes(router, services);
-  register_stream_routes(router, services);
-  register_socket_io_routes(router, services);
+  register_all_routes(router, services);
 
   // PostgreSQL calls run inline on these threads (see db.hpp): as many as requests may wait on it at once.
   int io_threads = 8;

@@ -4,7 +4,6 @@
 #include "events/api_keys.hpp"
 
 #include <boost/asio/steady_timer.hpp>
-#include <openssl/crypto.h>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <pqxx/pqxx>
@@ -95,17 +94,5 @@ std::int64_t log_head(DbContext& db) {
   pqxx::nontransaction tx(db.conn);
   return tx.exec("select coalesce(max(position), 0) from events")[0][0].as<std::int64_t>();
 }
-
-bool is_admin(const Services& s, const Request& req) {
-  if (s.settings.admin_key_hash.empty()) return false;
-  const std::string_view header = req[http::field::authorization];
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.rfind(kBearer, 0) != 0) return false;
-  const auto hash = events::sha256_hex(header.substr(kBearer.size()));
-  return hash.size() == s.settings.admin_key_hash.size() &&
-         CRYPTO_memcmp(hash.data(), s.settings.admin_key_hash.data(), hash.size()) == 0;
-}
-
-Response not_admin() { return error_response(http::status::unauthorized, "admin API key required"); }
 
 }  // namespace command_service

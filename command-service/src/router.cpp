@@ -1,5 +1,9 @@
 #include "command_service/router.hpp"
 
+#include "events/api_keys.hpp"
+
+#include <openssl/crypto.h>
+
 #include <boost/json.hpp>
 
 namespace command_service {
@@ -105,8 +109,30 @@ Response too_many(const RateDecision& d, const std::string& what) {
 
 // Rate limits (per instance): anonymous per source; failed authentications per source; then
 // per organization, and per organization for sandbox creates and lifecycle commands.
+bool Router::is_admin_key(const Request& req) const {
+  if (admin_key_hash_.empty()) return false;
+  const std::string_view header = req[http::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.rfind(kBearer, 0) != 0) return false;
+  const auto hash = events::sha256_hex(header.substr(kBearer.size()));
+  return hash.size() == admin_key_hash_.size() &&
+         CRYPTO_memcmp(hash.data(), admin_key_hash_.data(), hash.size()) == 0;
+}
+
 boost::asio::awaitable<Response> Router::run(const Route& route, Call& call, const std::string& remote) {
-  if (!route.authenticated && route.limit == LimitClass::admin) co_return co_await route.handler(call);
+  if (route.limit == LimitClass::admin) {
+    // Admin routes: the admin key, checked here for all of them; no per-source limit (a runner's
+    // heartbeats and look-ups would hit it), but wrong keys count as failed authentications.
+    if (const auto blocked = limiter_.peek("failed:" + remote, limits_.failed_auth); !blocked.allowed) {
+      co_return too_many(blocked, "failed authentications from " + remote);
+    }
+    if (!is_admin_key(call.request)) {
+      limiter_.take("failed:" + remote, limits_.failed_auth);
+      co_return error_response(http::status::unauthorized, "admin API key required");
+    }
+    call.actor = "admin";
+    co_return co_await route.handler(call);
+  }
   if (!route.authenticated) {
     const auto d = limiter_.take("anon:" + remote, limits_.anonymous);
     if (!d.allowed) co_return too_many(d, "requests without an API key from " + remote);

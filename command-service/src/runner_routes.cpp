@@ -145,7 +145,6 @@ json::object runner_dto(const pqxx::row& r) {
 // Runs a runner command as the admin and answers with the runner's row once projected.
 // (The command by reference: g++ 12 destroys by-value coroutine arguments made inside a co_await twice.)
 asio::awaitable<Response> run_and_show(Services& s, Call& call, const RunnerId& id, const runner::Command& c) {
-  call.actor = "admin";
   auto position = co_await s.db.run([&](DbContext& db) { return runner_command(db, call, id, c); });
   if (!position) co_return error_for(position.error());
   co_await wait_for_projection(s, "runners", *position);
@@ -168,7 +167,6 @@ Response unknown_runner(const Call& call) {
 }
 
 asio::awaitable<Response> register_runner(Services& s, Call& call) {
-  if (!is_admin(s, call.request)) co_return not_admin();
   auto registration = parse_registration(call.request);
   if (!registration) co_return error_for(registration.error());
   const auto id = registration->runner_id;
@@ -177,7 +175,6 @@ asio::awaitable<Response> register_runner(Services& s, Call& call) {
 }
 
 asio::awaitable<Response> heartbeat(Services& s, Call& call) {
-  if (!is_admin(s, call.request)) co_return not_admin();
   const auto id = runner_in_path(call);
   if (!id) co_return unknown_runner(call);
   auto load = parse_load(call.request);
@@ -190,19 +187,16 @@ asio::awaitable<Response> heartbeat(Services& s, Call& call) {
 }
 
 asio::awaitable<Response> simple(Services& s, Call& call, runner::Command c) {
-  if (!is_admin(s, call.request)) co_return not_admin();
   const auto id = runner_in_path(call);
   if (!id) co_return unknown_runner(call);
   co_return co_await run_and_show(s, call, *id, c);
 }
 
 asio::awaitable<Response> cordon(Services& s, Call& call) {
-  if (!is_admin(s, call.request)) co_return not_admin();
   auto body = object_body(call.request, true);
   if (!body) co_return error_for(body.error());
   auto reason = string_field(*body, "reason", false);
   if (!reason) co_return error_for(reason.error());
-  if (!is_admin(s, call.request)) co_return not_admin();
   const auto id = runner_in_path(call);
   if (!id) co_return unknown_runner(call);
   const runner::Command command = runner::Cordon{reason->empty() ? "operator" : *reason};
@@ -210,7 +204,6 @@ asio::awaitable<Response> cordon(Services& s, Call& call) {
 }
 
 asio::awaitable<Response> list_runners(Services& s, Call& call) {
-  if (!is_admin(s, call.request)) co_return not_admin();
   const auto head = co_await s.db.run([](DbContext& db) { return log_head(db); });
   co_await wait_for_projection(s, "runners", head);
   auto items = co_await s.db.run([](DbContext& db) {
@@ -235,7 +228,6 @@ json::object placement_dto(const pqxx::row& r, const std::string& proxy_url) {
 // What the log says this runner should host: every sandbox assigned to it and not destroyed,
 // with desired and actual state (the runner reconciles its disk against this).
 asio::awaitable<Response> runner_sandboxes(Services& s, Call& call) {
-  if (!is_admin(s, call.request)) co_return not_admin();
   const auto id = runner_in_path(call);
   if (!id) co_return unknown_runner(call);
   const auto head = co_await s.db.run([](DbContext& db) { return log_head(db); });
@@ -255,7 +247,6 @@ asio::awaitable<Response> runner_sandboxes(Services& s, Call& call) {
 
 // One of them, as of the sandbox's last event; 404 when it is not (or no longer) this runner's.
 asio::awaitable<Response> runner_sandbox(Services& s, Call& call) {
-  if (!is_admin(s, call.request)) co_return not_admin();
   const auto id = runner_in_path(call);
   const auto sandbox = SandboxId::parse(call.path.at("sandboxId"));
   if (!id || !sandbox) co_return error_response(http::status::not_found, "no such sandbox on this runner");

@@ -64,4 +64,14 @@ Authenticator api_key_authenticator(Services& s) {
   return [&s](const Request& req) { return authenticate(s, std::string(req[http::field::authorization])); };
 }
 
+void register_all_routes(Router& r, Services& s) {
+  register_system_routes(r, s);
+  register_sandbox_routes(r, s);
+  register_volume_and_snapshot_routes(r, s);
+  register_admin_and_audit_routes(r, s);
+  register_runner_routes(r, s);
+  register_stream_routes(r, s);
+  register_socket_io_routes(r, s);
+}
+
 }  // namespace command_service

@@ -85,19 +85,13 @@ struct Api {
     projecting = std::jthread([this](std::stop_token stop) { projection->run(stop); });
     key_a = create_org(store, OrganizationId::generate(), "a");
     key_b = create_org(store, OrganizationId::generate(), "b");
-    services.settings.admin_key_hash = sha256_hex(admin_key);
+    router.set_admin_key_hash(sha256_hex(admin_key));
     feed = std::make_unique<EventFeed>(db, appended);
     services.feed = feed.get();
     services.metrics = &metrics;
     router.set_metrics(&metrics);
     router.set_authenticator(api_key_authenticator(services));
-    register_system_routes(router, services);
-    register_sandbox_routes(router, services);
-    register_volume_and_snapshot_routes(router, services);
-    register_admin_and_audit_routes(router, services);
-    register_runner_routes(router, services);
-    register_stream_routes(router, services);
-    register_socket_io_routes(router, services);
+    register_all_routes(router, services);  // what main serves
     reports = std::make_unique<ReportListener>(*nats, db);
     REQUIRE(reports->ok());
     ServerSettings settings;

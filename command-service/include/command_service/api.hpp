@@ -11,7 +11,6 @@ struct ApiSettings {
   std::string proxy_url = "http://127.0.0.1:4000";  // toolboxProxyUrl = proxy_url + "/toolbox"
   std::string default_region = "local";
   std::chrono::milliseconds read_your_writes_wait{2000};
-  std::string admin_key_hash;  // SHA-256 of the admin API key; empty: admin endpoints refuse
 };
 
 class EventFeed;
@@ -32,6 +31,8 @@ void register_admin_and_audit_routes(Router& router, Services& services);
 void register_runner_routes(Router& router, Services& services);
 void register_stream_routes(Router& router, Services& services);     // /api/events (SSE), /metrics
 void register_socket_io_routes(Router& router, Services& services);  // /api/socket.io/ (compat spec §7)
+// Every route above: what the service serves (main and the API tests both call this).
+void register_all_routes(Router& router, Services& services);
 // Bearer API key → organization (keys are looked up by their SHA-256 in read.api_keys).
 Authenticator api_key_authenticator(Services& services);
 

@@ -25,8 +25,4 @@ std::int64_t last_position_of(DbContext& db, const std::string& stream);
 // The last position in the whole log, for reads that list across streams.
 std::int64_t log_head(DbContext& db);
 
-// Admin routes (organizations, keys, runners) take the ADMIN_API_KEY, compared in constant time.
-bool is_admin(const Services& s, const Request& req);
-Response not_admin();
-
 }  // namespace command_service

@@ -28,8 +28,7 @@ struct Call {
 using RouteHandler = std::function<boost::asio::awaitable<Response>(Call&)>;
 
 // Rate-limit classes beyond the per-organization limit.
-// `admin`: routes that check the admin key themselves (runners, organizations); the per-source
-// anonymous limit would throttle a runner's heartbeats and look-ups, so they have none.
+// `admin`: routes for the admin key only (runners, organizations): the router checks the key.
 enum class LimitClass { none, sandbox_create, lifecycle, admin };
 
 struct Route {
@@ -54,6 +53,8 @@ class Router {
   void set_authenticator(Authenticator a) { authenticate_ = std::move(a); }
   void set_rate_limits(RateLimitSettings settings) { limits_ = settings; }
   void set_metrics(Metrics* m) { metrics_ = m; }
+  // SHA-256 of the admin API key; empty: admin routes refuse everyone.
+  void set_admin_key_hash(std::string hash) { admin_key_hash_ = std::move(hash); }
   boost::asio::awaitable<Reply> dispatch(Request& request, const std::string& remote);
   boost::json::value openapi() const;
 
@@ -64,6 +65,8 @@ class Router {
   RateLimitSettings limits_;
   RateLimiter limiter_;
   Metrics* metrics_ = nullptr;
+  std::string admin_key_hash_;
+  bool is_admin_key(const Request& req) const;
 };
 
 // Splits "a=1&b=2&b=3" (percent-decoded) into a multimap.
