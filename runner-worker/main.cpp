@@ -7,6 +7,7 @@
 #include "runner/forwarder.hpp"
 #include "runner/host.hpp"
 #include "runner/seccomp.hpp"
+#include "runner/snapshots.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -106,7 +107,9 @@ int main(int argc, char** argv) {
   runner::SandboxFs fs(state_dir, objects, 100000);
   runner::Crun crun(state_dir + "/crun");
   runner::EngineSettings settings{id, daemon, "/sandbox-platform/" + id, *bpf, 100000, 3000};
-  runner::Engine engine(settings, fs, crun, api, reporter);
+  runner::ImageStore images(objects, state_dir + "/layers", 100000);
+  runner::Engine engine(settings, fs, images, crun, api, reporter);
+  runner::SnapshotPuller puller(images, reporter);
 
   // The forwarding endpoint the edge proxy reaches sandbox ports through.
   const auto endpoint = env_or("RUNNER_ENDPOINT", "127.0.0.1:4100");
@@ -171,6 +174,16 @@ int main(int argc, char** argv) {
     return events::bus::HandleResult{};  // reported as the sandbox's error; nothing to retry
   });
   std::jthread consuming([&](std::stop_token stop) { subscriber.run(stop); });
+  // Snapshots: every runner sees them; one wins each import (snapshots.hpp).
+  events::bus::SubscriberSettings snap_sub;
+  snap_sub.name = "runner-" + id + "-snapshots";
+  snap_sub.filter = events::ReadFilter{"snapshot", ""};
+  snap_sub.ack_wait = std::chrono::seconds(600);  // an import can take minutes
+  events::bus::Subscriber snapshot_subscriber(snap_sub, db, **nats, [&](const events::RecordedEvent& e) {
+    puller.handle(e, stopping.get_token());
+    return events::bus::HandleResult{};
+  });
+  std::jthread importing([&](std::stop_token stop) { snapshot_subscriber.run(stop); });
   std::jthread heartbeats([&](std::stop_token stop) {
     while (!stop.stop_requested()) {
       const auto body = boost::json::serialize(boost::json::object{
@@ -197,9 +210,11 @@ int main(int argc, char** argv) {
   }
   stopping.request_stop();
   consuming.request_stop();
+  importing.request_stop();
   heartbeats.request_stop();
   guarding.request_stop();
   consuming.join();
+  importing.join();
   heartbeats.join();
   spdlog::info("runner {} stopped; its sandboxes keep running", id);
   (void)argc;

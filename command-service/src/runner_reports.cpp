@@ -54,21 +54,67 @@ Result<sandbox::Command> command_of(const RunnerId& runner, const RunnerReport& 
                     "kind '" + r.kind + "' is not one of state, error, build_failed, oom_killed");
 }
 
+Result<snapshot::Command> snapshot_command_of(const RunnerId& runner, const RunnerReport& r) {
+  if (r.kind == "snapshot_pulling") return snapshot::Command{snapshot::ReportPulling{runner}};
+  if (r.kind == "snapshot_active") {
+    if (r.layers.empty() && r.size_bytes == 0) {
+      return make_error(ErrorCode::invalid_argument, "a snapshot_active report needs the layers");
+    }
+    return snapshot::Command{snapshot::ReportActive{r.size_bytes, r.layers}};
+  }
+  if (r.kind == "snapshot_failed") {
+    if (r.reason.empty()) return make_error(ErrorCode::invalid_argument, "a snapshot_failed report needs a reason");
+    return snapshot::Command{snapshot::ReportFailed{r.reason}};
+  }
+  if (r.kind == "snapshot_removed") return snapshot::Command{snapshot::ReportRemoved{}};
+  return make_error(ErrorCode::invalid_argument, "kind '" + r.kind +
+                                                     "' is not one of snapshot_pulling, snapshot_active, "
+                                                     "snapshot_failed, snapshot_removed");
+}
+
+namespace {
+
+Metadata report_metadata(const RunnerId& runner, const RunnerReport& r) {
+  Metadata meta;
+  meta.event_id = new_uuid();
+  meta.correlation_id = r.correlation_id.empty() ? new_uuid() : r.correlation_id;
+  meta.actor = "runner:" + runner.str();
+  return meta;
+}
+
+ReportReply apply_snapshot_report(DbContext& db, const RunnerId& runner, const RunnerReport& report) {
+  const auto id = SnapshotId::parse(report.snapshot_id);
+  if (!id) return rejected(make_error(ErrorCode::invalid_argument, "snapshot_id '" + report.snapshot_id + "' is not a UUID"));
+  auto command = snapshot_command_of(runner, report);
+  if (!command) return rejected(command.error());
+  auto meta = report_metadata(runner, report);
+  auto executed = execute<SnapshotEvent, snapshot::State>(
+      db.store, StreamName::of("snapshot", *id), meta,
+      [&](const snapshot::State& s) -> Result<snapshot::Events> {
+        if (!s.exists) return make_error(ErrorCode::not_found, "snapshot " + id->str() + " does not exist");
+        if (s.spec.organization_id) meta.organization_id = s.spec.organization_id->str();
+        return snapshot::decide(*command, s);
+      },
+      [](snapshot::State s, const SnapshotEvent& e) { return snapshot::evolve(std::move(s), e); });
+  if (!executed) return rejected(executed.error());
+  return ReportReply{true, executed->appended ? executed->appended->last.value() : 0, "", ""};
+}
+
+}  // namespace
+
 ReportReply apply_report(DbContext& db, const RunnerId& runner, std::string_view body) {
   boost::system::error_code ec;
   const auto parsed = boost::json::parse(body, ec);
   if (ec) return rejected(make_error(ErrorCode::invalid_argument, "report is not JSON: " + ec.message()));
   auto report = from_json<RunnerReport>(parsed, "report");
   if (!report) return rejected(make_error(ErrorCode::invalid_argument, report.error().message));
+  if (!report->snapshot_id.empty()) return apply_snapshot_report(db, runner, *report);
   const auto id = SandboxId::parse(report->sandbox_id);
   if (!id) return rejected(make_error(ErrorCode::invalid_argument, "sandbox_id '" + report->sandbox_id + "' is not a UUID"));
   auto command = command_of(runner, *report);
   if (!command) return rejected(command.error());
 
-  Metadata meta;
-  meta.event_id = new_uuid();
-  meta.correlation_id = report->correlation_id.empty() ? new_uuid() : report->correlation_id;
-  meta.actor = "runner:" + runner.str();
+  auto meta = report_metadata(runner, *report);
   auto executed = execute<SandboxEvent, sandbox::State>(
       db.store, StreamName::of("sandbox", *id), meta,
       [&](const sandbox::State& s) -> Result<sandbox::Events> {

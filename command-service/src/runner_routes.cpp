@@ -217,11 +217,30 @@ asio::awaitable<Response> list_runners(Services& s, Call& call) {
   co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});
 }
 
-json::object placement_dto(const pqxx::row& r, const std::string& proxy_url) {
+// The image a sandbox runs from, when it is not the host userland: the snapshot's id (its files
+// in the object store) and its layers; state says whether it can be used.
+json::value image_of(pqxx::transaction_base& tx, const SandboxView& view) {
+  if (view.state.snapshot == "default") return nullptr;
+  const auto rows = exec_cached(tx, "select id::text, state, coalesce(layer_digests, '[]'::jsonb)::text, entrypoint::text "
+                                    "from snapshots "
+                                    "where name = $1 and state <> 'removed' and "
+                                    "(organization_id = $2::uuid or organization_id is null) "
+                                    "order by organization_id nulls last limit 1",
+                                view.state.snapshot, view.state.organization_id.str());
+  if (rows.empty()) return json::object{{"name", view.state.snapshot}, {"state", "missing"}};
+  return json::object{{"name", view.state.snapshot},
+                      {"snapshotId", rows[0][0].as<std::string>()},
+                      {"state", rows[0][1].as<std::string>()},
+                      {"layers", json::parse(rows[0][2].as<std::string>())},
+                      {"entrypoint", json::parse(rows[0][3].as<std::string>())}};
+}
+
+json::object placement_dto(pqxx::transaction_base& tx, const pqxx::row& r, const std::string& proxy_url) {
   auto view = view_from_row(r);
   auto dto = sandbox_dto(view, proxy_url);
   dto["desiredState"] = std::string(to_string(view.state.desired));
   dto["actualState"] = std::string(to_string(view.state.actual));
+  dto["image"] = image_of(tx, view);
   return dto;
 }
 
@@ -238,7 +257,7 @@ asio::awaitable<Response> runner_sandboxes(Services& s, Call& call) {
     for (const auto& r : exec_cached(tx, std::string("select ") + kSandboxColumns +
                                              " from sandboxes where runner_id = $1 and state <> 'destroyed' order by id",
                                      id->str())) {
-      out.push_back(placement_dto(r, s.settings.proxy_url));
+      out.push_back(placement_dto(tx, r, s.settings.proxy_url));
     }
     return out;
   });
@@ -259,7 +278,7 @@ asio::awaitable<Response> runner_sandbox(Services& s, Call& call) {
                                           " from sandboxes where id = $1 and runner_id = $2 and state <> 'destroyed'",
                                   sandbox->str(), id->str());
     if (rows.empty()) return std::nullopt;
-    return placement_dto(rows[0], s.settings.proxy_url);
+    return placement_dto(tx, rows[0], s.settings.proxy_url);
   });
   if (!dto) co_return error_response(http::status::not_found, "sandbox " + sandbox->str() + " is not on runner " + id->str());
   co_return json_response(http::status::ok, *dto);

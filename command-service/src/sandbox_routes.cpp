@@ -199,6 +199,24 @@ Result<Outcome> create_named(DbContext& db, const Call& call, const SandboxId& i
   return make_error(ErrorCode::version_conflict, "the name '" + spec.name + "' is contended; retry");
 }
 
+// "default" is the host userland; any other snapshot must be the organization's (or a general
+// one) and active.
+Result<void> snapshot_usable(DbContext& db, const std::string& org, const std::string& name) {
+  if (name == "default") return {};
+  pqxx::nontransaction tx(db.conn);
+  const auto rows = exec_cached(tx, "select state from snapshots where name = $1 and state <> 'removed' and "
+                                    "(organization_id = $2::uuid or organization_id is null) "
+                                    "order by organization_id nulls last limit 1",
+                                name, org);
+  if (rows.empty()) return make_error(ErrorCode::not_found, "Snapshot " + name + " not found");
+  const auto state = rows[0][0].as<std::string>();
+  if (state != "active") {
+    return make_error(ErrorCode::invalid_argument,
+                      "Snapshot " + name + " is " + state + ", not active: wait until it is active");
+  }
+  return {};
+}
+
 asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
     const auto id = SandboxId::generate();
@@ -207,6 +225,7 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
     if (auto earlier = earlier_result(db, call)) return std::move(*earlier);
     auto spec = parse_create_sandbox(call.request.body(), id, OrganizationId{call.organization_id}, defaults);
     if (!spec) return spec.error();
+    if (auto usable = snapshot_usable(db, call.organization_id, spec->snapshot); !usable) return usable.error();
     const auto runner = pick_runner(db, spec->region, spec->resources);
     auto out = create_named(db, call, id, *spec, runner);
     if (out && out->view.region.empty()) {

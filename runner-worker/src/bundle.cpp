@@ -1,5 +1,7 @@
 #include "runner/bundle.hpp"
 
+#include <algorithm>
+
 namespace runner {
 
 namespace json = boost::json;
@@ -38,16 +40,36 @@ json::object oci_config(const SandboxSpec& spec, const BundleSettings& s) {
       mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
       mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
       mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}),
-      // The host's userland, read-only. Never idmapped: root inside must not own /etc.
-      mount("/usr", "bind", "/usr", {"rbind", "ro", "nosuid", "nodev"}),
-      mount("/etc", "bind", "/etc", {"rbind", "ro", "nosuid", "nodev"}),
       mount("/.platform/daemon", "bind", s.daemon, {"bind", "ro", "nosuid", "nodev"}),
   };
+  if (spec.host_userland) {
+    // The host's userland, read-only. Never idmapped: root inside must not own /etc.
+    mounts.push_back(mount("/usr", "bind", "/usr", {"rbind", "ro", "nosuid", "nodev"}));
+    mounts.push_back(mount("/etc", "bind", "/etc", {"rbind", "ro", "nosuid", "nodev"}));
+  }
   for (const auto& v : spec.volumes) mounts.push_back(mount(v.path, "bind", v.host_dir, {"rbind", "rw", "nosuid", "nodev"}));
 
-  json::array env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
-                  "TERM=xterm-256color", "LANG=C.UTF-8", "SANDBOX_ID=" + spec.id};
-  for (const auto& [k, v] : spec.env) env.emplace_back(k + "=" + v);
+  // Later entries win: defaults, then the image's, then the sandbox's own.
+  std::vector<std::string> vars{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
+                                "TERM=xterm-256color", "LANG=C.UTF-8"};
+  auto set = [&vars](const std::string& kv) {
+    const auto key = kv.substr(0, kv.find('=') + 1);
+    auto same = std::find_if(vars.begin(), vars.end(), [&](const std::string& v) { return v.rfind(key, 0) == 0; });
+    if (same != vars.end()) *same = kv;
+    else vars.push_back(kv);
+  };
+  for (const auto& kv : spec.image_env) {
+    if (kv.find('=') != std::string::npos) set(kv);
+  }
+  for (const auto& [k, v] : spec.env) set(k + "=" + v);
+  set("SANDBOX_ID=" + spec.id);
+  json::array env;
+  for (const auto& kv : vars) env.emplace_back(kv);
+  json::array args{"/.platform/daemon"};
+  if (!spec.entrypoint.empty()) {
+    args.emplace_back("--");
+    for (const auto& a : spec.entrypoint) args.emplace_back(a);
+  }
 
   const auto caps = strings(default_capabilities());
   const std::int64_t memory = static_cast<std::int64_t>(spec.memory_gib) << 30;
@@ -72,9 +94,9 @@ json::object oci_config(const SandboxSpec& spec, const BundleSettings& s) {
       {"process",
        {{"terminal", false},
         {"user", {{"uid", 0}, {"gid", 0}}},
-        {"args", json::array{"/.platform/daemon"}},
+        {"args", std::move(args)},
         {"env", std::move(env)},
-        {"cwd", "/"},
+        {"cwd", spec.cwd.empty() ? "/" : spec.cwd},
         {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
         // At most the runner's own hard limit: crun cannot raise it (setrlimit fails).
         {"rlimits", json::array{{{"type", "RLIMIT_NOFILE"}, {"hard", 16384}, {"soft", 16384}}}},

@@ -52,13 +52,24 @@ events::Result<Target> target_from_dto(const json::object& dto) {
       t.volumes.emplace_back(text(v.as_object(), "volumeId"), text(v.as_object(), "mountPath"));
     }
   }
+  if (const auto* image = dto.if_contains("image"); image != nullptr && image->is_object()) {
+    const auto& o = image->as_object();
+    TargetImage i{text(o, "name"), text(o, "snapshotId"), text(o, "state"), {}};
+    if (const auto* ep = o.if_contains("entrypoint"); ep != nullptr && ep->is_array()) {
+      for (const auto& a : ep->as_array()) {
+        if (a.is_string()) i.entrypoint.emplace_back(a.as_string());
+      }
+    }
+    t.image = std::move(i);
+  }
   t.desired = text(dto, "desiredState");
   t.actual = text(dto, "actualState");
   return t;
 }
 
-Engine::Engine(EngineSettings settings, SandboxFs& fs, Crun& crun, ApiClient& api, Reporter& reporter)
-    : settings_(std::move(settings)), fs_(fs), crun_(crun), api_(api), reporter_(reporter) {}
+Engine::Engine(EngineSettings settings, SandboxFs& fs, ImageStore& images, Crun& crun, ApiClient& api,
+               Reporter& reporter)
+    : settings_(std::move(settings)), fs_(fs), images_(images), crun_(crun), api_(api), reporter_(reporter) {}
 
 namespace {
 
@@ -164,7 +175,23 @@ events::Result<void> Engine::start(const Target& t, RunTimings* timings) {
   b.cgroups_path = settings_.cgroup_parent + "/" + id;
   b.seccomp_bpf = settings_.seccomp_bpf;
   b.uid_base = settings_.uid_base;
-  if (auto m = fs_.mount(id); !m) return m;
+  std::vector<std::string> lowers;
+  if (t.image) {
+    auto image = images_.config(t.image->snapshot_id);
+    if (!image) return image.error();
+    auto unpacked = images_.lowers(t.image->snapshot_id, *image);
+    if (!unpacked) return unpacked.error();
+    lowers = std::move(*unpacked);
+    spec.host_userland = false;
+    spec.image_env = image->env;
+    spec.cwd = image->working_dir.empty() ? "/" : image->working_dir;
+    spec.entrypoint = t.image->entrypoint;
+    if (spec.entrypoint.empty()) {
+      spec.entrypoint = image->entrypoint;
+      spec.entrypoint.insert(spec.entrypoint.end(), image->cmd.begin(), image->cmd.end());
+    }
+  }
+  if (auto m = fs_.mount(id, lowers); !m) return m;
   {
     std::ofstream out(fs_.bundle_dir(id) + "/config.json");
     out << json::serialize(oci_config(spec, b));
@@ -236,7 +263,11 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
     // been resized while stopped).
     using Ms = std::chrono::duration<double, std::milli>;
     const auto t0 = std::chrono::steady_clock::now();
-    if (auto c = fs_.create(id, t.spec.disk_gib); !c) return fail(c.error());
+    if (t.image && t.image->state != "active") {
+      return fail(make_error(ErrorCode::invalid_argument, "snapshot " + t.image->name + " is " + t.image->state +
+                                                              ", not active: the sandbox cannot start from it"));
+    }
+    if (auto c = fs_.create(id, t.spec.disk_gib, t.image.has_value()); !c) return fail(c.error());
     const auto t1 = std::chrono::steady_clock::now();
     RunTimings crun_times;
     if (auto s = start(t, &crun_times); !s) return fail(s.error());

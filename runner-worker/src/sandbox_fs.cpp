@@ -60,44 +60,65 @@ events::Result<void> SandboxFs::make_subvolume(const std::string& id, int disk_g
   return own(dir + "/upper", uid_base_);
 }
 
-events::Result<void> SandboxFs::create(const std::string& id, int disk_gib) {
+events::Result<void> SandboxFs::create(const std::string& id, int disk_gib, bool from_image) {
   if (auto made = make_subvolume(id, disk_gib); !made) return made;
-  // The skeleton, owned by the sandbox's root: the host's merged /usr comes by bind mount.
   const auto up = upper(id);
   std::error_code ec;
+  const auto normal = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                      fs::perms::others_exec;
+  struct Dir {
+    const char* path;
+    fs::perms mode;
+  };
+  auto make_dirs = [&](std::initializer_list<Dir> dirs) -> events::Result<void> {
+    for (const auto& d : dirs) {
+      const auto path = up + "/" + d.path;
+      fs::create_directories(path, ec);
+      fs::permissions(path, d.mode, ec);
+      if (ec) return make_error(ErrorCode::unavailable, "cannot create " + path + ": " + ec.message());
+      if (auto owned = own(path, uid_base_); !owned) return owned;
+    }
+    return {};
+  };
+  if (from_image) {
+    // The image has its own tree: only the mount points the bundle needs.
+    if (auto made = make_dirs({Dir{"proc", normal}, Dir{"sys", normal}, Dir{"dev", normal}, Dir{".platform", normal}});
+        !made) {
+      return made;
+    }
+    std::ofstream(up + "/.platform/daemon").flush();
+    return own(up + "/.platform/daemon", uid_base_);
+  }
+  // The skeleton, owned by the sandbox's root: the host's merged /usr comes by bind mount.
   for (const auto* link : {"bin", "lib", "lib32", "lib64", "sbin"}) {
     const auto path = up + "/" + link;
     if (!fs::is_symlink(path)) fs::create_symlink(std::string("usr/") + link, path, ec);
     if (auto owned = own(path, uid_base_); !owned) return owned;
   }
-  struct Dir {
-    const char* path;
-    fs::perms mode;
-  };
-  const auto normal = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
-                      fs::perms::others_exec;
   const auto sticky = fs::perms::all | fs::perms::sticky_bit;
-  for (const auto& d : {Dir{"usr", normal}, Dir{"etc", normal}, Dir{"proc", normal}, Dir{"sys", normal},
-                        Dir{"dev", normal}, Dir{"run", normal}, Dir{"mnt", normal}, Dir{"var", normal},
-                        Dir{"tmp", sticky}, Dir{"var/tmp", sticky}, Dir{"root", fs::perms::owner_all},
-                        Dir{"home", normal}, Dir{"home/daytona", normal}, Dir{"workspace", normal},
-                        Dir{".platform", normal}}) {
-    const auto path = up + "/" + d.path;
-    fs::create_directories(path, ec);
-    fs::permissions(path, d.mode, ec);
-    if (ec) return make_error(ErrorCode::unavailable, "cannot create " + path + ": " + ec.message());
-    if (auto owned = own(path, uid_base_); !owned) return owned;
+  if (auto made = make_dirs({Dir{"usr", normal}, Dir{"etc", normal}, Dir{"proc", normal}, Dir{"sys", normal},
+                             Dir{"dev", normal}, Dir{"run", normal}, Dir{"mnt", normal}, Dir{"var", normal},
+                             Dir{"tmp", sticky}, Dir{"var/tmp", sticky}, Dir{"root", fs::perms::owner_all},
+                             Dir{"home", normal}, Dir{"home/daytona", normal}, Dir{"workspace", normal},
+                             Dir{".platform", normal}});
+      !made) {
+    return made;
   }
   std::ofstream(up + "/.platform/daemon").flush();  // the bind mount's target
   return own(up + "/.platform/daemon", uid_base_);
 }
 
-events::Result<void> SandboxFs::mount(const std::string& id) {
+events::Result<void> SandboxFs::mount(const std::string& id, const std::vector<std::string>& lowers) {
   if (mounted(id)) return {};
   std::error_code ec;
   fs::create_directories(rootfs(id), ec);
   const auto data = state_ + "/data/" + id;
-  const auto options = "lowerdir=" + state_ + "/lower,upperdir=" + data + "/upper,workdir=" + data + "/work,index=off,xino=off";
+  std::string lowerdir = state_ + "/lower";
+  if (!lowers.empty()) {
+    lowerdir.clear();
+    for (const auto& l : lowers) lowerdir += (lowerdir.empty() ? "" : ":") + l;
+  }
+  const auto options = "lowerdir=" + lowerdir + ",upperdir=" + data + "/upper,workdir=" + data + "/work,index=off,xino=off";
   if (::mount("overlay", rootfs(id).c_str(), "overlay", 0, options.c_str()) != 0) {
     return make_error(ErrorCode::unavailable, "overlay mount of " + id + " failed: " + std::strerror(errno));
   }

@@ -6,6 +6,7 @@
 #include "events/bus/nats_client.hpp"
 #include "events/bus/reports.hpp"
 #include "events/deciders/sandbox.hpp"
+#include "events/deciders/snapshot.hpp"
 
 struct __natsSubscription;
 
@@ -13,6 +14,9 @@ namespace command_service {
 
 // The decider command a report stands for (pure; names the field that is wrong).
 events::Result<events::sandbox::Command> command_of(const events::RunnerId& runner, const events::bus::RunnerReport& r);
+// A report that names a snapshot (the runner importing its image).
+events::Result<events::snapshot::Command> snapshot_command_of(const events::RunnerId& runner,
+                                                              const events::bus::RunnerReport& r);
 
 // Applies one report (its JSON text) from `runner`: the reply to send back.
 events::bus::ReportReply apply_report(DbContext& db, const events::RunnerId& runner, std::string_view body);

@@ -26,7 +26,8 @@ struct Decider {
   }
   Result<Events> operator()(const ReportPulling& c) const {
     if (s.state == S::pulling) {
-      return make_error(ErrorCode::duplicate_report, "snapshot is already being pulled");
+      if (s.puller == c.runner) return Events{};  // the same runner again (after a restart): go on
+      return make_error(ErrorCode::duplicate_report, "snapshot is already being pulled by another runner");
     }
     if (s.state != S::pending) return invalid(s, "pull");
     return Events{SnapshotPulling{c.runner}};

@@ -23,6 +23,12 @@ struct SandboxSpec {
   int disk_gib = 3;
   std::map<std::string, std::string> env;
   std::vector<VolumeBind> volumes;
+  // From an image: its env (under the sandbox's), working dir and entrypoint (the daemon starts
+  // it), and none of the host's userland.
+  bool host_userland = true;
+  std::vector<std::string> image_env;  // KEY=VALUE
+  std::string cwd = "/";
+  std::vector<std::string> entrypoint;
 };
 
 struct BundleSettings {

@@ -5,6 +5,7 @@
 // are safe; a step that fails is reported as an error with the reason.
 #include "runner/bundle.hpp"
 #include "runner/crun.hpp"
+#include "runner/image.hpp"
 #include "runner/oom_watch.hpp"
 #include "runner/platform.hpp"
 #include "runner/sandbox_fs.hpp"
@@ -23,9 +24,18 @@ struct EngineSettings {
   int stop_grace_ms = 3000;
 };
 
+// The snapshot a sandbox runs from, when it is an imported image.
+struct TargetImage {
+  std::string name;
+  std::string snapshot_id;
+  std::string state;  // the snapshot's: only an active one can be used
+  std::vector<std::string> entrypoint;  // the snapshot's; empty: the image's Entrypoint + Cmd
+};
+
 // What the log says about a sandbox of this runner (GET /runners/{id}/sandboxes/{sandbox}).
 struct Target {
   SandboxSpec spec;
+  std::optional<TargetImage> image;  // none: the host userland
   std::vector<std::pair<std::string, std::string>> volumes;  // volume id, path inside
   std::string desired;  // started | stopped | archived | destroyed
   std::string actual;   // the log's actual state
@@ -35,7 +45,7 @@ events::Result<Target> target_from_dto(const boost::json::object& dto);
 
 class Engine {
  public:
-  Engine(EngineSettings settings, SandboxFs& fs, Crun& crun, ApiClient& api, Reporter& reporter);
+  Engine(EngineSettings settings, SandboxFs& fs, ImageStore& images, Crun& crun, ApiClient& api, Reporter& reporter);
 
   // Looks the sandbox up and converges it. A sandbox the log no longer gives this runner is
   // removed from the host.
@@ -62,6 +72,7 @@ class Engine {
 
   EngineSettings settings_;
   SandboxFs& fs_;
+  ImageStore& images_;
   Crun& crun_;
   ApiClient& api_;
   Reporter& reporter_;

@@ -1,7 +1,8 @@
 #pragma once
 // A sandbox's files on the runner host (all paths under the runner's state dir S):
 //   S/data/<id>/{upper,work}   its btrfs subvolume (qgroup limit = disk size): the writable layer
-//   S/lower                    an empty read-only lower layer (the userland comes by bind mounts)
+//   S/lower                    an empty read-only lower layer (the userland comes by bind mounts);
+//                              a sandbox from an image has the image's layers instead (image.hpp)
 //   S/bundles/<id>/rootfs      the overlay mount crun runs on; S/bundles/<id>/config.json
 //   O/<id>.tar                 the upper layer of an archived sandbox, in the object store O: shared
 //                              by the runners (an archived sandbox has no runner; whichever is
@@ -30,9 +31,11 @@ class SandboxFs {
   bool has_archive(const std::string& id) const;
   bool mounted(const std::string& id) const;
 
-  // The subvolume with its quota, and an upper layer holding the sandbox's skeleton.
-  events::Result<void> create(const std::string& id, int disk_gib);
-  events::Result<void> mount(const std::string& id);
+  // The subvolume with its quota, and an upper layer holding the sandbox's skeleton (from an
+  // image: only the mount points; the image's layers are the tree).
+  events::Result<void> create(const std::string& id, int disk_gib, bool from_image = false);
+  // The overlay: the upper layer over `lowers` (top first), or over the empty lower.
+  events::Result<void> mount(const std::string& id, const std::vector<std::string>& lowers = {});
   events::Result<void> unmount(const std::string& id);
   // Packs the upper layer into the object store and frees the subvolume.
   events::Result<std::string> archive(const std::string& id);

@@ -8,12 +8,14 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace events::bus {
 
 struct RunnerReport {
-  std::string sandbox_id;
-  std::string kind;   // "state" | "error" | "build_failed" | "oom_killed"
+  std::string sandbox_id;  // empty in a snapshot report
+  std::string kind;   // "state" | "error" | "build_failed" | "oom_killed", or for snapshots
+                      // "snapshot_pulling" | "snapshot_active" | "snapshot_failed" | "snapshot_removed"
   std::string state;  // with kind "state": pulling_snapshot, starting, started, stopping, stopped,
                       // archiving, archived, restoring, destroying, destroyed
   std::string reason;  // with error / build_failed: what a person can act on
@@ -22,10 +24,13 @@ struct RunnerReport {
   std::int64_t memory_limit_bytes = 0;  // with oom_killed
   std::string process;                  // with oom_killed
   std::string correlation_id;           // of the event that made the runner act, when known
+  std::string snapshot_id;              // a snapshot report: the snapshot the runner imports
+  std::int64_t size_bytes = 0;          // with snapshot_active
+  std::vector<std::string> layers;      // with snapshot_active: the layers' uncompressed digests
 };
 BOOST_DESCRIBE_STRUCT(RunnerReport, (),
                       (sandbox_id, kind, state, reason, recoverable, archive_ref, memory_limit_bytes, process,
-                       correlation_id))
+                       correlation_id, snapshot_id, size_bytes, layers))
 
 // The reply: ok, or the code and message of the rejection (wrong_runner, late_report, ...).
 struct ReportReply {
