@@ -1,12 +1,17 @@
-// sandbox-daemon: PID 1 of every sandbox. For now its init duties (daemon/init.hpp) and the
-// snapshot's entrypoint (`sandbox-daemon -- ARGV...`); the toolbox API comes with the toolbox issue.
+// sandbox-daemon: PID 1 of every sandbox. Reaps orphans, starts the snapshot's entrypoint
+// (`sandbox-daemon -- ARGV...`), serves the toolbox API on 127.0.0.1:$DAEMON_PORT (2280) inside
+// the sandbox's network namespace, and on SIGTERM stops everything within a grace period.
 #include "daemon/init.hpp"
+#include "daemon/toolbox.hpp"
 
+#include <csignal>
+#include <cstdio>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 int main(int argc, char** argv) {
-  daemon_init::block_signals();
+  using namespace daemon_tb;
   std::vector<std::string> entrypoint;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--") {
@@ -14,6 +19,39 @@ int main(int argc, char** argv) {
       break;
     }
   }
+  signal(SIGPIPE, SIG_IGN);
+  asio::io_context io(1);
+  Children children(io);  // the SIGCHLD handler: installed before any child exists
   if (!entrypoint.empty()) daemon_init::start_entrypoint(entrypoint);
-  return daemon_init::run_init(std::chrono::milliseconds(2000));
+
+  const char* home = std::getenv("HOME");
+  char cwd[4096];
+  Toolbox toolbox{children, home != nullptr && *home != '\0' ? home : "/root",
+                  getcwd(cwd, sizeof cwd) != nullptr ? cwd : "/"};
+  const char* port_text = std::getenv("DAEMON_PORT");
+  const int port = port_text != nullptr ? std::atoi(port_text) : 2280;
+  try {
+    Server server(io, "127.0.0.1", static_cast<unsigned short>(port));
+    register_info_routes(server, toolbox);
+    register_process_routes(server, toolbox);
+    register_file_routes(server, toolbox);
+    server.start();
+
+    asio::signal_set stop(io, SIGTERM, SIGINT);
+    stop.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+    io.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sandbox-daemon: toolbox on 127.0.0.1:%d: %s\n", port, e.what());
+    // Still PID 1: wait for the end of the sandbox.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    int sig = 0;
+    sigwait(&set, &sig);
+  }
+  // kill(-1) reaches every process the caller may signal: only as the sandbox's PID 1.
+  if (getpid() == 1) daemon_init::shut_down(std::chrono::milliseconds(2000));
+  return 0;
 }

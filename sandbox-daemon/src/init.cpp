@@ -10,27 +10,6 @@
 
 namespace daemon_init {
 
-namespace {
-
-sigset_t handled() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
-  return set;
-}
-
-void reap() {
-  while (waitpid(-1, nullptr, WNOHANG) > 0) {
-  }
-}
-
-}  // namespace
-
-void block_signals() {
-  const auto set = handled();
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-}
-
 pid_t start_entrypoint(const std::vector<std::string>& argv) {
   if (argv.empty()) return -1;
   std::vector<char*> args;
@@ -50,30 +29,19 @@ pid_t start_entrypoint(const std::vector<std::string>& argv) {
   return pid;
 }
 
-int run_init(std::chrono::milliseconds grace) {
-  const auto set = handled();
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
-    if (sig == SIGCHLD) {
-      reap();
-      continue;
+void shut_down(std::chrono::milliseconds grace) {
+  kill(-1, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const pid_t r = waitpid(-1, nullptr, WNOHANG);
+    if (r < 0) return;  // no children left
+    if (r == 0) {
+      timespec pause{0, 10 * 1000 * 1000};
+      nanosleep(&pause, nullptr);
     }
-    if (sig == SIGHUP) continue;
-    // SIGTERM / SIGINT: the sandbox stops. Everyone else in the namespace first.
-    kill(-1, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + grace;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const pid_t r = waitpid(-1, nullptr, WNOHANG);
-      if (r < 0) return 0;  // no children left
-      if (r == 0) {
-        timespec pause{0, 10 * 1000 * 1000};
-        nanosleep(&pause, nullptr);
-      }
-    }
-    kill(-1, SIGKILL);
-    reap();
-    return 0;
+  }
+  kill(-1, SIGKILL);
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
   }
 }
 

@@ -1,0 +1,52 @@
+#pragma once
+// Child processes of the daemon (PID 1): spawned in their own process group, with a pipe for
+// stdin and one for stdout+stderr. One SIGCHLD handler reaps every child — the daemon's own and
+// the orphans a sandbox leaves behind — and hands each exit status to whoever waits for it.
+#include <boost/asio.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace daemon_tb {
+
+namespace asio = boost::asio;
+
+struct SpawnSpec {
+  std::vector<std::string> argv;  // argv[0] searched in PATH
+  std::vector<std::string> env;   // KEY=VALUE, added to (and overriding) the daemon's own
+  std::string cwd;
+  bool stdin_pipe = true;         // else /dev/null
+};
+
+struct Spawned {
+  pid_t pid = -1;
+  int stdin_fd = -1;   // write end, or -1
+  int output_fd = -1;  // read end: stdout and stderr together
+  std::string error;   // why it could not start (then pid is -1)
+};
+
+class Children {
+ public:
+  explicit Children(asio::io_context& io);
+  Spawned spawn(const SpawnSpec& spec);
+  // Called once with the wait status when `pid` exits (at once if it already did).
+  void on_exit(pid_t pid, std::function<void(int status)> callback);
+  // A child that still runs (the daemon's own toolbox processes): for the activity of a sandbox.
+  std::size_t running() const { return running_.size(); }
+
+ private:
+  void wait_signal();
+  void reap();
+  asio::signal_set signals_;
+  std::map<pid_t, std::function<void(int)>> waiting_;
+  std::map<pid_t, int> exited_;  // exits nobody asked for yet (kept briefly)
+  std::map<pid_t, bool> running_;
+};
+
+// The exit code a shell would show: the code, or 128 + the signal.
+int exit_code_of(int status);
+
+}  // namespace daemon_tb

@@ -1,0 +1,42 @@
+#pragma once
+// The toolbox's routes (compat spec §3), registered on the daemon's server. What they share:
+// the children, the sandbox's home and working dirs (relative paths resolve against the work
+// dir), and running a process to its end with a timeout.
+#include "daemon/children.hpp"
+#include "daemon/http.hpp"
+
+#include <chrono>
+#include <optional>
+
+namespace daemon_tb {
+
+struct Toolbox {
+  Children& children;
+  std::string home_dir;
+  std::string work_dir;
+
+  // An absolute path: `path` as given, or against the work dir.
+  std::string resolve(const std::string& path) const;
+};
+
+struct RunResult {
+  std::string start_error;  // set when it could not start
+  bool timed_out = false;
+  int exit_code = -1;
+  std::string output;       // stdout and stderr as they came
+};
+
+// Runs to the end (or to the timeout: then its process group is killed), feeding `input` on
+// stdin. Output left in the pipe after the process ended is collected; a background child that
+// keeps the pipe open does not hold the reply.
+asio::awaitable<RunResult> run_to_end(Children& children, SpawnSpec spec, std::string input,
+                                      std::optional<std::chrono::milliseconds> timeout);
+
+// The `envs` field: an object of strings with keys like shell variables; a message when not.
+std::optional<std::string> read_envs(const json::object& body, std::vector<std::string>& out);
+
+void register_info_routes(Server& server, Toolbox& toolbox);
+void register_process_routes(Server& server, Toolbox& toolbox);
+void register_file_routes(Server& server, Toolbox& toolbox);
+
+}  // namespace daemon_tb

@@ -1,0 +1,464 @@
+// Files (compat spec §3.2): list, info, folder, delete, move, bulk upload and download
+// (multipart, streamed), find, search, replace, permissions.
+#include "daemon/multipart.hpp"
+#include "daemon/toolbox.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fnmatch.h>
+#include <fstream>
+#include <filesystem>
+#include <map>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace daemon_tb {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string mode_string(mode_t m) {
+  std::string s = S_ISDIR(m) ? "d" : S_ISLNK(m) ? "L" : S_ISFIFO(m) ? "p" : S_ISSOCK(m) ? "S" : S_ISCHR(m) ? "c" : S_ISBLK(m) ? "D" : "-";
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i) s += (m & (1 << (8 - i))) ? rwx[i] : '-';
+  return s;
+}
+
+std::string time_text(const timespec& t, const char* format) {
+  std::tm tm{};
+  gmtime_r(&t.tv_sec, &tm);
+  char text[64];
+  std::strftime(text, sizeof text, format, &tm);
+  return text;
+}
+
+json::object file_info(const std::string& path, const struct stat& st) {
+  char perms[8];
+  std::snprintf(perms, sizeof perms, "%04o", st.st_mode & 07777);
+  auto name = fs::path(path).filename().string();
+  if (name.empty()) name = path;
+  return {{"name", name},
+          {"path", path},
+          {"size", static_cast<std::int64_t>(st.st_size)},
+          {"mode", mode_string(st.st_mode)},
+          {"modTime", time_text(st.st_mtim, "%Y-%m-%d %H:%M:%S +0000 UTC")},
+          {"modifiedAt", time_text(st.st_mtim, "%Y-%m-%dT%H:%M:%SZ")},
+          {"isDir", S_ISDIR(st.st_mode)},
+          {"owner", std::to_string(st.st_uid)},
+          {"group", std::to_string(st.st_gid)},
+          {"permissions", perms}};
+}
+
+// An errno as the daemon's error reply.
+Reply errno_reply(const Call& call, int err, const std::string& path) {
+  switch (err) {
+    case ENOENT: return error_reply(call, http::status::not_found, "FILE_NOT_FOUND", "file not found: " + path);
+    case EACCES:
+    case EPERM: return error_reply(call, http::status::forbidden, "FILE_ACCESS_DENIED", "permission denied: " + path);
+    case ENOTDIR:
+    case EISDIR:
+    case EINVAL:
+    case ENAMETOOLONG: return error_reply(call, http::status::bad_request, "INVALID_FILE_PATH", std::strerror(err) + std::string(": ") + path);
+    case EEXIST:
+    case ENOTEMPTY: return error_reply(call, http::status::conflict, "CONFLICT", std::strerror(err) + std::string(": ") + path);
+    default: return error_reply(call, http::status::internal_server_error, "FILE_READ_FAILED", std::strerror(err) + std::string(": ") + path);
+  }
+}
+
+std::optional<Reply> need(const Call& call, const std::optional<std::string>& value, const char* name) {
+  if (value && !value->empty()) return std::nullopt;
+  return error_reply(call, http::status::bad_request, "BAD_REQUEST", std::string("the query parameter ") + name + " is required");
+}
+
+void list_into(json::array& out, const std::string& dir, int depth) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    struct stat st {};
+    if (lstat(e.path().c_str(), &st) != 0) continue;
+    out.push_back(file_info(e.path().string(), st));
+    if (depth > 1 && S_ISDIR(st.st_mode)) list_into(out, e.path().string(), depth - 1);
+  }
+}
+
+asio::awaitable<Reply> list_files(Call& call, Toolbox& tb) {
+  const auto path = tb.resolve(call.arg("path").value_or("."));
+  int depth = 1;
+  if (auto d = call.arg("depth")) {
+    try {
+      depth = std::stoi(*d);
+    } catch (const std::exception&) {
+      depth = 0;
+    }
+    if (depth < 1) co_return error_reply(call, http::status::bad_request, "BAD_REQUEST", "depth must be an integer >= 1");
+  }
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) co_return errno_reply(call, errno, path);
+  if (!S_ISDIR(st.st_mode)) co_return errno_reply(call, ENOTDIR, path);
+  json::array out;
+  list_into(out, path, depth);
+  co_return json_reply(http::status::ok, out);
+}
+
+asio::awaitable<Reply> info(Call& call, Toolbox& tb) {
+  if (auto missing = need(call, call.arg("path"), "path")) co_return *missing;
+  const auto path = tb.resolve(*call.arg("path"));
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) co_return errno_reply(call, errno, path);
+  co_return json_reply(http::status::ok, file_info(path, st));
+}
+
+asio::awaitable<Reply> folder(Call& call, Toolbox& tb) {
+  if (auto missing = need(call, call.arg("path"), "path")) co_return *missing;
+  const auto path = tb.resolve(*call.arg("path"));
+  mode_t mode = 0755;
+  if (auto m = call.arg("mode"); m && !m->empty()) {
+    char* end = nullptr;
+    mode = static_cast<mode_t>(std::strtol(m->c_str(), &end, 8));
+    if (*end != '\0' || mode > 07777) co_return error_reply(call, http::status::bad_request, "BAD_REQUEST", "mode must be octal, like 755");
+  }
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) co_return errno_reply(call, ec.value(), path);
+  chmod(path.c_str(), mode);
+  co_return empty_reply(http::status::created);
+}
+
+asio::awaitable<Reply> remove_file(Call& call, Toolbox& tb) {
+  if (auto missing = need(call, call.arg("path"), "path")) co_return *missing;
+  const auto path = tb.resolve(*call.arg("path"));
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) co_return errno_reply(call, errno, path);
+  if (S_ISDIR(st.st_mode)) {
+    if (call.arg("recursive").value_or("") != "true") {
+      co_return error_reply(call, http::status::bad_request, "INVALID_FILE_PATH", path + " is a directory; delete it with recursive=true");
+    }
+    std::error_code ec;
+    fs::remove_all(path, ec);
+    if (ec) co_return errno_reply(call, ec.value(), path);
+  } else if (unlink(path.c_str()) != 0) {
+    co_return errno_reply(call, errno, path);
+  }
+  co_return empty_reply(http::status::no_content);
+}
+
+asio::awaitable<Reply> move(Call& call, Toolbox& tb) {
+  if (auto missing = need(call, call.arg("source"), "source")) co_return *missing;
+  if (auto missing = need(call, call.arg("destination"), "destination")) co_return *missing;
+  const auto from = tb.resolve(*call.arg("source"));
+  const auto to = tb.resolve(*call.arg("destination"));
+  struct stat st {};
+  if (lstat(from.c_str(), &st) != 0) co_return errno_reply(call, errno, from);
+  if (lstat(to.c_str(), &st) == 0) co_return errno_reply(call, EEXIST, to);
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (ec == std::errc::cross_device_link) {
+    fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (!ec) fs::remove_all(from, ec);
+  }
+  if (ec) co_return errno_reply(call, ec.value(), ec.value() == ENOENT ? fs::path(to).parent_path().string() : to);
+  co_return empty_reply(http::status::ok);
+}
+
+// Writes one uploaded file; parent directories are made, an existing file is replaced.
+struct UploadTarget {
+  std::string path;
+  std::ofstream out;
+  std::string error;
+  std::int64_t bytes = 0;
+};
+
+asio::awaitable<Reply> bulk_upload(Call& call, Toolbox& tb) {
+  const auto boundary = multipart_boundary(std::string(call.header[http::field::content_type]));
+  if (!boundary) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "the body must be multipart/form-data with a boundary");
+  std::map<std::string, std::string> paths;           // "files[i]" -> destination
+  std::map<std::string, std::string> parked;          // "files[i]" -> temp file (file before its path)
+  std::vector<std::shared_ptr<UploadTarget>> written;
+  std::string field_value;
+  auto open_target = [&](const std::string& path) {
+    auto t = std::make_shared<UploadTarget>();
+    t->path = path;
+    std::error_code ec;
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    t->out.open(path, std::ios::binary | std::ios::trunc);
+    if (!t->out) t->error = std::string(std::strerror(errno)) + ": " + path;
+    return t;
+  };
+  auto malformed = read_multipart(call.body_file, *boundary, [&](const PartHeaders& h) -> PartSink {
+    const auto dot = h.name.rfind('.');
+    const auto key = h.name.substr(0, dot);
+    const auto field = dot == std::string::npos ? "" : h.name.substr(dot + 1);
+    if (field == "path") {
+      field_value.clear();
+      return {[&](std::string_view d) { field_value.append(d); return field_value.size() < 65536; },
+              [&, key] { paths[key] = tb.resolve(field_value); }};
+    }
+    if (field != "file" && !h.filename) return {};
+    std::shared_ptr<UploadTarget> target;
+    if (auto p = paths.find(key); p != paths.end()) {
+      target = open_target(p->second);
+    } else {
+      char name[] = "/tmp/.daemon-part-XXXXXX";
+      const int fd = mkstemp(name);
+      if (fd >= 0) close(fd);
+      parked[key] = name;
+      target = open_target(name);
+    }
+    written.push_back(target);
+    return {[target](std::string_view d) {
+              target->out.write(d.data(), static_cast<std::streamsize>(d.size()));
+              target->bytes += static_cast<std::int64_t>(d.size());
+              return static_cast<bool>(target->out);
+            },
+            [target] { target->out.close(); }};
+  });
+  json::array files;
+  json::array errors;
+  for (const auto& [key, temp] : parked) {
+    auto dest = paths.find(key);
+    std::error_code ec;
+    if (dest == paths.end()) {
+      errors.push_back(json::string("part " + key + ".file has no " + key + ".path"));
+      fs::remove(temp, ec);
+      continue;
+    }
+    fs::create_directories(fs::path(dest->second).parent_path(), ec);
+    fs::rename(temp, dest->second, ec);
+    if (ec) {
+      fs::copy_file(temp, dest->second, fs::copy_options::overwrite_existing, ec);
+      fs::remove(temp);
+    }
+    if (ec) errors.push_back(json::string(ec.message() + ": " + dest->second));
+    for (auto& w : written) {
+      if (w->path == temp) w->path = dest->second;
+    }
+  }
+  for (const auto& w : written) {
+    if (!w->error.empty()) errors.push_back(json::string(w->error));
+    else files.push_back(json::object{{"path", w->path}, {"bytes", w->bytes}});
+  }
+  if (malformed) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", *malformed);
+  if (!errors.empty()) {
+    auto r = error_reply(call, http::status::bad_request, "FILE_WRITE_FAILED", json::value_to<std::string>(errors.front()));
+    co_return r;
+  }
+  co_return json_reply(http::status::ok, json::object{{"files", files}});
+}
+
+asio::awaitable<void> write_chunk(tcp::socket& s, std::string_view data) {
+  if (data.empty()) co_return;
+  co_await asio::async_write(s, http::make_chunk(asio::buffer(data.data(), data.size())), asio::use_awaitable);
+}
+
+asio::awaitable<Reply> bulk_download(Call& call, Toolbox& tb) {
+  boost::system::error_code jec;
+  const auto body = json::parse(call.body, jec);
+  const json::array* paths = nullptr;
+  if (!jec && body.is_object()) {
+    if (const auto* p = body.as_object().if_contains("paths"); p != nullptr && p->is_array()) paths = &p->as_array();
+  }
+  if (paths == nullptr || paths->empty()) {
+    co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "paths must be a non-empty array of strings");
+  }
+  for (const auto& p : *paths) {
+    if (!p.is_string()) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "paths must be strings");
+  }
+  const std::string boundary = "daytona-files-" + std::to_string(::getpid()) + "-" + std::to_string(std::time(nullptr));
+  http::response<http::empty_body> res{http::status::ok, 11};
+  res.set(http::field::content_type, "multipart/form-data; boundary=" + boundary);
+  res.chunked(true);
+  res.keep_alive(call.keep_alive);
+  http::response_serializer<http::empty_body> sr{res};
+  auto& socket = *call.socket;
+  co_await http::async_write_header(socket, sr, asio::use_awaitable);
+  call.replied = true;
+  std::vector<char> chunk(64 * 1024);
+  for (const auto& p : *paths) {
+    const std::string requested(p.as_string());
+    const auto path = tb.resolve(requested);
+    struct stat st {};
+    int err = stat(path.c_str(), &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    std::ifstream in;
+    if (err == 0) {
+      in.open(path, std::ios::binary);
+      if (!in) err = errno != 0 ? errno : EACCES;
+    }
+    if (err != 0) {
+      const auto e = errno_reply(call, err, requested);
+      co_await write_chunk(socket, part_head(boundary, "error", requested, "application/json") + e.body + "\r\n");
+      continue;
+    }
+    co_await write_chunk(socket, part_head(boundary, "file", requested, "application/octet-stream"));
+    while (in) {
+      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      co_await write_chunk(socket, std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())));
+    }
+    co_await write_chunk(socket, "\r\n");
+  }
+  co_await write_chunk(socket, "--" + boundary + "--\r\n");
+  co_await asio::async_write(socket, http::make_chunk_last(), asio::use_awaitable);
+  co_return Reply{};
+}
+
+bool is_binary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[8000];
+  in.read(head, sizeof head);
+  return std::memchr(head, '\0', static_cast<std::size_t>(in.gcount())) != nullptr;
+}
+
+template <class F>
+void walk_files(const std::string& root, F&& each) {
+  std::error_code ec;
+  struct stat st {};
+  if (stat(root.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    each(fs::path(root));
+    return;
+  }
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) each(it->path());
+  }
+}
+
+asio::awaitable<Reply> find(Call& call, Toolbox& tb) {
+  if (auto missing = need(call, call.arg("path"), "path")) co_return *missing;
+  if (auto missing = need(call, call.arg("pattern"), "pattern")) co_return *missing;
+  const auto root = tb.resolve(*call.arg("path"));
+  const auto pattern = *call.arg("pattern");
+  if (access(root.c_str(), F_OK) != 0) co_return errno_reply(call, errno, root);
+  json::array matches;
+  walk_files(root, [&](const fs::path& file) {
+    if (matches.size() >= 10000 || is_binary(file.string())) return;
+    std::ifstream in(file);
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      if (line.find(pattern) != std::string::npos) {
+        matches.push_back(json::object{{"file", file.string()}, {"line", n}, {"content", line}});
+      }
+    }
+  });
+  co_return json_reply(http::status::ok, matches);
+}
+
+asio::awaitable<Reply> search(Call& call, Toolbox& tb) {
+  if (auto missing = need(call, call.arg("path"), "path")) co_return *missing;
+  if (auto missing = need(call, call.arg("pattern"), "pattern")) co_return *missing;
+  const auto root = tb.resolve(*call.arg("path"));
+  const auto pattern = *call.arg("pattern");
+  if (access(root.c_str(), F_OK) != 0) co_return errno_reply(call, errno, root);
+  json::array files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (fnmatch(pattern.c_str(), it->path().filename().c_str(), 0) == 0) files.push_back(json::string(it->path().string()));
+  }
+  co_return json_reply(http::status::ok, json::object{{"files", files}});
+}
+
+asio::awaitable<Reply> replace(Call& call, Toolbox& tb) {
+  boost::system::error_code jec;
+  const auto v = json::parse(call.body, jec);
+  auto bad = [&](const std::string& m) { return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", m); };
+  if (jec || !v.is_object()) co_return bad("the body must be a JSON object");
+  const auto& o = v.as_object();
+  const auto* files = o.if_contains("files");
+  const auto* pattern = o.if_contains("pattern");
+  const auto* value = o.if_contains("newValue");
+  if (files == nullptr || !files->is_array()) co_return bad("files must be an array of paths");
+  if (pattern == nullptr || !pattern->is_string() || pattern->as_string().empty()) co_return bad("pattern must be a non-empty string");
+  if (value == nullptr || !value->is_string()) co_return bad("newValue must be a string");
+  const std::string from(pattern->as_string());
+  const std::string to(value->as_string());
+  json::array results;
+  for (const auto& f : files->as_array()) {
+    if (!f.is_string()) co_return bad("files must be an array of paths");
+    const auto path = tb.resolve(std::string(f.as_string()));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      results.push_back(json::object{{"file", path}, {"success", false}, {"error", std::strerror(errno)}});
+      continue;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string out;
+    std::size_t at = 0;
+    for (std::size_t hit; (hit = text.find(from, at)) != std::string::npos; at = hit + from.size()) {
+      out.append(text, at, hit - at);
+      out += to;
+    }
+    out.append(text, at);
+    std::ofstream w(path, std::ios::binary | std::ios::trunc);
+    w << out;
+    if (w) results.push_back(json::object{{"file", path}, {"success", true}});
+    else results.push_back(json::object{{"file", path}, {"success", false}, {"error", std::strerror(errno)}});
+  }
+  co_return json_reply(http::status::ok, results);
+}
+
+// A user or group: a number, or a name from /etc/passwd or /etc/group.
+std::optional<unsigned> id_of(const std::string& text, const char* table) {
+  if (text.empty()) return std::nullopt;
+  if (std::all_of(text.begin(), text.end(), ::isdigit)) return static_cast<unsigned>(std::stoul(text));
+  std::ifstream in(table);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto first = line.find(':');
+    if (line.substr(0, first) != text) continue;
+    const auto second = line.find(':', first + 1);
+    const auto third = line.find(':', second + 1);
+    try {
+      return static_cast<unsigned>(std::stoul(line.substr(second + 1, third - second - 1)));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<Reply> permissions(Call& call, Toolbox& tb) {
+  if (auto missing = need(call, call.arg("path"), "path")) co_return *missing;
+  const auto path = tb.resolve(*call.arg("path"));
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) co_return errno_reply(call, errno, path);
+  if (auto m = call.arg("mode"); m && !m->empty()) {
+    char* end = nullptr;
+    const auto mode = std::strtol(m->c_str(), &end, 8);
+    if (*end != '\0' || mode < 0 || mode > 07777) co_return error_reply(call, http::status::bad_request, "BAD_REQUEST", "mode must be octal, like 644");
+    if (chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) co_return errno_reply(call, errno, path);
+  }
+  const auto owner = call.arg("owner").value_or("");
+  const auto group = call.arg("group").value_or("");
+  if (!owner.empty() || !group.empty()) {
+    const auto uid = id_of(owner, "/etc/passwd");
+    const auto gid = id_of(group, "/etc/group");
+    if (!owner.empty() && !uid) co_return error_reply(call, http::status::bad_request, "BAD_REQUEST", "no user " + owner);
+    if (!group.empty() && !gid) co_return error_reply(call, http::status::bad_request, "BAD_REQUEST", "no group " + group);
+    if (chown(path.c_str(), uid ? *uid : static_cast<uid_t>(-1), gid ? *gid : static_cast<gid_t>(-1)) != 0) {
+      co_return errno_reply(call, errno, path);
+    }
+  }
+  co_return empty_reply(http::status::ok);
+}
+
+}  // namespace
+
+void register_file_routes(Server& server, Toolbox& tb) {
+  using V = http::verb;
+  auto add = [&](V method, const char* path, BodyKind body, asio::awaitable<Reply> (*f)(Call&, Toolbox&)) {
+    server.add({method, path, body, [&tb, f](Call& c) { return f(c, tb); }});
+  };
+  add(V::get, "/files", BodyKind::none, list_files);
+  add(V::get, "/files/info", BodyKind::none, info);
+  add(V::post, "/files/folder", BodyKind::none, folder);
+  add(V::delete_, "/files", BodyKind::none, remove_file);
+  add(V::post, "/files/move", BodyKind::none, move);
+  add(V::post, "/files/bulk-upload", BodyKind::file, bulk_upload);
+  add(V::post, "/files/bulk-download", BodyKind::text, bulk_download);
+  add(V::get, "/files/find", BodyKind::none, find);
+  add(V::get, "/files/search", BodyKind::none, search);
+  add(V::post, "/files/replace", BodyKind::text, replace);
+  add(V::post, "/files/permissions", BodyKind::none, permissions);
+}
+
+}  // namespace daemon_tb

@@ -1,0 +1,214 @@
+#include "daemon/http.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <unistd.h>
+
+namespace daemon_tb {
+
+namespace {
+
+std::string now_iso() {
+  const auto now = std::chrono::system_clock::now();
+  const auto t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::multimap<std::string, std::string> parse_query(std::string_view q) {
+  std::multimap<std::string, std::string> out;
+  while (!q.empty()) {
+    const auto amp = q.find('&');
+    const auto pair = q.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (!pair.empty()) {
+      out.emplace(percent_decode(pair.substr(0, eq), true),
+                  eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true));
+    }
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string percent_decode(std::string_view text, bool form) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (form && text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> Call::arg(const std::string& name) const {
+  if (auto p = params.find(name); p != params.end()) return p->second;
+  if (auto q = query.find(name); q != query.end()) return q->second;
+  return std::nullopt;
+}
+
+Reply json_reply(http::status status, const json::value& body) { return Reply{status, json::serialize(body)}; }
+Reply empty_reply(http::status status) { return Reply{status, "", ""}; }
+
+Reply error_reply(const Call& call, http::status status, const std::string& code, const std::string& message) {
+  return json_reply(status, json::object{{"statusCode", static_cast<int>(status)},
+                                         {"message", message},
+                                         {"code", code},
+                                         {"source", "DAYTONA_DAEMON"},
+                                         {"timestamp", now_iso()},
+                                         {"path", call.path},
+                                         {"method", std::string(call.header.method_string())}});
+}
+
+asio::awaitable<void> write_reply(tcp::socket& socket, const Reply& reply, bool keep_alive) {
+  http::response<http::string_body> res{reply.status, 11};
+  if (!reply.content_type.empty()) res.set(http::field::content_type, reply.content_type);
+  res.body() = reply.body;
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  co_await http::async_write(socket, res, asio::use_awaitable);
+}
+
+Server::Server(asio::io_context& io, const std::string& address, unsigned short port)
+    : acceptor_(io, tcp::endpoint(asio::ip::make_address(address), port)) {}
+
+void Server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
+
+asio::awaitable<void> Server::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true));
+    asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), asio::detached);
+  }
+}
+
+const Route* Server::match(http::verb method, const std::string& path, std::map<std::string, std::string>& params) const {
+  const auto parts = segments(path);
+  for (const auto& r : routes_) {
+    if (r.method != method) continue;
+    const auto pattern = segments(r.pattern);
+    if (pattern.size() != parts.size()) continue;
+    std::map<std::string, std::string> found;
+    bool ok = true;
+    for (std::size_t i = 0; i < parts.size() && ok; ++i) {
+      if (pattern[i].size() > 2 && pattern[i].front() == '{') {
+        found[std::string(pattern[i].substr(1, pattern[i].size() - 2))] = percent_decode(parts[i]);
+      } else {
+        ok = pattern[i] == parts[i];
+      }
+    }
+    if (ok) {
+      params = std::move(found);
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+asio::awaitable<void> Server::serve(tcp::socket socket) {
+  beast::flat_buffer buffer;
+  try {
+    for (;;) {
+      http::request_parser<http::empty_body> head;
+      head.body_limit(boost::none);
+      auto [ec, n] = co_await http::async_read_header(socket, buffer, head, asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      ++calls_;
+      Call call;
+      call.header = head.get().base();
+      call.socket = &socket;
+      call.buffer = &buffer;
+      call.keep_alive = head.get().keep_alive();
+      const std::string target(head.get().target());
+      const auto question = target.find('?');
+      call.path = percent_decode(std::string_view(target).substr(0, question));
+      if (question != std::string::npos) call.query = parse_query(std::string_view(target).substr(question + 1));
+
+      const Route* route = match(head.get().method(), call.path, call.params);
+      Reply reply;
+      if (route == nullptr) {
+        // Read and drop the body so the connection stays usable.
+        http::request_parser<http::string_body> rest{std::move(head)};
+        rest.body_limit(1 << 20);
+        co_await http::async_read(socket, buffer, rest, asio::use_awaitable);
+        reply = error_reply(call, http::status::not_found, "NOT_FOUND",
+                            "no toolbox endpoint " + std::string(call.header.method_string()) + " " + call.path);
+      } else if (route->body == BodyKind::file) {
+        char name[] = "/tmp/.daemon-upload-XXXXXX";
+        const int fd = mkstemp(name);
+        if (fd < 0) {
+          reply = error_reply(call, http::status::internal_server_error, "FILE_WRITE_FAILED", "cannot buffer the upload in /tmp");
+          call.keep_alive = false;
+        } else {
+          close(fd);
+          call.body_file = name;
+          http::request_parser<http::file_body> body{std::move(head)};
+          body.body_limit(boost::none);
+          beast::error_code open_ec;
+          body.get().body().open(name, beast::file_mode::write, open_ec);
+          co_await http::async_read(socket, buffer, body, asio::use_awaitable);
+          body.get().body().file().close(open_ec);
+          reply = co_await route->handler(call);
+          std::error_code rm;
+          std::filesystem::remove(call.body_file, rm);
+        }
+      } else {
+        {  // text, or a body the route ignores (read, so the connection stays in step)
+          http::request_parser<http::string_body> body{std::move(head)};
+          body.body_limit(64 << 20);
+          co_await http::async_read(socket, buffer, body, asio::use_awaitable);
+          call.body = std::move(body.get().body());
+        }
+        reply = co_await route->handler(call);
+      }
+      if (call.taken_over) co_return;
+      if (!call.replied) co_await write_reply(socket, reply, call.keep_alive);
+      if (!call.keep_alive) break;
+    }
+  } catch (const std::exception&) {
+    // The peer went away or sent something unreadable: the connection ends.
+  }
+  beast::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace daemon_tb
