@@ -69,6 +69,8 @@ int main() {
   if (const auto admin = env_or("ADMIN_API_KEY", ""); !admin.empty()) {
     admin_key_hash = events::sha256_hex(admin);
   }
+  const auto derived_secret = events::sha256_hex("preview:" + admin_key_hash);
+  services.settings.preview_secret = env_or("PREVIEW_SECRET", derived_secret.c_str());
   // Live streams follow the log, woken by the append hints of every appender.
   auto appended = std::make_shared<events::Doorbell>();
   events::bus::HintListener hints(**nats, appended);

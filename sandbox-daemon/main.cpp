@@ -2,6 +2,7 @@
 // (`sandbox-daemon -- ARGV...`), serves the toolbox API on 127.0.0.1:$DAEMON_PORT (2280) inside
 // the sandbox's network namespace, and on SIGTERM stops everything within a grace period.
 #include "daemon/init.hpp"
+#include "daemon/sessions.hpp"
 #include "daemon/toolbox.hpp"
 
 #include <csignal>
@@ -26,7 +27,7 @@ int main(int argc, char** argv) {
 
   const char* home = std::getenv("HOME");
   char cwd[4096];
-  Toolbox toolbox{children, home != nullptr && *home != '\0' ? home : "/root",
+  Toolbox toolbox{io, children, home != nullptr && *home != '\0' ? home : "/root",
                   getcwd(cwd, sizeof cwd) != nullptr ? cwd : "/"};
   const char* port_text = std::getenv("DAEMON_PORT");
   const int port = port_text != nullptr ? std::atoi(port_text) : 2280;
@@ -35,6 +36,10 @@ int main(int argc, char** argv) {
     register_info_routes(server, toolbox);
     register_process_routes(server, toolbox);
     register_file_routes(server, toolbox);
+    register_git_routes(server, toolbox);
+    register_pty_routes(server, toolbox);
+    Sessions sessions(io, children, toolbox.work_dir, "/tmp/.daemon-sessions");
+    register_session_routes(server, sessions);
     server.start();
 
     asio::signal_set stop(io, SIGTERM, SIGINT);

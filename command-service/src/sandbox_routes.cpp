@@ -20,16 +20,10 @@ namespace command_service {
 namespace asio = boost::asio;
 using namespace events;
 
-namespace {
-
-Error not_found(const std::string& id_or_name) {
-  return make_error(ErrorCode::not_found, "Sandbox with ID or name " + id_or_name + " not found");
-}
-
 // An id, or the sandbox holding that name in the organization. The name's claim stream is
 // asked first: it is written with the create, so a read right after a create by name finds it
 // even before the projection has the row; the read model answers for names older than claims.
-Result<SandboxId> resolve(DbContext& db, const std::string& org, const std::string& id_or_name) {
+Result<SandboxId> resolve_sandbox(DbContext& db, const std::string& org, const std::string& id_or_name) {
   if (auto id = SandboxId::parse(id_or_name)) return *id;
   if (auto org_id = OrganizationId::parse(org)) {
     auto claims = db.store.read_stream(StreamName::of("sandboxname", sandbox_name_key(*org_id, id_or_name)));
@@ -43,8 +37,15 @@ Result<SandboxId> resolve(DbContext& db, const std::string& org, const std::stri
       "select id::text from sandboxes where organization_id = $1 and name = $2 and state <> 'destroyed' "
       "order by id desc limit 1",
       org, id_or_name);
-  if (rows.empty()) return not_found(id_or_name);
+  if (rows.empty()) return make_error(ErrorCode::not_found, "Sandbox with ID or name " + id_or_name + " not found");
   return SandboxId{rows[0][0].as<std::string>()};
+}
+
+
+namespace {
+
+Error not_found(const std::string& id_or_name) {
+  return make_error(ErrorCode::not_found, "Sandbox with ID or name " + id_or_name + " not found");
 }
 
 struct Outcome {
@@ -255,7 +256,7 @@ asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
     return view_from_row(rows[0]);
   };
   auto found = co_await s.db.run([&](DbContext& db) -> Result<Found> {
-    auto id = resolve(db, call.organization_id, id_or_name);
+    auto id = resolve_sandbox(db, call.organization_id, id_or_name);
     if (!id) return id.error();
     Found f{*id};
     pqxx::nontransaction tx(db.conn);
@@ -276,8 +277,11 @@ asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
     found->view = co_await s.db.run([&](DbContext& db) { return read_view(db, found->id); });
     if (!found->view) co_return error_for(not_found(id_or_name));
   }
-  // Deleted for good: gone, as the SDK expects of a get after delete (compat spec §8.12).
-  if (found->view->state.actual == SandboxState::destroyed) co_return error_for(not_found(id_or_name));
+  // Deleted (or being deleted): gone, as the SDK expects of a get right after delete returned
+  // (compat spec §8.12); the list with states=destroying still shows one on its way out.
+  if (found->view->state.actual == SandboxState::destroyed || found->view->state.desired == DesiredState::destroyed) {
+    co_return error_for(not_found(id_or_name));
+  }
   co_return json_response(http::status::ok, sandbox_dto(*found->view, s.settings.proxy_url));
 }
 
@@ -345,7 +349,7 @@ asio::awaitable<Response> list_sandboxes(Services& s, Call& call) {
 // A command on an existing sandbox, answered with its DTO.
 asio::awaitable<Response> sandbox_command(Services& s, Call& call, sandbox::Command c) {
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
-    auto id = resolve(db, call.organization_id, call.path.at("sandboxIdOrName"));
+    auto id = resolve_sandbox(db, call.organization_id, call.path.at("sandboxIdOrName"));
     if (!id) return id.error();
     return command(db, call, *id, [&](const sandbox::State& st) { return sandbox::decide(c, st); });
   });
@@ -356,7 +360,7 @@ asio::awaitable<Response> sandbox_command(Services& s, Call& call, sandbox::Comm
 // retry after scheduling failed); with no room now it keeps its state and reason.
 asio::awaitable<Response> start_sandbox(Services& s, Call& call) {
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
-    auto id = resolve(db, call.organization_id, call.path.at("sandboxIdOrName"));
+    auto id = resolve_sandbox(db, call.organization_id, call.path.at("sandboxIdOrName"));
     if (!id) return id.error();
     return command(db, call, *id, [&](const sandbox::State& st) -> Result<sandbox::Events> {
       auto events = sandbox::decide(sandbox::Start{}, st);
@@ -388,7 +392,7 @@ asio::awaitable<Response> resize_sandbox(Services& s, Call& call) {
   }
   if (given.empty()) co_return error_response(http::status::bad_request, "give at least one of cpu, memory, disk");
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
-    auto id = resolve(db, call.organization_id, call.path.at("sandboxIdOrName"));
+    auto id = resolve_sandbox(db, call.organization_id, call.path.at("sandboxIdOrName"));
     if (!id) return id.error();
     return command(db, call, *id, [&](const sandbox::State& st) -> Result<sandbox::Events> {
       Resources r = st.resources;

@@ -12,9 +12,12 @@ PROXY_PORT=${SANDBOX_PROXY_PORT:-4000}
 DB_NAME=platform
 DB_URL="host=127.0.0.1 port=$PG_PORT user=postgres dbname=$DB_NAME"
 NATS_URL="nats://127.0.0.1:$NATS_PORT"
-RELEASE_BIN=$ROOT/build/release
+# The build infra/up runs from: release, unless a test asks for its own (the SDK end-to-end
+# test runs the debug build infra/test just made).
+BUILD_PRESET=${SANDBOX_BUILD_PRESET:-release}
+SERVICE_BIN=$ROOT/build/$BUILD_PRESET
 # What infra/up builds and runs (tests and benchmarks are left to infra/test and bench/).
-SERVICE_TARGETS="eventctl projector command-service runner-worker sandbox-daemon"
+SERVICE_TARGETS="eventctl projector command-service runner-worker sandbox-daemon edge-proxy"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 note() { printf '    %s\n' "$*"; }

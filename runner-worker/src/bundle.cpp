@@ -50,7 +50,9 @@ json::object oci_config(const SandboxSpec& spec, const BundleSettings& s) {
   for (const auto& v : spec.volumes) mounts.push_back(mount(v.path, "bind", v.host_dir, {"rbind", "rw", "nosuid", "nodev"}));
 
   // Later entries win: defaults, then the image's, then the sandbox's own.
-  std::vector<std::string> vars{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
+  // On the host userland the toolbox's home and work dir are /home/daytona, as on Daytona.
+  std::vector<std::string> vars{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                spec.host_userland ? "HOME=/home/daytona" : "HOME=/root",
                                 "TERM=xterm-256color", "LANG=C.UTF-8"};
   auto set = [&vars](const std::string& kv) {
     const auto key = kv.substr(0, kv.find('=') + 1);

@@ -176,6 +176,7 @@ events::Result<void> Engine::start(const Target& t, RunTimings* timings) {
   b.seccomp_bpf = settings_.seccomp_bpf;
   b.uid_base = settings_.uid_base;
   std::vector<std::string> lowers;
+  spec.cwd = "/home/daytona";
   if (t.image) {
     auto image = images_.config(t.image->snapshot_id);
     if (!image) return image.error();

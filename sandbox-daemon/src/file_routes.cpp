@@ -246,6 +246,7 @@ asio::awaitable<Reply> bulk_upload(Call& call, Toolbox& tb) {
   co_return json_reply(http::status::ok, json::object{{"files", files}});
 }
 
+// Callers pass named strings: g++ 12 destroys temporaries in a co_await expression twice.
 asio::awaitable<void> write_chunk(tcp::socket& s, std::string_view data) {
   if (data.empty()) co_return;
   co_await asio::async_write(s, http::make_chunk(asio::buffer(data.data(), data.size())), asio::use_awaitable);
@@ -286,17 +287,20 @@ asio::awaitable<Reply> bulk_download(Call& call, Toolbox& tb) {
     }
     if (err != 0) {
       const auto e = errno_reply(call, err, requested);
-      co_await write_chunk(socket, part_head(boundary, "error", requested, "application/json") + e.body + "\r\n");
+      const auto part = part_head(boundary, "error", requested, "application/json") + e.body + "\r\n";
+      co_await write_chunk(socket, part);
       continue;
     }
-    co_await write_chunk(socket, part_head(boundary, "file", requested, "application/octet-stream"));
+    const auto head = part_head(boundary, "file", requested, "application/octet-stream");
+    co_await write_chunk(socket, head);
     while (in) {
       in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
       co_await write_chunk(socket, std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())));
     }
     co_await write_chunk(socket, "\r\n");
   }
-  co_await write_chunk(socket, "--" + boundary + "--\r\n");
+  const auto closing = "--" + boundary + "--\r\n";
+  co_await write_chunk(socket, closing);
   co_await asio::async_write(socket, http::make_chunk_last(), asio::use_awaitable);
   co_return Reply{};
 }

@@ -104,6 +104,24 @@ asio::awaitable<void> write_reply(tcp::socket& socket, const Reply& reply, bool 
   co_await http::async_write(socket, res, asio::use_awaitable);
 }
 
+bool is_websocket(const Call& call) {
+  http::request<http::empty_body> req{call.header};
+  return beast::websocket::is_upgrade(req);
+}
+
+asio::awaitable<std::shared_ptr<WebSocket>> accept_websocket(Call& call, const std::string& subprotocol) {
+  http::request<http::empty_body> req{call.header};
+  auto ws = std::make_shared<WebSocket>(std::move(*call.socket));
+  call.taken_over = true;
+  if (!subprotocol.empty()) {
+    ws->set_option(beast::websocket::stream_base::decorator([subprotocol](beast::websocket::response_type& res) {
+      res.set(http::field::sec_websocket_protocol, subprotocol);
+    }));
+  }
+  co_await ws->async_accept(req, asio::use_awaitable);
+  co_return ws;
+}
+
 Server::Server(asio::io_context& io, const std::string& address, unsigned short port)
     : acceptor_(io, tcp::endpoint(asio::ip::make_address(address), port)) {}
 

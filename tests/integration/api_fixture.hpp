@@ -86,6 +86,7 @@ struct Api {
     key_a = create_org(store, OrganizationId::generate(), "a");
     key_b = create_org(store, OrganizationId::generate(), "b");
     router.set_admin_key_hash(sha256_hex(admin_key));
+    services.settings.preview_secret = "test-preview-secret";
     feed = std::make_unique<EventFeed>(db, appended);
     services.feed = feed.get();
     services.metrics = &metrics;

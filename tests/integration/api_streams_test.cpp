@@ -329,5 +329,8 @@ TEST_CASE("timers: auto-stop after no activity, auto-delete when stopped, each a
   REQUIRE(report(api, runner, ephemeral, "state", "stopped").at("ok").as_bool());
   REQUIRE(api.call("GET", "/api/sandbox/" + ephemeral).status == 200);
   CHECK(api.db.run_blocking([](DbContext& db) { return apply_timers(db); }) == 1);
-  CHECK(state_of(api, ephemeral) == "destroying");
+  CHECK(api.call("GET", "/api/sandbox/" + ephemeral).status == 404);  // deleted: gone for a get at once
+  const auto listed = parse(api.call("GET", "/api/sandbox?states=destroying"));
+  REQUIRE(listed.at("items").as_array().size() == 1);
+  CHECK(str(listed.at("items").as_array()[0].as_object(), "id") == ephemeral);
 }

@@ -10,6 +10,8 @@ namespace command_service {
 struct ApiSettings {
   std::string proxy_url = "http://127.0.0.1:4000";  // toolboxProxyUrl = proxy_url + "/toolbox"
   std::string default_region = "local";
+  // Key of the preview tokens (HMAC-SHA256 of the sandbox id); main derives it from the admin key.
+  std::string preview_secret;
   std::chrono::milliseconds read_your_writes_wait{2000};
 };
 
@@ -31,6 +33,8 @@ void register_admin_and_audit_routes(Router& router, Services& services);
 void register_runner_routes(Router& router, Services& services);
 void register_stream_routes(Router& router, Services& services);     // /api/events (SSE), /metrics
 void register_socket_io_routes(Router& router, Services& services);  // /api/socket.io/ (compat spec §7)
+// Preview links (user) and what the edge proxy asks about a sandbox (admin).
+void register_proxy_routes(Router& router, Services& services);
 // Every route above: what the service serves (main and the API tests both call this).
 void register_all_routes(Router& router, Services& services);
 // Bearer API key → organization (keys are looked up by their SHA-256 in read.api_keys).

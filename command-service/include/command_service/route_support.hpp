@@ -24,5 +24,7 @@ boost::asio::awaitable<void> wait_for_projection(Services& s, std::string model,
 std::int64_t last_position_of(DbContext& db, const std::string& stream);
 // The last position in the whole log, for reads that list across streams.
 std::int64_t log_head(DbContext& db);
+// A sandbox of the organization by id or name (not_found otherwise).
+events::Result<events::SandboxId> resolve_sandbox(DbContext& db, const std::string& org, const std::string& id_or_name);
 
 }  // namespace command_service

@@ -6,6 +6,7 @@
 // source "DAYTONA_DAEMON" and a specific code (compat spec §5).
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
 #include <functional>
@@ -77,6 +78,12 @@ class Server {
   std::vector<Route> routes_;
   std::int64_t calls_ = 0;
 };
+
+using WebSocket = beast::websocket::stream<tcp::socket>;
+bool is_websocket(const Call& call);
+// Takes the call's socket over and answers its upgrade, echoing `subprotocol` when not empty.
+// (Pass a named string: g++ 12 destroys temporaries in a co_await expression twice.)
+asio::awaitable<std::shared_ptr<WebSocket>> accept_websocket(Call& call, const std::string& subprotocol);
 
 // Writes a reply on a socket the handler took over or streams on.
 asio::awaitable<void> write_reply(tcp::socket& socket, const Reply& reply, bool keep_alive);

@@ -11,6 +11,7 @@
 namespace daemon_tb {
 
 struct Toolbox {
+  asio::io_context& io;
   Children& children;
   std::string home_dir;
   std::string work_dir;
@@ -38,5 +39,9 @@ std::optional<std::string> read_envs(const json::object& body, std::vector<std::
 void register_info_routes(Server& server, Toolbox& toolbox);
 void register_process_routes(Server& server, Toolbox& toolbox);
 void register_file_routes(Server& server, Toolbox& toolbox);
+void register_git_routes(Server& server, Toolbox& toolbox);
+void register_pty_routes(Server& server, Toolbox& toolbox);
+class Sessions;
+void register_session_routes(Server& server, Sessions& sessions);
 
 }  // namespace daemon_tb

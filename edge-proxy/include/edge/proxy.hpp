@@ -1,0 +1,45 @@
+#pragma once
+// The edge proxy: one HTTP/1.1 listener for
+//   /toolbox/{sandboxId}/{path}         → the sandbox daemon (port 2280), Bearer API key of the
+//                                         sandbox's organization (the deprecated
+//                                         /toolbox/{id}/toolbox/{path} form too);
+//   /preview/{sandboxId}/{port}/{path}  → a port in the sandbox (path form; the URL the
+//                                         preview-url endpoint returns);
+//   Host: {port}-{sandboxId}.<preview domain>  → the same, host form.
+// A private sandbox's preview needs its token (header x-daytona-preview-token, query
+// DAYTONA_SANDBOX_AUTH_KEY, or the cookie the proxy sets from either). Requests reach the
+// sandbox through its runner's forwarding endpoint (CONNECT sandbox:port); bodies stream both
+// ways, WebSocket upgrades become a tunnel, upstream connections are kept per client connection.
+#include "edge/platform.hpp"
+
+#include <boost/asio.hpp>
+
+#include <string>
+
+namespace edge {
+
+struct ProxySettings {
+  std::string address = "127.0.0.1";
+  unsigned short port = 4000;
+  std::string preview_domain = "preview.localhost";
+  unsigned short daemon_port = 2280;
+  std::chrono::seconds idle_timeout{120};    // a keep-alive connection waiting for its next request
+  std::chrono::seconds connect_timeout{10};  // reaching the runner and the sandbox port
+};
+
+class Proxy {
+ public:
+  Proxy(asio::io_context& io, ProxySettings settings, Platform& platform);
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+  void start();
+
+ private:
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(asio::ip::tcp::socket socket);
+  asio::io_context& io_;
+  ProxySettings settings_;
+  Platform& platform_;
+  asio::ip::tcp::acceptor acceptor_;
+};
+
+}  // namespace edge

@@ -1,0 +1,141 @@
+#include "edge/platform.hpp"
+
+#include <boost/beast.hpp>
+#include <boost/json.hpp>
+#include <openssl/evp.h>
+
+namespace edge {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+
+namespace {
+
+std::string digest(const std::string& text) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(text.data(), text.size(), out, &n, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<char*>(out), n);
+}
+
+std::string text(const json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+}  // namespace
+
+Platform::Platform(std::string api_url, std::string admin_key) : admin_key_(std::move(admin_key)) {
+  // http://host:port/prefix
+  auto rest = api_url.substr(api_url.find("://") + 3);
+  const auto slash = rest.find('/');
+  prefix_ = slash == std::string::npos ? "" : rest.substr(slash);
+  rest = rest.substr(0, slash);
+  const auto colon = rest.rfind(':');
+  host_ = rest.substr(0, colon);
+  port_ = colon == std::string::npos ? "80" : rest.substr(colon + 1);
+  while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
+}
+
+asio::awaitable<Platform::HttpResult> Platform::call(const std::string& method, const std::string& path,
+                                                     const std::string& bearer) {
+  auto ex = co_await asio::this_coro::executor;
+  beast::tcp_stream stream(ex);
+  asio::ip::tcp::resolver resolver(ex);
+  HttpResult out{502, ""};
+  stream.expires_after(std::chrono::seconds(10));
+  auto [rec, endpoints] = co_await resolver.async_resolve(host_, port_, asio::as_tuple(asio::use_awaitable));
+  if (rec) co_return out;
+  auto [cec, ep] = co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+  if (cec) co_return out;
+  http::request<http::string_body> req{http::string_to_verb(method), prefix_ + path, 11};
+  req.set(http::field::host, host_);
+  req.set(http::field::authorization, "Bearer " + bearer);
+  req.set(http::field::user_agent, "edge-proxy");
+  req.prepare_payload();
+  auto [wec, wn] = co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
+  if (wec) co_return out;
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  auto [ec, n] = co_await http::async_read(stream, buffer, res, asio::as_tuple(asio::use_awaitable));
+  if (ec) co_return out;
+  beast::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  co_return HttpResult{static_cast<int>(res.result_int()), std::move(res.body())};
+}
+
+asio::awaitable<Lookup> Platform::sandbox(const std::string& id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto c = sandboxes_.find(id); c != sandboxes_.end() && Clock::now() - c->second.first < std::chrono::seconds(2)) {
+      co_return c->second.second;
+    }
+  }
+  const std::string path = "/proxy/sandboxes/" + id;
+  const std::string method = "GET";
+  const auto r = co_await call(method, path, admin_key_);
+  Lookup out;
+  out.status = r.status;
+  if (r.status == 200) {
+    boost::system::error_code ec;
+    const auto v = json::parse(r.body, ec);
+    if (ec || !v.is_object()) {
+      out.status = 502;
+      out.message = "the platform's answer about the sandbox was not JSON";
+    } else {
+      const auto& o = v.as_object();
+      out.route = SandboxRoute{text(o, "id"), text(o, "organizationId"), text(o, "state"),
+                               o.if_contains("public") && o.at("public").is_bool() && o.at("public").as_bool(),
+                               text(o, "runnerEndpoint"), text(o, "previewToken")};
+    }
+  } else if (r.status == 404) {
+    out.message = "Sandbox with ID " + id + " not found";
+  } else {
+    out.status = 502;
+    out.message = "the platform did not answer about sandbox " + id + " (status " + std::to_string(r.status) + ")";
+  }
+  if (out.status == 200 || out.status == 404) {
+    std::lock_guard lock(mutex_);
+    sandboxes_[id] = {Clock::now(), out};
+  }
+  co_return out;
+}
+
+asio::awaitable<int> Platform::key_status(const std::string& key, const std::string& sandbox_id) {
+  const auto cache_key = digest(key) + sandbox_id;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto c = keys_.find(cache_key); c != keys_.end() && Clock::now() - c->second.first < std::chrono::seconds(3)) {
+      co_return c->second.second;
+    }
+  }
+  const std::string path = "/sandbox/" + sandbox_id;
+  const std::string method = "GET";
+  const auto r = co_await call(method, path, key);
+  if (r.status == 200 || r.status == 401 || r.status == 403 || r.status == 404) {
+    std::lock_guard lock(mutex_);
+    if (keys_.size() > 100000) keys_.clear();
+    keys_[cache_key] = {Clock::now(), r.status};
+  }
+  co_return r.status;
+}
+
+asio::awaitable<void> Platform::post_activity(std::string sandbox_id) {
+  const std::string path = "/proxy/sandboxes/" + sandbox_id + "/activity";
+  const std::string method = "POST";
+  co_await call(method, path, admin_key_);
+}
+
+void Platform::record_activity(asio::any_io_executor ex, const std::string& sandbox_id) {
+  {
+    std::lock_guard lock(mutex_);
+    auto& last = activity_[sandbox_id];
+    if (Clock::now() - last < std::chrono::seconds(30)) return;
+    last = Clock::now();
+  }
+  // Fire and forget: the request in flight does not wait for it.
+  asio::co_spawn(ex, post_activity(sandbox_id), asio::detached);
+}
+
+}  // namespace edge

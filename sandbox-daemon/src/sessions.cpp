@@ -1,0 +1,171 @@
+#include "daemon/sessions.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace daemon_tb {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string random_id() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 32; ++i) out += kHex[rng() & 15];
+  return out.substr(0, 8) + "-" + out.substr(8, 4) + "-" + out.substr(12, 4) + "-" + out.substr(16, 4) + "-" + out.substr(20, 12);
+}
+
+bool on_path(const char* program) {
+  for (const auto* dir : {"/usr/local/bin/", "/usr/bin/", "/bin/"}) {
+    if (access((std::string(dir) + program).c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+constexpr char kMarker = '\036';  // record separator: starts the daemon's marker lines
+
+}  // namespace
+
+Sessions::Sessions(asio::io_context& io, Children& children, std::string work_dir, std::string root_dir)
+    : io_(io), children_(children), work_dir_(std::move(work_dir)), root_(std::move(root_dir)) {}
+
+std::optional<std::string> Sessions::create(const std::string& id) {
+  if (id.empty() || id.size() > 200 || id.find('/') != std::string::npos || id == "." || id == "..") {
+    return "sessionId must be 1 to 200 characters without '/'";
+  }
+  if (sessions_.count(id) != 0) return "session " + id + " already exists";
+  std::error_code ec;
+  fs::create_directories(root_ + "/" + id, ec);
+  if (ec) return "cannot create the session's directory: " + ec.message();
+  // -s: commands from stdin; bash without job control or prompts.
+  SpawnSpec spec{{on_path("bash") ? "bash" : "sh", "-s"}, {}, work_dir_, true};
+  auto spawned = children_.spawn(spec);
+  if (spawned.pid < 0) return "cannot start the session's shell: " + spawned.error;
+  auto s = std::make_shared<Session>();
+  s->id = id;
+  s->shell = spawned.pid;
+  s->stdin_fd = spawned.stdin_fd;
+  s->markers = std::make_unique<asio::posix::stream_descriptor>(io_, spawned.output_fd);
+  sessions_[id] = s;
+  std::weak_ptr<Session> weak = s;
+  children_.on_exit(spawned.pid, [this, weak](int status) {
+    auto session = weak.lock();
+    if (!session) return;
+    session->ended = true;
+    for (auto& c : session->commands) {
+      if (!c->exit_code) finish(*session, c->id, exit_code_of(status));
+    }
+  });
+  read_markers(s);
+  return std::nullopt;
+}
+
+void Sessions::read_markers(std::shared_ptr<Session> s) {
+  auto buffer = std::make_shared<std::array<char, 4096>>();
+  s->markers->async_read_some(asio::buffer(*buffer), [this, s, buffer](const boost::system::error_code& ec, std::size_t n) {
+    s->pending.append(buffer->data(), n);
+    std::size_t nl;
+    while ((nl = s->pending.find('\n')) != std::string::npos) {
+      const auto line = s->pending.substr(0, nl);
+      s->pending.erase(0, nl + 1);
+      const auto at = line.find(kMarker);
+      if (at == std::string::npos) continue;
+      // "\036done <id> <code>"
+      const auto fields = line.substr(at + 1);
+      const auto first = fields.find(' ');
+      const auto second = fields.find(' ', first + 1);
+      if (first == std::string::npos || second == std::string::npos || fields.substr(0, first) != "done") continue;
+      try {
+        finish(*s, fields.substr(first + 1, second - first - 1), std::stoi(fields.substr(second + 1)));
+      } catch (const std::exception&) {
+      }
+    }
+    if (!ec) read_markers(s);
+  });
+}
+
+void Sessions::finish(Session& s, const std::string& command_id, int exit_code) {
+  for (auto& c : s.commands) {
+    if (c->id != command_id || c->exit_code) continue;
+    c->exit_code = exit_code;
+    if (c->input_fd >= 0) close(c->input_fd);
+    c->input_fd = -1;
+    c->done->cancel();
+  }
+}
+
+std::shared_ptr<Session> Sessions::find(const std::string& id) const {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Session>> Sessions::all() const {
+  std::vector<std::shared_ptr<Session>> out;
+  for (const auto& [id, s] : sessions_) out.push_back(s);
+  return out;
+}
+
+std::shared_ptr<SessionCommand> Sessions::run(Session& s, const std::string& command) {
+  if (s.ended) return nullptr;
+  auto c = std::make_shared<SessionCommand>();
+  c->id = random_id();
+  c->command = command;
+  c->dir = root_ + "/" + s.id + "/" + std::to_string(++counter_);
+  c->done = std::make_shared<asio::steady_timer>(io_, asio::steady_timer::time_point::max());
+  std::error_code ec;
+  fs::create_directories(c->dir, ec);
+  mkfifo((c->dir + "/input").c_str(), 0600);
+  // Held open by the daemon, so the shell's open of the FIFO does not wait for a writer.
+  c->input_fd = open((c->dir + "/input").c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  std::ofstream(c->dir + "/stdout").flush();
+  std::ofstream(c->dir + "/stderr").flush();
+  s.commands.push_back(c);
+  const std::string script = "{\n" + command + "\n} <'" + c->dir + "/input' >'" + c->dir + "/stdout' 2>'" + c->dir +
+                             "/stderr'\nprintf '\\036done %s %d\\n' '" + c->id + "' \"$?\"\n";
+  std::size_t written = 0;
+  while (written < script.size()) {
+    const auto n = write(s.stdin_fd, script.data() + written, script.size() - written);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      s.ended = true;
+      finish(s, c->id, -1);
+      break;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  return c;
+}
+
+void Sessions::remove(const std::string& id) {
+  auto s = find(id);
+  if (!s) return;
+  sessions_.erase(id);
+  close(s->stdin_fd);
+  kill(-s->shell, SIGKILL);
+  for (auto& c : s->commands) {
+    if (c->input_fd >= 0) close(c->input_fd);
+    c->input_fd = -1;
+    c->done->cancel();
+  }
+  boost::system::error_code ignored;
+  s->markers->close(ignored);
+  std::error_code ec;
+  fs::remove_all(root_ + "/" + id, ec);
+}
+
+std::string Sessions::read_file(const std::string& path, std::size_t from) {
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(from));
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace daemon_tb

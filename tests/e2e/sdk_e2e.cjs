@@ -1,0 +1,248 @@
+// The real @daytonaio/sdk (0.218.0, from npm) against a stack the test started: every step of
+// the compat spec §8, two sandboxes that cannot see each other's files, a preview URL serving a
+// page from a server inside the sandbox, and a PTY echo. Each step checks the values returned.
+// Env: API_URL, API_KEY. Exit code 0 only when every step passed.
+'use strict';
+const assert = require('node:assert/strict');
+const sdk = require('@daytonaio/sdk');
+const { Daytona, DaytonaNotFoundError, DaytonaTimeoutError, DaytonaError } = sdk;
+
+const apiUrl = process.env.API_URL;
+const apiKey = process.env.API_KEY;
+let failures = 0;
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failures++;
+    const where = e && e.stack ? e.stack.split('\n').filter((l) => l.includes('sdk_e2e.cjs')).slice(0, 1).join('') : '';
+    console.log(`FAIL ${name} (${Date.now() - started} ms): ${e && e.constructor ? e.constructor.name : ''}: ${e && e.message}${where}`);
+  }
+}
+
+async function rejects(promise, check) {
+  try {
+    await promise;
+  } catch (e) {
+    check(e);
+    return e;
+  }
+  throw new Error('expected a rejection, got a value');
+}
+
+async function main() {
+  assert.ok(apiUrl && apiKey, 'API_URL and API_KEY must be set');
+  const daytona = new Daytona({ apiKey, apiUrl, target: 'local' });
+  let sandbox;
+  let other;
+
+  await step('1 create (python, env, labels) reaches started', async () => {
+    sandbox = await daytona.create({ language: 'python', envVars: { FOO: 'bar' }, labels: { suite: 'compat' }, autoStopInterval: 0 });
+    assert.equal(sandbox.state, 'started');
+    assert.match(sandbox.id, /^[0-9a-f-]{36}$/);
+    assert.equal(sandbox.labels.suite, 'compat');
+    assert.equal(sandbox.labels['code-toolbox-language'], 'python');
+  });
+  if (!sandbox) throw new Error('no sandbox: nothing else can run');
+
+  await step('1b a create that fails rejects with the reason', async () => {
+    await rejects(daytona.create({ snapshot: 'no-such-snapshot' }), (e) => {
+      assert.ok(e instanceof DaytonaError);
+      assert.match(e.message, /no-such-snapshot/);
+    });
+  });
+
+  await step('2 home and work dir', async () => {
+    assert.equal(await sandbox.getUserHomeDir(), '/home/daytona');
+    assert.equal(await sandbox.getWorkDir(), '/home/daytona');
+  });
+
+  await step('3 executeCommand: output, exit code, stderr merged, env, timeout', async () => {
+    const hi = await sandbox.process.executeCommand('echo hi');
+    assert.equal(hi.exitCode, 0);
+    assert.equal(hi.result, 'hi\n');
+    assert.equal(hi.artifacts.stdout, 'hi\n');
+    const err = await sandbox.process.executeCommand('echo err 1>&2; echo $A; exit 3', undefined, { A: 'b' }, 5);
+    assert.equal(err.exitCode, 3);
+    assert.match(err.result, /err/);
+    assert.match(err.result, /^b$/m);
+    assert.equal((await sandbox.process.executeCommand('echo $FOO')).result, 'bar\n');
+    assert.equal((await sandbox.process.executeCommand('pwd', '/tmp')).result, '/tmp\n');
+    await rejects(sandbox.process.executeCommand('sleep 3', undefined, undefined, 1), (e) => {
+      assert.ok(e instanceof DaytonaTimeoutError, `a DaytonaTimeoutError, got ${e.constructor.name}`);
+    });
+  });
+
+  await step('4 codeRun python', async () => {
+    const r = await sandbox.process.codeRun('print(1+1)');
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.result, '2\n');
+    assert.equal(r.artifacts.stdout, '2\n');
+    assert.deepEqual(r.artifacts.charts, []);
+    const failed = await sandbox.process.codeRun('import sys; print("x"); sys.exit(4)');
+    assert.equal(failed.exitCode, 4);
+  });
+
+  await step('5 upload (chunked multipart), download, missing file is FILE_NOT_FOUND', async () => {
+    await sandbox.fs.uploadFile(Buffer.from('hello file\n'), 'dir1/hello.txt');
+    assert.equal((await sandbox.fs.downloadFile('dir1/hello.txt')).toString(), 'hello file\n');
+    const big = Buffer.alloc(3 * 1024 * 1024, 'z');
+    await sandbox.fs.uploadFile(big, '/tmp/big.bin');
+    assert.equal((await sandbox.fs.downloadFile('/tmp/big.bin')).length, big.length);
+    await rejects(sandbox.fs.downloadFile('nope.txt'), (e) => {
+      assert.ok(e instanceof DaytonaNotFoundError, `a DaytonaNotFoundError, got ${e.constructor.name}`);
+      assert.equal(e.statusCode, 404);
+      assert.equal(e.code, 'FILE_NOT_FOUND');
+    });
+  });
+
+  await step('6 listFiles, createFolder, details, move, delete', async () => {
+    const files = await sandbox.fs.listFiles('dir1');
+    const hello = files.find((f) => f.name === 'hello.txt');
+    assert.ok(hello, 'hello.txt is listed');
+    assert.equal(hello.isDir, false);
+    assert.equal(hello.size, 11);
+    await sandbox.fs.createFolder('dir2', '755');
+    assert.equal((await sandbox.fs.getFileDetails('dir2')).isDir, true);
+    await sandbox.fs.moveFiles('dir1/hello.txt', 'dir2/moved.txt');
+    assert.equal((await sandbox.fs.downloadFile('dir2/moved.txt')).toString(), 'hello file\n');
+    await sandbox.fs.deleteFile('dir2', true);
+    await rejects(sandbox.fs.getFileDetails('dir2'), (e) => assert.ok(e instanceof DaytonaNotFoundError));
+  });
+
+  await step('7 sessions: create, exec, logs, state kept, async, delete', async () => {
+    await sandbox.process.createSession('s1');
+    const r = await sandbox.process.executeSessionCommand('s1', { command: 'echo sess' });
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.stdout, 'sess\n');
+    assert.equal(r.stderr, '');
+    const logs = await sandbox.process.getSessionCommandLogs('s1', r.cmdId);
+    assert.equal(logs.stdout, 'sess\n');
+    await sandbox.process.executeSessionCommand('s1', { command: 'cd /tmp && export KEPT=yes' });
+    assert.equal((await sandbox.process.executeSessionCommand('s1', { command: 'echo $(pwd) $KEPT' })).stdout, '/tmp yes\n');
+    const bg = await sandbox.process.executeSessionCommand('s1', { command: 'echo out; echo err >&2; sleep 1; echo done', runAsync: true });
+    assert.ok(bg.cmdId);
+    let streamed = { out: '', err: '' };
+    await sandbox.process.getSessionCommandLogs('s1', bg.cmdId, (s) => (streamed.out += s), (s) => (streamed.err += s));
+    assert.equal(streamed.out, 'out\ndone\n');
+    assert.equal(streamed.err, 'err\n');
+    const cmd = await sandbox.process.getSessionCommand('s1', bg.cmdId);
+    assert.equal(cmd.exitCode, 0);
+    const session = await sandbox.process.getSession('s1');
+    assert.equal(session.sessionId, 's1');
+    assert.equal(session.commands.length, 4);
+    assert.ok((await sandbox.process.listSessions()).some((s) => s.sessionId === 's1'));
+    await sandbox.process.deleteSession('s1');
+    await rejects(sandbox.process.getSession('s1'), (e) => assert.ok(e instanceof DaytonaNotFoundError));
+  });
+
+  await step('8 git: clone a repo made inside the sandbox, status, branches', async () => {
+    const init = await sandbox.process.executeCommand(
+      'git init -q -b main /tmp/src && git -C /tmp/src -c user.email=a@b -c user.name=a commit -q --allow-empty -m init');
+    assert.equal(init.exitCode, 0, init.result);
+    await sandbox.git.clone('file:///tmp/src', 'repo');
+    const status = await sandbox.git.status('repo');
+    assert.equal(status.currentBranch, 'main');
+    const branches = await sandbox.git.branches('repo');
+    assert.ok(branches.branches.includes('main'));
+    await sandbox.fs.uploadFile(Buffer.from('x\n'), 'repo/new.txt');
+    await sandbox.git.add('repo', ['new.txt']);
+    const commit = await sandbox.git.commit('repo', 'add new.txt', 'Tester', 'tester@example.com');
+    assert.match(commit.sha, /^[0-9a-f]{40}$/);
+    await sandbox.git.createBranch('repo', 'feature');
+    await sandbox.git.checkoutBranch('repo', 'feature');
+    assert.equal((await sandbox.git.status('repo')).currentBranch, 'feature');
+    await rejects(sandbox.git.clone('file:///nowhere/repo', 'repo2'), (e) => assert.ok(e instanceof DaytonaError));
+  });
+
+  await step('9 preview link serves a page from inside; labels; autostop; get; list', async () => {
+    const started = await sandbox.process.executeCommand(
+      'mkdir -p /tmp/site && echo "hello from the sandbox" > /tmp/site/index.html && ' +
+      '(cd /tmp/site && nohup python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &) && sleep 1');
+    assert.equal(started.exitCode, 0);
+    const link = await sandbox.getPreviewLink(8080);
+    assert.equal(link.sandboxId, sandbox.id);
+    assert.ok(link.token);
+    let page;
+    for (let i = 0; i < 50; i++) {
+      page = await fetch(link.url + '/index.html', { headers: { 'x-daytona-preview-token': link.token } });
+      if (page.status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(page.status, 200);
+    assert.equal(await page.text(), 'hello from the sandbox\n');
+    assert.equal((await fetch(link.url + '/index.html')).status, 401);  // private: no token, no page
+    assert.deepEqual(await sandbox.setLabels({ a: 'b' }), { a: 'b' });
+    await sandbox.setAutostopInterval(30);
+    await sandbox.refreshData();
+    assert.equal(sandbox.autoStopInterval, 30);
+    const again = await daytona.get(sandbox.id);
+    assert.equal(again.state, 'started');
+    const listed = [];
+    for await (const s of daytona.list({ labels: { a: 'b' } })) listed.push(s.id);
+    assert.ok(listed.includes(sandbox.id));
+  });
+
+  await step('PTY: create, echo, exit code', async () => {
+    let output = '';
+    const pty = await sandbox.process.createPty({ id: 'pty1', cols: 100, rows: 30, onData: (d) => (output += Buffer.from(d).toString()) });
+    await pty.sendInput('echo pty-$((6*7))\n');
+    for (let i = 0; i < 50 && !output.includes('pty-42'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(output, /pty-42/);
+    await pty.resize(120, 40);
+    await pty.sendInput('exit 5\n');
+    const result = await pty.wait();
+    assert.equal(result.exitCode, 5);
+    await pty.disconnect();
+  });
+
+  await step('two sandboxes do not see each other\'s files', async () => {
+    other = await daytona.create({ language: 'python' });
+    await sandbox.fs.uploadFile(Buffer.from('mine\n'), '/home/daytona/secret.txt');
+    await rejects(other.fs.downloadFile('/home/daytona/secret.txt'), (e) => assert.ok(e instanceof DaytonaNotFoundError));
+    const look = await other.process.executeCommand('ls /home/daytona; cat /home/daytona/secret.txt');
+    assert.notEqual(look.exitCode, 0);
+    assert.doesNotMatch(look.result, /mine/);
+  });
+
+  await step('10 stop, start, files survive, toolbox works again', async () => {
+    await sandbox.stop();
+    assert.equal(sandbox.state, 'stopped');
+    await sandbox.start();
+    assert.equal(sandbox.state, 'started');
+    assert.equal((await sandbox.process.executeCommand('echo hi')).result, 'hi\n');
+    assert.equal((await sandbox.fs.downloadFile('/home/daytona/secret.txt')).toString(), 'mine\n');
+  });
+
+  await step('11 volumes and a snapshot list', async () => {
+    const name = `vol-e2e-${Date.now()}`;
+    const volume = await daytona.volume.create(name);
+    assert.equal(volume.name, name);
+    assert.equal((await daytona.volume.get(name)).id, volume.id);
+    assert.ok((await daytona.volume.list()).some((v) => v.id === volume.id));
+    await daytona.volume.delete(volume);
+    const snapshots = await daytona.snapshot.list();
+    assert.ok(Array.isArray(snapshots.items));
+    assert.equal(typeof snapshots.total, 'number');
+  });
+
+  await step('12 delete; get is then DaytonaNotFoundError', async () => {
+    for (const s of [sandbox, other].filter(Boolean)) {
+      const id = s.id;
+      await s.delete();
+      await rejects(daytona.get(id), (e) => assert.ok(e instanceof DaytonaNotFoundError, e.constructor.name));
+    }
+  });
+
+  await daytona[Symbol.asyncDispose]?.();
+  console.log(failures === 0 ? 'all steps passed' : `${failures} step(s) failed`);
+  process.exit(failures === 0 ? 0 : 1);
+}
+
+main().catch((e) => {
+  console.log(`FAIL ${e && e.stack ? e.stack : e}`);
+  process.exit(1);
+});
