@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <thread>
 #include <unistd.h>
 
@@ -185,7 +186,19 @@ int main(int argc, char** argv) {
   });
   std::jthread importing([&](std::stop_token stop) { snapshot_subscriber.run(stop); });
   std::jthread heartbeats([&](std::stop_token stop) {
+    std::map<std::string, std::chrono::steady_clock::time_point> reported;  // toolbox activity, per sandbox
     while (!stop.stop_requested()) {
+      // A toolbox process still running is activity: the sandbox's auto-stop waits (at most
+      // one report per sandbox every 30 s).
+      const auto now = std::chrono::steady_clock::now();
+      for (const auto& sandbox : engine.toolbox_in_use(std::chrono::seconds(20))) {
+        auto& last = reported[sandbox];
+        if (now - last < std::chrono::seconds(30)) continue;
+        last = now;
+        if (auto r = api.call("POST", "/proxy/sandboxes/" + sandbox + "/activity"); !r) {
+          spdlog::warn("activity of {}: {}", sandbox, r.error().message);
+        }
+      }
       const auto body = boost::json::serialize(boost::json::object{
           {"load", {{"sandboxes", engine.running()}, {"cpu_used", 0}, {"memory_used_gib", 0}, {"disk_used_gib", 0}}}});
       if (auto beat = api.call("POST", "/runners/" + id + "/heartbeat", body); !beat) {

@@ -6,6 +6,7 @@
 #include "daemon/toolbox.hpp"
 
 #include <csignal>
+#include <functional>
 #include <cstdio>
 #include <string>
 #include <unistd.h>
@@ -41,6 +42,22 @@ int main(int argc, char** argv) {
     Sessions sessions(io, children, toolbox.work_dir, "/tmp/.daemon-sessions");
     register_session_routes(server, sessions);
     server.start();
+
+    // While a toolbox process runs (execute, code-run, a session command, an attached terminal),
+    // /.platform/activity is touched every 10 s; the runner reads its time and defers the
+    // sandbox's auto-stop, so a long agent turn is not stopped under it.
+    asio::steady_timer activity(io);
+    std::function<void()> mark = [&] {
+      if (children.active() > 0 || sessions.busy() || pty_in_use()) {
+        std::FILE* f = std::fopen("/.platform/activity", "w");
+        if (f != nullptr) std::fclose(f);
+      }
+      activity.expires_after(std::chrono::seconds(10));
+      activity.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) mark();
+      });
+    };
+    mark();
 
     asio::signal_set stop(io, SIGTERM, SIGINT);
     stop.async_wait([&](const boost::system::error_code&, int) { io.stop(); });

@@ -121,7 +121,7 @@ void register_proxy_routes(Router& r, Services& s) {
          [&s](Call& c) { return preview_url(s, c); }});
   r.add({V::get, "/api/proxy/sandboxes/{sandboxId}", "Where a sandbox runs, for the edge proxy (admin)", false,
          [&s](Call& c) { return placement(s, c); }, LimitClass::admin});
-  r.add({V::post, "/api/proxy/sandboxes/{sandboxId}/activity", "Traffic through the proxy (admin)", false,
+  r.add({V::post, "/api/proxy/sandboxes/{sandboxId}/activity", "Activity: traffic through the proxy, toolbox processes at work (admin: proxy, runners)", false,
          [&s](Call& c) { return activity(s, c); }, LimitClass::admin});
 }
 

@@ -144,6 +144,17 @@ int Engine::defuse_fork_bombs(int checks) {
 
 int Engine::running() const { return static_cast<int>(with_cgroup().size()); }
 
+std::vector<std::string> Engine::toolbox_in_use(std::chrono::seconds window) const {
+  std::vector<std::string> busy;
+  const auto now = std::filesystem::file_time_type::clock::now();
+  for (const auto& id : with_cgroup()) {
+    std::error_code ec;
+    const auto touched = std::filesystem::last_write_time(fs_.upper(id) + "/.platform/activity", ec);
+    if (!ec && now - touched < window) busy.push_back(id);
+  }
+  return busy;
+}
+
 bool Engine::report(const std::string& id, std::string& actual, const std::string& kind, const std::string& state,
                     const std::string& reason, const std::stop_token& stop, const std::string& archive_ref) {
   events::bus::RunnerReport r;

@@ -31,7 +31,12 @@ void Children::reap() {
   int status = 0;
   pid_t pid = 0;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    const bool ours = running_.erase(pid) > 0;
+    const auto mine = running_.find(pid);
+    const bool ours = mine != running_.end();
+    if (ours) {
+      if (mine->second) --active_;
+      running_.erase(mine);
+    }
     if (auto w = waiting_.find(pid); w != waiting_.end()) {
       auto callback = std::move(w->second);
       waiting_.erase(w);
@@ -129,7 +134,8 @@ Spawned Children::spawn(const SpawnSpec& spec) {
     close(output[0]);
     return out;
   }
-  running_[pid] = true;
+  running_[pid] = spec.is_activity;
+  if (spec.is_activity) ++active_;
   out.pid = pid;
   out.stdin_fd = spec.stdin_pipe ? in[1] : -1;
   out.output_fd = output[0];

@@ -323,8 +323,19 @@ asio::awaitable<Reply> resize(Call& call, Ptys& ptys) {
 
 }  // namespace
 
+namespace {
+std::unique_ptr<Ptys> ptys;  // the daemon's terminals: one set per process
+}  // namespace
+
+bool pty_in_use() {
+  if (!ptys) return false;
+  for (const auto& [id, pty] : ptys->all()) {
+    if (pty->client && !pty->finished) return true;
+  }
+  return false;
+}
+
 void register_pty_routes(Server& server, Toolbox& tb) {
-  static std::unique_ptr<Ptys> ptys;  // the daemon's terminals: one set per process
   ptys = std::make_unique<Ptys>(tb, tb.io);
   auto& p = *ptys;
   using V = http::verb;

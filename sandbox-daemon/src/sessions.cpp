@@ -48,6 +48,7 @@ std::optional<std::string> Sessions::create(const std::string& id) {
   if (ec) return "cannot create the session's directory: " + ec.message();
   // -s: commands from stdin; bash without job control or prompts.
   SpawnSpec spec{{on_path("bash") ? "bash" : "sh", "-s"}, {}, work_dir_, true};
+  spec.is_activity = false;  // an idle shell is no activity; its running commands are (busy())
   auto spawned = children_.spawn(spec);
   if (spawned.pid < 0) return "cannot start the session's shell: " + spawned.error;
   auto s = std::make_shared<Session>();
@@ -101,6 +102,15 @@ void Sessions::finish(Session& s, const std::string& command_id, int exit_code) 
     c->input_fd = -1;
     c->done->cancel();
   }
+}
+
+bool Sessions::busy() const {
+  for (const auto& [id, s] : sessions_) {
+    for (const auto& c : s->commands) {
+      if (!c->exit_code) return true;
+    }
+  }
+  return false;
 }
 
 std::shared_ptr<Session> Sessions::find(const std::string& id) const {

@@ -119,6 +119,23 @@ inline std::string create_started(Api& api, RunnerProcess& r, const std::string&
   return id;
 }
 
+// Sends `request` through the runner's forwarding endpoint to `port` in the sandbox; the reply.
+inline std::string through_endpoint(int endpoint_port, const std::string& target, const std::string& request) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(endpoint_port)});
+  boost::asio::write(socket, boost::asio::buffer("CONNECT " + target + " HTTP/1.1\r\nHost: runner\r\n\r\n" + request));
+  std::string reply;
+  boost::system::error_code ec;
+  char buf[4096];
+  for (;;) {
+    const auto n = socket.read_some(boost::asio::buffer(buf), ec);
+    if (ec) break;
+    reply.append(buf, n);
+  }
+  return reply;
+}
+
 }  // namespace runner_testing
 
 using namespace runner_testing;

@@ -170,23 +170,6 @@ TEST_CASE("runner: killed with -9 while 20 sandboxes are created; after a restar
   CHECK(eventually([&] { return !r.crun.state(ids[0]) && !fs::exists(r.state + "/data/" + ids[0]); }));
 }
 
-// Sends `request` through the runner's forwarding endpoint to `port` in the sandbox; the reply.
-std::string through_endpoint(int endpoint_port, const std::string& target, const std::string& request) {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(endpoint_port)});
-  boost::asio::write(socket, boost::asio::buffer("CONNECT " + target + " HTTP/1.1\r\nHost: runner\r\n\r\n" + request));
-  std::string reply;
-  boost::system::error_code ec;
-  char buf[4096];
-  for (;;) {
-    const auto n = socket.read_some(boost::asio::buffer(buf), ec);
-    if (ec) break;
-    reply.append(buf, n);
-  }
-  return reply;
-}
-
 TEST_CASE("runner: the forwarding endpoint carries a connection into a sandbox port, and nowhere else", "[root]") {
   Api api;
   RunnerProcess r(api);
@@ -209,4 +192,38 @@ TEST_CASE("runner: the forwarding endpoint carries a connection into a sandbox p
   boost::system::error_code ec;
   direct.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(port))}, ec);
   CHECK(ec);
+}
+
+// A JSON request to the sandbox daemon's toolbox (port 2280), through the forwarding endpoint.
+static std::string toolbox(RunnerProcess& r, const std::string& sandbox, const std::string& method, const std::string& path,
+                    const std::string& body) {
+  return through_endpoint(r.endpoint_port, sandbox + ":2280",
+                          method + " " + path + " HTTP/1.1\r\nHost: daemon\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+}
+
+TEST_CASE("runner: a toolbox process that is still running counts as activity (auto-stop waits)", "[root]") {
+  Api api;
+  RunnerProcess r(api);
+  runner_ready(api, r);
+  const auto busy = create_started(api, r, R"({"name":"busy","disk":1,"autoStopInterval":1})");
+  const auto idle = create_started(api, r, R"({"name":"idle","disk":1,"autoStopInterval":1})");
+  // Activity in the log: SandboxActivityRecorded events of the sandbox (the audit trail).
+  auto activity_events = [&](const std::string& id) {
+    const auto audit = parse(api.call("GET", "/api/audit?resource=" + id + "&limit=100"));
+    int n = 0;
+    for (const auto& item : audit.at("items").as_array()) n += str(item.as_object(), "action") == "SandboxActivityRecorded";
+    return n;
+  };
+  CHECK(activity_events(busy) == 0);
+  CHECK_THAT(toolbox(r, busy, "POST", "/process/session", R"({"sessionId":"agent"})"),
+             Catch::StartsWith("HTTP/1.1 200 Connection established\r\n\r\nHTTP/1.1 201"));
+  CHECK_THAT(toolbox(r, busy, "POST", "/process/session/agent/exec", R"({"command":"sleep 40","runAsync":true})"),
+             Catch::Contains("HTTP/1.1 202"));
+  // The daemon marks it within 10 s, the runner reports within 5 s more.
+  CHECK(eventually([&] { return activity_events(busy) > 0; }, std::chrono::seconds(30)));
+  CHECK_FALSE(str(parse(api.call("GET", "/api/sandbox/" + busy)), "lastActivityAt").empty());
+  CHECK(sh(r, busy, "test -e /.platform/activity").first == 0);
+  CHECK(sh(r, idle, "test -e /.platform/activity").first != 0);  // nothing ran there through the toolbox
+  CHECK(activity_events(idle) == 0);
 }

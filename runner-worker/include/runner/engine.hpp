@@ -55,6 +55,9 @@ class Engine {
   events::Result<void> converge(const Target& target, const std::stop_token& stop);
   // Sandboxes with a cgroup here (created or running), from the cgroup tree: no crun call.
   int running() const;
+  // Running sandboxes whose toolbox was in use within `window`: their daemon touches
+  // /.platform/activity while a toolbox process runs (sandbox-daemon/main.cpp).
+  std::vector<std::string> toolbox_in_use(std::chrono::seconds window) const;
   void watch_oom(OomWatch* oom) { oom_ = oom; }
   // Fork bombs: a sandbox whose pids limit stayed full for `checks` looks in a row has every
   // process but its PID 1 killed (frozen first, so none can fork away). Returns how many.

@@ -19,6 +19,7 @@ struct SpawnSpec {
   std::vector<std::string> env;   // KEY=VALUE, added to (and overriding) the daemon's own
   std::string cwd;
   bool stdin_pipe = true;         // else /dev/null
+  bool is_activity = true;        // a toolbox process: while it runs, the sandbox is in use
 };
 
 struct Spawned {
@@ -34,8 +35,8 @@ class Children {
   Spawned spawn(const SpawnSpec& spec);
   // Called once with the wait status when `pid` exits (at once if it already did).
   void on_exit(pid_t pid, std::function<void(int status)> callback);
-  // A child that still runs (the daemon's own toolbox processes): for the activity of a sandbox.
-  std::size_t running() const { return running_.size(); }
+  // Toolbox processes still running (not the sessions' idle shells): the sandbox is in use.
+  std::size_t active() const { return active_; }
 
  private:
   void wait_signal();
@@ -43,7 +44,8 @@ class Children {
   asio::signal_set signals_;
   std::map<pid_t, std::function<void(int)>> waiting_;
   std::map<pid_t, int> exited_;  // exits nobody asked for yet (kept briefly)
-  std::map<pid_t, bool> running_;
+  std::map<pid_t, bool> running_;  // pid -> counts as activity
+  std::size_t active_ = 0;
 };
 
 // The exit code a shell would show: the code, or 128 + the signal.

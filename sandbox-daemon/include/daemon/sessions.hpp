@@ -44,6 +44,8 @@ class Sessions {
   // Starts a command in the session; empty when the session has ended.
   std::shared_ptr<SessionCommand> run(Session& s, const std::string& command);
   void remove(const std::string& id);
+  // A command of some session is still running.
+  bool busy() const;
   // The files of a command: stdout and stderr as they are now.
   static std::string read_file(const std::string& path, std::size_t from = 0);
 

@@ -41,6 +41,8 @@ void register_process_routes(Server& server, Toolbox& toolbox);
 void register_file_routes(Server& server, Toolbox& toolbox);
 void register_git_routes(Server& server, Toolbox& toolbox);
 void register_pty_routes(Server& server, Toolbox& toolbox);
+// A terminal has a client attached (someone is at it).
+bool pty_in_use();
 class Sessions;
 void register_session_routes(Server& server, Sessions& sessions);
 
