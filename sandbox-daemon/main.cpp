@@ -24,7 +24,6 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);
   Children children(io);  // the SIGCHLD handler: installed before any child exists
-  if (!entrypoint.empty()) daemon_init::start_entrypoint(entrypoint);
 
   const char* home = std::getenv("HOME");
   char cwd[4096];
@@ -39,7 +38,9 @@ int main(int argc, char** argv) {
     register_file_routes(server, toolbox);
     register_git_routes(server, toolbox);
     register_pty_routes(server, toolbox);
+    register_interpreter_routes(server, toolbox);
     Sessions sessions(io, children, toolbox.work_dir, "/tmp/.daemon-sessions");
+    if (!entrypoint.empty()) sessions.start_entrypoint(entrypoint);
     register_session_routes(server, sessions);
     server.start();
 
@@ -48,7 +49,7 @@ int main(int argc, char** argv) {
     // sandbox's auto-stop, so a long agent turn is not stopped under it.
     asio::steady_timer activity(io);
     std::function<void()> mark = [&] {
-      if (children.active() > 0 || sessions.busy() || pty_in_use()) {
+      if (children.active() > 0 || sessions.busy() || pty_in_use() || interpreter_in_use()) {
         std::FILE* f = std::fopen("/.platform/activity", "w");
         if (f != nullptr) std::fclose(f);
       }

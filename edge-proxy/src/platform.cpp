@@ -121,6 +121,11 @@ asio::awaitable<int> Platform::key_status(const std::string& key, const std::str
   co_return r.status;
 }
 
+void Platform::forget(const std::string& sandbox_id) {
+  std::lock_guard lock(mutex_);
+  sandboxes_.erase(sandbox_id);
+}
+
 asio::awaitable<void> Platform::post_activity(std::string sandbox_id) {
   const std::string path = "/proxy/sandboxes/" + sandbox_id + "/activity";
   const std::string method = "POST";

@@ -151,6 +151,7 @@ struct Upstream {
 struct Failure {
   http::status status;
   std::string message;
+  bool not_running = false;  // the runner does not run the sandbox (now)
 };
 
 }  // namespace
@@ -204,7 +205,7 @@ asio::awaitable<std::variant<std::unique_ptr<Upstream>, Failure>> open_upstream(
   up->stream.expires_never();
   switch (reply.get().result_int()) {
     case 200: co_return std::move(up);
-    case 404: co_return Failure{http::status::bad_gateway, "sandbox " + route.id + " is not running on its runner"};
+    case 404: co_return Failure{http::status::bad_gateway, "sandbox " + route.id + " is not running on its runner", true};
     case 502:
       co_return Failure{http::status::bad_gateway,
                         "nothing listens on port " + std::to_string(port) + " in sandbox " + route.id};
@@ -243,7 +244,12 @@ asio::awaitable<void> Proxy::serve(tcp::socket socket) {
         break;
       }
       // Who may pass.
-      const auto lookup = co_await platform_.sandbox(target.sandbox);
+      auto lookup = co_await platform_.sandbox(target.sandbox);
+      if (lookup.status == 200 && lookup.route.state != "started") {
+        // Not running as cached: it may have started since; ask again before refusing.
+        platform_.forget(target.sandbox);
+        lookup = co_await platform_.sandbox(target.sandbox);
+      }
       if (lookup.status != 200) {
         fail(lookup.status == 404 ? http::status::not_found : http::status::bad_gateway, lookup.message);
         break;
@@ -292,6 +298,15 @@ asio::awaitable<void> Proxy::serve(tcp::socket socket) {
       if (!upstream || upstream->key != key) {
         auto opened = co_await open_upstream(route, target.port, settings_.connect_timeout);
         if (auto* f = std::get_if<Failure>(&opened)) {
+          if (f->not_running) {
+            // The cached state was older than a stop: ask again, and say what the sandbox is.
+            platform_.forget(route.id);
+            const auto fresh = co_await platform_.sandbox(route.id);
+            if (fresh.status == 200 && fresh.route.state != "started") {
+              fail(http::status::conflict, "sandbox " + route.id + " is " + fresh.route.state + ": start it to reach it");
+              break;
+            }
+          }
           fail(f->status, f->message);
           break;
         }

@@ -65,7 +65,8 @@ Spawned Children::spawn(const SpawnSpec& spec) {
   }
   int in[2] = {-1, -1};
   int output[2] = {-1, -1};
-  if ((spec.stdin_pipe && pipe2(in, O_CLOEXEC) != 0) || pipe2(output, O_CLOEXEC) != 0) {
+  const bool to_files = !spec.stdout_file.empty();
+  if ((spec.stdin_pipe && pipe2(in, O_CLOEXEC) != 0) || (!to_files && pipe2(output, O_CLOEXEC) != 0)) {
     out.error = std::string("pipe: ") + std::strerror(errno);
     return out;
   }
@@ -98,11 +99,19 @@ Spawned Children::spawn(const SpawnSpec& spec) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE}) signal(s, SIG_DFL);
-    setpgid(0, 0);
+    if (spec.own_session) setsid();
+    else setpgid(0, 0);
     const int null_fd = open("/dev/null", O_RDONLY);
     dup2(spec.stdin_pipe ? in[0] : null_fd, 0);
-    dup2(output[1], 1);
-    dup2(output[1], 2);
+    if (to_files) {
+      const int out_fd = open(spec.stdout_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      const int err_fd = open(spec.stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(out_fd, 1);
+      dup2(err_fd, 2);
+    } else {
+      dup2(output[1], 1);
+      dup2(output[1], 2);
+    }
     if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) {
       const int failure[2] = {0, errno};  // stage 0: the working dir
       (void)!write(report[1], failure, sizeof failure);
@@ -115,12 +124,12 @@ Spawned Children::spawn(const SpawnSpec& spec) {
   }
   close(report[1]);
   if (spec.stdin_pipe) close(in[0]);
-  close(output[1]);
+  if (!to_files) close(output[1]);
   if (pid < 0) {
     out.error = std::string("fork: ") + std::strerror(errno);
     close(report[0]);
     if (spec.stdin_pipe) close(in[1]);
-    close(output[0]);
+    if (!to_files) close(output[0]);
     return out;
   }
   int failure[2] = {0, 0};
@@ -131,14 +140,14 @@ Spawned Children::spawn(const SpawnSpec& spec) {
                 std::strerror(failure[1]);
     waitpid(pid, nullptr, 0);
     if (spec.stdin_pipe) close(in[1]);
-    close(output[0]);
+    if (!to_files) close(output[0]);
     return out;
   }
   running_[pid] = spec.is_activity;
   if (spec.is_activity) ++active_;
   out.pid = pid;
   out.stdin_fd = spec.stdin_pipe ? in[1] : -1;
-  out.output_fd = output[0];
+  out.output_fd = to_files ? -1 : output[0];
   return out;
 }
 

@@ -10,25 +10,6 @@
 
 namespace daemon_init {
 
-pid_t start_entrypoint(const std::vector<std::string>& argv) {
-  if (argv.empty()) return -1;
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    setsid();
-    execvp(args[0], args.data());
-    std::fprintf(stderr, "sandbox-daemon: cannot start the entrypoint %s: %s\n", args[0], std::strerror(errno));
-    _exit(127);
-  }
-  if (pid < 0) std::fprintf(stderr, "sandbox-daemon: fork: %s\n", std::strerror(errno));
-  return pid;
-}
-
 void shut_down(std::chrono::milliseconds grace) {
   kill(-1, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;

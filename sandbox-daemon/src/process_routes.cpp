@@ -175,6 +175,32 @@ void register_info_routes(Server& server, Toolbox& tb) {
               [&tb](Call&) -> asio::awaitable<Reply> { co_return json_reply(http::status::ok, {{"dir", tb.home_dir}}); }});
   server.add({http::verb::get, "/work-dir", BodyKind::none,
               [&tb](Call&) -> asio::awaitable<Reply> { co_return json_reply(http::status::ok, {{"dir", tb.work_dir}}); }});
+  // updateEnv: variables every process started afterwards gets (set, then unset).
+  server.add({http::verb::post, "/env", BodyKind::text, [](Call& call) -> asio::awaitable<Reply> {
+                boost::system::error_code ec;
+                auto v = json::parse(call.body, ec);
+                if (ec || !v.is_object()) {
+                  co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "the body must be a JSON object");
+                }
+                json::object as_envs;
+                if (const auto* set = v.as_object().if_contains("set"); set != nullptr && !set->is_null()) as_envs["envs"] = *set;
+                std::vector<std::string> vars;
+                if (auto e = read_envs(as_envs, vars)) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", *e);
+                std::vector<std::string> unset;
+                if (const auto* u = v.as_object().if_contains("unset"); u != nullptr && !u->is_null()) {
+                  if (!u->is_array()) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "unset must be an array of names");
+                  for (const auto& name : u->as_array()) {
+                    if (!name.is_string()) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "unset must be an array of names");
+                    unset.emplace_back(name.as_string());
+                  }
+                }
+                for (const auto& kv : vars) {
+                  const auto eq = kv.find('=');
+                  setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
+                }
+                for (const auto& name : unset) unsetenv(name.c_str());
+                co_return empty_reply(http::status::ok);
+              }});
   server.add({http::verb::get, "/version", BodyKind::none,
               [](Call&) -> asio::awaitable<Reply> { co_return json_reply(http::status::ok, {{"version", "0.1.0"}}); }});
 }

@@ -151,6 +151,12 @@ void register_session_routes(Server& server, Sessions& sessions) {
   add(V::post, "/process/session/{sessionId}/exec", BodyKind::text, exec);
   add(V::get, "/process/session/{sessionId}/command/{commandId}/logs", BodyKind::none, logs);
   add(V::post, "/process/session/{sessionId}/command/{commandId}/input", BodyKind::text, input);
+  // The entrypoint's logs (getEntrypointLogs); the session itself is GET /process/session/entrypoint.
+  server.add({V::get, "/process/session/entrypoint/logs", BodyKind::none, [&sessions](Call& call) {
+                call.params["sessionId"] = "entrypoint";
+                call.params["commandId"] = "entrypoint";
+                return logs(call, sessions);
+              }});
   server.add({V::get, "/process/session", BodyKind::none, [&sessions](Call&) -> asio::awaitable<Reply> {
                 json::array out;
                 for (const auto& s : sessions.all()) out.push_back(session_json(*s));

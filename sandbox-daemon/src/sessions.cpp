@@ -104,8 +104,42 @@ void Sessions::finish(Session& s, const std::string& command_id, int exit_code) 
   }
 }
 
+void Sessions::start_entrypoint(const std::vector<std::string>& argv) {
+  auto s = std::make_shared<Session>();
+  s->id = "entrypoint";
+  s->ended = true;  // nothing else runs in it
+  auto c = std::make_shared<SessionCommand>();
+  c->id = "entrypoint";
+  for (const auto& a : argv) c->command += (c->command.empty() ? "" : " ") + a;
+  c->dir = root_ + "/entrypoint/1";
+  c->done = std::make_shared<asio::steady_timer>(io_, asio::steady_timer::time_point::max());
+  std::error_code ec;
+  fs::create_directories(c->dir, ec);
+  SpawnSpec spec{argv, {}, work_dir_, false};
+  spec.is_activity = false;  // the sandbox's own service, not toolbox work
+  spec.stdout_file = c->dir + "/stdout";
+  spec.stderr_file = c->dir + "/stderr";
+  spec.own_session = true;
+  s->commands.push_back(c);
+  sessions_[s->id] = s;
+  const auto spawned = children_.spawn(spec);
+  if (spawned.pid < 0) {
+    std::ofstream(spec.stderr_file, std::ios::app) << spawned.error << "\n";
+    c->exit_code = 127;
+    return;
+  }
+  std::weak_ptr<SessionCommand> weak = c;
+  children_.on_exit(spawned.pid, [weak](int status) {
+    if (auto command = weak.lock()) {
+      command->exit_code = exit_code_of(status);
+      command->done->cancel();
+    }
+  });
+}
+
 bool Sessions::busy() const {
   for (const auto& [id, s] : sessions_) {
+    if (id == "entrypoint") continue;
     for (const auto& c : s->commands) {
       if (!c->exit_code) return true;
     }

@@ -86,6 +86,27 @@ async function main() {
     assert.equal(failed.exitCode, 4);
   });
 
+  await step('code interpreter: state kept in a context, errors, timeout; updateEnv', async () => {
+    const ci = sandbox.codeInterpreter;
+    const first = await ci.runCode('x = 20\nprint("set")');
+    assert.equal(first.stdout, 'set\n');
+    const second = await ci.runCode('import sys\nprint(x + 22)\nprint("warn", file=sys.stderr)');
+    assert.equal(second.stdout, '42\n');
+    assert.equal(second.stderr, 'warn\n');
+    const failed = await ci.runCode('1/0');
+    assert.equal(failed.error.name, 'ZeroDivisionError');
+    const ctx = await ci.createContext();
+    assert.ok(ctx.id);
+    assert.match((await ci.runCode('print("x" in globals())', { context: ctx })).stdout, /False/);
+    assert.ok((await ci.listContexts()).some((c) => c.id === ctx.id));
+    const slow = await ci.runCode('import time\ntime.sleep(5)', { context: ctx, timeout: 1 });
+    assert.equal(slow.error.name, 'KeyboardInterrupt');
+    await ci.deleteContext(ctx);
+    assert.ok(!(await ci.listContexts()).some((c) => c.id === ctx.id));
+    await sandbox.updateEnv({ ADDED: 'yes' });
+    assert.equal((await sandbox.process.executeCommand('echo $ADDED')).result, 'yes\n');
+  });
+
   await step('5 upload (chunked multipart), download, missing file is FILE_NOT_FOUND', async () => {
     await sandbox.fs.uploadFile(Buffer.from('hello file\n'), 'dir1/hello.txt');
     assert.equal((await sandbox.fs.downloadFile('dir1/hello.txt')).toString(), 'hello file\n');
@@ -208,9 +229,53 @@ async function main() {
     assert.doesNotMatch(look.result, /mine/);
   });
 
-  await step('10 stop, start, files survive, toolbox works again', async () => {
+  await step('the proxy: a revoked key stops working within seconds; a public sandbox previews without a token', async () => {
+    const admin = { Authorization: `Bearer ${process.env.ADMIN_API_KEY}`, 'Content-Type': 'application/json' };
+    const orgId = sandbox.organizationId;
+    const made = await (await fetch(`${apiUrl}/admin/organizations/${orgId}/api-keys`, { method: 'POST', headers: admin, body: '{"name":"e2e"}' })).json();
+    const second = new Daytona({ apiKey: made.apiKey, apiUrl, target: 'local' });
+    const mine = await second.get(sandbox.id);
+    assert.equal((await mine.process.executeCommand('echo via-second-key')).result, 'via-second-key\n');
+    const revoked = await fetch(`${apiUrl}/admin/organizations/${orgId}/api-keys/${made.keyId}`, { method: 'DELETE', headers: admin });
+    assert.equal(revoked.status, 200);
+    const t0 = Date.now();
+    let refusedAfter = -1;
+    while (Date.now() - t0 < 10000) {
+      try {
+        await mine.process.executeCommand('true');
+      } catch (e) {
+        assert.equal(e.statusCode, 401, `${e.constructor.name}: ${e.message}`);
+        refusedAfter = Date.now() - t0;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(refusedAfter >= 0 && refusedAfter <= 5000, `refused after ${refusedAfter} ms`);
+    await second[Symbol.asyncDispose]?.();
+    const open = await daytona.create({ language: 'python', public: true });
+    await open.process.executeCommand('mkdir -p /tmp/pub && echo public-page > /tmp/pub/index.html && ' +
+      '(cd /tmp/pub && nohup python3 -m http.server 8081 --bind 127.0.0.1 >/dev/null 2>&1 &) && sleep 1');
+    const link = await open.getPreviewLink(8081);
+    let page;
+    for (let i = 0; i < 50; i++) {
+      page = await fetch(link.url + '/index.html');
+      if (page.status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(page.status, 200);
+    assert.equal(await page.text(), 'public-page\n');
+    await open.delete();
+  });
+
+  await step('10 stop (the toolbox then says so at once), start, files survive, toolbox works again', async () => {
     await sandbox.stop();
     assert.equal(sandbox.state, 'stopped');
+    const t0 = Date.now();
+    await rejects(sandbox.process.executeCommand('echo hi'), (e) => {
+      assert.equal(e.statusCode, 409, `${e.constructor.name}: ${e.message}`);
+      assert.match(e.message, /stopped/);
+    });
+    assert.ok(Date.now() - t0 < 3000);
     await sandbox.start();
     assert.equal(sandbox.state, 'started');
     assert.equal((await sandbox.process.executeCommand('echo hi')).result, 'hi\n');

@@ -41,6 +41,8 @@ class Platform {
   // The status the API gave this key for this sandbox (200 = allowed).
   asio::awaitable<int> key_status(const std::string& key, const std::string& sandbox_id);
   void record_activity(asio::any_io_executor ex, const std::string& sandbox_id);
+  // Drops what is cached about the sandbox (its runner said it is not running there).
+  void forget(const std::string& sandbox_id);
 
  private:
   struct HttpResult {

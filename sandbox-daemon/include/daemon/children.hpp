@@ -20,6 +20,9 @@ struct SpawnSpec {
   std::string cwd;
   bool stdin_pipe = true;         // else /dev/null
   bool is_activity = true;        // a toolbox process: while it runs, the sandbox is in use
+  std::string stdout_file;        // when set: stdout and stderr go to these files (appended),
+  std::string stderr_file;        // not to the pipe (output_fd is then -1)
+  bool own_session = false;       // setsid instead of only a process group
 };
 
 struct Spawned {

@@ -43,6 +43,9 @@ void register_git_routes(Server& server, Toolbox& toolbox);
 void register_pty_routes(Server& server, Toolbox& toolbox);
 // A terminal has a client attached (someone is at it).
 bool pty_in_use();
+void register_interpreter_routes(Server& server, Toolbox& toolbox);
+// The code interpreter is running code.
+bool interpreter_in_use();
 class Sessions;
 void register_session_routes(Server& server, Sessions& sessions);
 
