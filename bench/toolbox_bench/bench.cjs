@@ -2,7 +2,8 @@
 // reference measured in the same run, and the ratio.
 'use strict';
 const { Daytona } = require('@daytonaio/sdk');
-const { execFileSync, spawn } = require('node:child_process');
+const { execFile, execFileSync, spawn } = require('node:child_process');
+const { promisify } = require('node:util');
 const fs = require('node:fs');
 const net = require('node:net');
 
@@ -25,8 +26,11 @@ async function timed(n, fn) {
   return out;
 }
 
-function wrk(args) {
-  const text = execFileSync(args[0], args.slice(1), { encoding: 'utf8' });
+// Asynchronous: a synchronous child would block Node's event loop for the whole run, and the
+// SDK's idle keep-alive connections would miss the server closing them (a "socket hang up" on
+// the next API call).
+async function wrk(args) {
+  const { stdout: text } = await promisify(execFile)(args[0], args.slice(1), { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)[1]);
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(text);
   if (errors) throw new Error(`wrk saw ${errors[1]} failed responses:\n${text}`);
@@ -44,7 +48,12 @@ function rssKiB(pid) {
 async function daemonStartup(n) {
   const out = [];
   for (let i = 0; i < n; i++) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await new Promise((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = probe.address().port;
+        probe.close(() => resolve(p));
+      });
+    });
     const t0 = process.hrtime.bigint();
     const child = spawn(process.env.DAEMON_BIN, [], { env: { ...process.env, DAEMON_PORT: String(port) }, cwd: '/tmp', stdio: 'ignore' });
     for (;;) {
@@ -78,31 +87,44 @@ async function main() {
     if (r.result !== '1\n') throw new Error(`print(1) gave ${JSON.stringify(r.result)}`);
   });
   const hostTrue = await timed(N, async () => execFileSync('/bin/true'));
-  const hostPython = await timed(N, async () => execFileSync('python3', ['-c', 'print(1)']));
+  // The interpreter the sandbox runs (/usr/bin/python3 of the host userland): a `python3` found
+  // on PATH may be a version manager's shim that alone takes ~150 ms.
+  const hostPython = await timed(N, async () => execFileSync('/usr/bin/python3', ['-c', 'print(1)']));
   row('executeCommand `true` (SDK → proxy → runner → daemon)', exec, hostTrue, 'host /bin/true');
-  row('codeRun `print(1)` (same path)', code, hostPython, "host python3 -c 'print(1)'");
+  row('codeRun `print(1)` (same path)', code, hostPython, "host /usr/bin/python3 -c 'print(1)'");
 
   // A keep-alive static server inside the sandbox, then wrk through the proxy and straight in.
   await sandbox.process.executeCommand(
     'mkdir -p /tmp/www && echo hello > /tmp/www/index.html && cd /tmp/www && nohup python3 -c "' +
-      'import http.server as h; h.SimpleHTTPRequestHandler.protocol_version = \'HTTP/1.1\'; ' +
-      'h.ThreadingHTTPServer((\'127.0.0.1\', 8080), h.SimpleHTTPRequestHandler).serve_forever()" ' +
+      // Keep-alive, one send per response and no Nagle: else the 40 ms delayed-ACK stall of a
+      // header and a body sent apart is all either side measures.
+      'import http.server as h; R = h.SimpleHTTPRequestHandler; R.protocol_version = \'HTTP/1.1\'; ' +
+      'R.wbufsize = 65536; R.disable_nagle_algorithm = True; ' +
+      'h.ThreadingHTTPServer((\'127.0.0.1\', 8080), R).serve_forever()" ' +
       '>/dev/null 2>&1 & sleep 1');
   const link = await sandbox.getPreviewLink(8080);
   const duration = process.env.BENCH_WRK_SECONDS || '8';
   const proxied = [];
   const direct = [];
   for (let i = 0; i < 3; i++) {
-    proxied.push(wrk(['wrk', '-t1', '-c8', `-d${duration}s`, '-H', `x-daytona-preview-token: ${link.token}`, `${link.url}/index.html`]));
-    direct.push(wrk(['nsenter', '-t', String(crunPid(sandbox.id)), '-n', 'wrk', '-t1', '-c8', `-d${duration}s`, 'http://127.0.0.1:8080/index.html']));
+    proxied.push(await wrk(['wrk', '-t1', '-c8', `-d${duration}s`, '-H', `x-daytona-preview-token: ${link.token}`, `${link.url}/index.html`]));
+    direct.push(await wrk(['nsenter', '-t', String(crunPid(sandbox.id)), '-n', 'wrk', '-t1', '-c8', `-d${duration}s`, 'http://127.0.0.1:8080/index.html']));
   }
   row('proxy throughput, req/s (wrk -c8, 3 runs)', proxied, direct, 'wrk inside the sandbox netns', 'req/s');
+  // One connection: requests/s is 1 / latency, so the ratio shows what the proxy path adds.
+  const proxied1 = [];
+  const direct1 = [];
+  for (let i = 0; i < 3; i++) {
+    proxied1.push(await wrk(['wrk', '-t1', '-c1', `-d${duration}s`, '-H', `x-daytona-preview-token: ${link.token}`, `${link.url}/index.html`]));
+    direct1.push(await wrk(['nsenter', '-t', String(crunPid(sandbox.id)), '-n', 'wrk', '-t1', '-c1', `-d${duration}s`, 'http://127.0.0.1:8080/index.html']));
+  }
+  row('proxy, one connection, req/s (wrk -c1, 3 runs)', proxied1, direct1, 'wrk inside the sandbox netns', 'req/s');
 
   // The daemon: RSS of an idle sandbox's PID 1, and exec → accepting connections.
   const idle = await daytona.create({ language: 'python' });
   await new Promise((r) => setTimeout(r, 1000));
   const rss = rssKiB(crunPid(idle.id));
-  const startup = await daemonStartup(20);
+  const startup = await daemonStartup(50);
 
   console.log(`\nbench/toolbox, ${new Date().toISOString()}, N=${N}`);
   console.log('| figure | ours p50 | ours p99 | reference | ref p50 | ref p99 | ratio (p50) |');
@@ -114,7 +136,7 @@ async function main() {
       `${f(pct(r.ref, 50))} ${r.unit} | ${f(pct(r.ref, 99))} ${r.unit} | ${ratio.toFixed(2)}x |`);
   }
   console.log(`| daemon idle RSS (PID 1 of a fresh sandbox) | ${(rss / 1024).toFixed(2)} MiB | | target 4 MiB | | | |`);
-  console.log(`| daemon start-up to ready (exec → accepts), 20 runs | ${pct(startup, 50).toFixed(2)} ms | ${pct(startup, 99).toFixed(2)} ms | target 5 ms | | | |`);
+  console.log(`| daemon start-up to ready (exec → accepts), 50 runs | ${pct(startup, 50).toFixed(2)} ms | ${pct(startup, 99).toFixed(2)} ms | target 5 ms | | | |`);
   await sandbox.delete();
   await idle.delete();
   await daytona[Symbol.asyncDispose]?.();

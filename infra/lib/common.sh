@@ -54,3 +54,13 @@ stop_pidfile() {
   if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; note "$name killed"; else note "$name stopped"; fi
   rm -f "$file"
 }
+
+# free_port: a port nobody listens on, below the kernel's ephemeral range (32768 and up), so
+# an outgoing connection cannot hold it either. For scripts that bring up a private stack.
+free_port() {
+  local p
+  while :; do
+    p=$((10000 + RANDOM % 22000))
+    ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+  done
+}

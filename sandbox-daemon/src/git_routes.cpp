@@ -243,13 +243,30 @@ asio::awaitable<Reply> commit(Call& call, Toolbox& tb) {
   co_return json_reply(http::status::ok, {{"hash", text_hash}});
 }
 
-Args remote_args(const char* verb, const json::object& body) {
+// push / pull: with username (and password) the remote's http(s) URL carries them for this one
+// call (nothing is written to the repository's config); else the remote by name.
+asio::awaitable<Reply> push_or_pull(Call& call, Toolbox& tb, const std::string verb) {
+  auto body = parse_body(call);
+  if (!body) co_return bad(call, "the body must be a JSON object");
+  const auto path = text(*body, "path");
+  if (!path) co_return bad(call, "path must be a string");
+  const auto dir = tb.resolve(*path);
+  std::string remote = text(*body, "remote").value_or("origin");
+  if (auto user = text(*body, "username"); user && !user->empty()) {
+    const std::vector<std::string> get_url{"remote", "get-url", remote};
+    auto url = co_await git(call, tb, dir, get_url);
+    if (auto* r = std::get_if<Reply>(&url)) co_return *r;
+    auto plain = std::get<std::string>(url);
+    while (!plain.empty() && std::isspace(static_cast<unsigned char>(plain.back()))) plain.pop_back();
+    remote = with_credentials(plain, user, text(*body, "password"));
+  }
   std::vector<std::string> args{verb};
-  if (std::string(verb) == "push" && flag(body, "set_upstream")) args.push_back("--set-upstream");
-  const auto remote = text(body, "remote").value_or("origin");
+  if (verb == "push" && flag(*body, "set_upstream")) args.push_back("--set-upstream");
   args.push_back(remote);
-  if (auto branch = text(body, "branch"); branch && !branch->empty()) args.push_back(*branch);
-  return args;
+  if (auto branch = text(*body, "branch"); branch && !branch->empty()) args.push_back(*branch);
+  auto out = co_await git(call, tb, dir, args);
+  if (auto* r = std::get_if<Reply>(&out)) co_return *r;
+  co_return empty_reply(http::status::ok);
 }
 
 }  // namespace
@@ -296,10 +313,8 @@ void register_git_routes(Server& server, Toolbox& tb) {
                   return std::vector<std::string>{"checkout", "--quiet", *branch};
                 });
               }});
-  server.add({V::post, "/git/push", BodyKind::text,
-              [&tb](Call& c) { return simple(c, tb, [](const json::object& b) { return remote_args("push", b); }); }});
-  server.add({V::post, "/git/pull", BodyKind::text,
-              [&tb](Call& c) { return simple(c, tb, [](const json::object& b) { return remote_args("pull", b); }); }});
+  server.add({V::post, "/git/push", BodyKind::text, [&tb](Call& c) { return push_or_pull(c, tb, "push"); }});
+  server.add({V::post, "/git/pull", BodyKind::text, [&tb](Call& c) { return push_or_pull(c, tb, "pull"); }});
 }
 
 }  // namespace daemon_tb
