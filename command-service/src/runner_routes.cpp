@@ -203,7 +203,7 @@ asio::awaitable<Response> cordon(Services& s, Call& call) {
   co_return co_await run_and_show(s, call, *id, command);
 }
 
-asio::awaitable<Response> list_runners(Services& s, Call& call) {
+asio::awaitable<Response> list_runners(Services& s, Call&) {
   const auto head = co_await s.db.run([](DbContext& db) { return log_head(db); });
   co_await wait_for_projection(s, "runners", head);
   auto items = co_await s.db.run([](DbContext& db) {
