@@ -40,7 +40,17 @@ int main(int argc, char** argv) {
     register_pty_routes(server, toolbox);
     register_interpreter_routes(server, toolbox);
     Sessions sessions(io, children, toolbox.work_dir, "/tmp/.daemon-sessions");
-    if (!entrypoint.empty()) sessions.start_entrypoint(entrypoint);
+    const pid_t entrypoint_pid = entrypoint.empty() ? -1 : sessions.start_entrypoint(entrypoint);
+    // Signals for the sandbox's service (reload, user signals) go on to the entrypoint's group.
+    asio::signal_set forwarded(io, SIGHUP, SIGUSR1, SIGUSR2);
+    std::function<void()> forward = [&] {
+      forwarded.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (entrypoint_pid > 0) kill(-entrypoint_pid, sig);
+        forward();
+      });
+    };
+    forward();
     register_session_routes(server, sessions);
     server.start();
 

@@ -104,7 +104,7 @@ void Sessions::finish(Session& s, const std::string& command_id, int exit_code) 
   }
 }
 
-void Sessions::start_entrypoint(const std::vector<std::string>& argv) {
+pid_t Sessions::start_entrypoint(const std::vector<std::string>& argv) {
   auto s = std::make_shared<Session>();
   s->id = "entrypoint";
   s->ended = true;  // nothing else runs in it
@@ -126,7 +126,7 @@ void Sessions::start_entrypoint(const std::vector<std::string>& argv) {
   if (spawned.pid < 0) {
     std::ofstream(spec.stderr_file, std::ios::app) << spawned.error << "\n";
     c->exit_code = 127;
-    return;
+    return -1;
   }
   std::weak_ptr<SessionCommand> weak = c;
   children_.on_exit(spawned.pid, [weak](int status) {
@@ -135,6 +135,7 @@ void Sessions::start_entrypoint(const std::vector<std::string>& argv) {
       command->done->cancel();
     }
   });
+  return spawned.pid;
 }
 
 bool Sessions::busy() const {

@@ -93,6 +93,14 @@ TEST_CASE("runner: images imported into snapshots, and sandboxes started from th
     CHECK(sh(r, id, "stat -c %u /bin/busybox").second == "0\n");  // the image's root is the sandbox's
     CHECK(sh(r, id, "test -e /usr/bin/python3").first != 0);       // not the host's userland
     REQUIRE(eventually([&] { return sh(r, id, "cat /tmp/entrypoint.txt").second == "/opt from-image\n"; }));
+    // The entrypoint is the toolbox's "entrypoint" session; SIGUSR1 to PID 1 is passed on to it
+    // (it execs sleep, which SIGUSR1 ends: 128 + 10).
+    CHECK_THAT(toolbox(r, id, "GET", "/process/session/entrypoint", ""), Catch::Contains("\"command\":\"/bin/sh -c echo"));
+    REQUIRE(testing_support::run_command({"crun", "--root", r.crun.root(), "kill", id, "SIGUSR1"}) == 0);
+    CHECK(eventually([&] {
+      return toolbox(r, id, "GET", "/process/session/entrypoint", "").find("\"exitCode\":138") != std::string::npos;
+    }));
+    CHECK(sh(r, id, "echo still here").second == "still here\n");  // PID 1 itself carries on
     // Writable over the image; the change stays in this sandbox's upper layer.
     CHECK(sh(r, id, "echo changed > /etc/greeting && cat /etc/greeting").second == "changed\n");
     const auto other = create_started(api, r, R"({"name":"bb2","snapshot":"busybox-docker","disk":1})");

@@ -136,6 +136,14 @@ inline std::string through_endpoint(int endpoint_port, const std::string& target
   return reply;
 }
 
+// A JSON request to the sandbox daemon's toolbox (port 2280), through the forwarding endpoint.
+inline std::string toolbox(RunnerProcess& r, const std::string& sandbox, const std::string& method, const std::string& path,
+                    const std::string& body) {
+  return through_endpoint(r.endpoint_port, sandbox + ":2280",
+                          method + " " + path + " HTTP/1.1\r\nHost: daemon\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+}
+
 }  // namespace runner_testing
 
 using namespace runner_testing;

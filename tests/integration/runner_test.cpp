@@ -194,14 +194,6 @@ TEST_CASE("runner: the forwarding endpoint carries a connection into a sandbox p
   CHECK(ec);
 }
 
-// A JSON request to the sandbox daemon's toolbox (port 2280), through the forwarding endpoint.
-static std::string toolbox(RunnerProcess& r, const std::string& sandbox, const std::string& method, const std::string& path,
-                    const std::string& body) {
-  return through_endpoint(r.endpoint_port, sandbox + ":2280",
-                          method + " " + path + " HTTP/1.1\r\nHost: daemon\r\nContent-Type: application/json\r\n"
-                          "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
-}
-
 TEST_CASE("runner: a toolbox process that is still running counts as activity (auto-stop waits)", "[root]") {
   Api api;
   RunnerProcess r(api);

@@ -46,8 +46,9 @@ class Sessions {
   void remove(const std::string& id);
   // A command of some session is still running.
   bool busy() const;
-  // The snapshot's entrypoint, as the command of the session "entrypoint" (its logs are files).
-  void start_entrypoint(const std::vector<std::string>& argv);
+  // The snapshot's entrypoint, as the command of the session "entrypoint" (its logs are files);
+  // its pid (also its process group and session), or -1.
+  pid_t start_entrypoint(const std::vector<std::string>& argv);
   // The files of a command: stdout and stderr as they are now.
   static std::string read_file(const std::string& path, std::size_t from = 0);
 
