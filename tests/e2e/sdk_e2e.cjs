@@ -294,6 +294,22 @@ async function main() {
     assert.equal(typeof snapshots.total, 'number');
   });
 
+  await step('11b a snapshot from an image (busybox-static, OCI layout), a sandbox from it, its toolbox', async () => {
+    const dir = require('node:fs').mkdtempSync('/tmp/e2e-image-');
+    require('node:child_process').execFileSync('python3', [`${__dirname}/../images/make_busybox_image.py`, dir]);
+    const name = `busybox-${Date.now()}`;
+    const snap = await daytona.snapshot.create({ name, image: `oci:${dir}/oci:latest` });
+    assert.equal(snap.state, 'active');
+    const bb = await daytona.create({ snapshot: name });
+    assert.equal(bb.state, 'started');
+    assert.equal((await bb.process.executeCommand('cat /etc/greeting')).result, 'hello from the image\n');
+    assert.equal(await bb.getWorkDir(), '/opt');
+    assert.notEqual((await bb.process.executeCommand('test -e /usr/bin/python3')).exitCode, 0);
+    await bb.delete();
+    await daytona.snapshot.delete(snap);
+    require('node:fs').rmSync(dir, { recursive: true, force: true });
+  });
+
   await step('12 delete; get is then DaytonaNotFoundError', async () => {
     for (const s of [sandbox, other].filter(Boolean)) {
       const id = s.id;
