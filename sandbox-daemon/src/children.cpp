@@ -17,6 +17,19 @@ int exit_code_of(int status) {
   return -1;
 }
 
+std::vector<std::string> environment_with(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string kv(*e);
+    const auto key = kv.substr(0, kv.find('=') + 1);
+    bool overridden = false;
+    for (const auto& mine : extra) overridden |= mine.rfind(key, 0) == 0;
+    if (!overridden) env.push_back(kv);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
 Children::Children(asio::io_context& io) : signals_(io, SIGCHLD) { wait_signal(); }
 
 void Children::wait_signal() {
@@ -71,15 +84,7 @@ Spawned Children::spawn(const SpawnSpec& spec) {
     return out;
   }
   // Everything the child needs, made before fork (no allocation after it).
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string kv(*e);
-    const auto key = kv.substr(0, kv.find('=') + 1);
-    bool overridden = false;
-    for (const auto& mine : spec.env) overridden |= mine.rfind(key, 0) == 0;
-    if (!overridden) env.push_back(kv);
-  }
-  env.insert(env.end(), spec.env.begin(), spec.env.end());
+  std::vector<std::string> env = environment_with(spec.env);
   std::vector<char*> envp;
   for (auto& kv : env) envp.push_back(kv.data());
   envp.push_back(nullptr);

@@ -218,11 +218,10 @@ asio::awaitable<Reply> search(Call& call, Toolbox& tb) {
 }
 
 asio::awaitable<Reply> replace(Call& call, Toolbox& tb) {
-  boost::system::error_code jec;
-  const auto v = json::parse(call.body, jec);
   auto bad = [&](const std::string& m) { return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", m); };
-  if (jec || !v.is_object()) co_return bad("the body must be a JSON object");
-  const auto& o = v.as_object();
+  const auto body = body_object(call);
+  if (!body) co_return bad("the body must be a JSON object");
+  const auto& o = *body;
   const auto* files = o.if_contains("files");
   const auto* pattern = o.if_contains("pattern");
   const auto* value = o.if_contains("newValue");

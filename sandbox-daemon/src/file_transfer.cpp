@@ -113,11 +113,10 @@ static asio::awaitable<void> write_chunk(tcp::socket& s, std::string_view data) 
 }
 
 asio::awaitable<Reply> bulk_download(Call& call, Toolbox& tb) {
-  boost::system::error_code jec;
-  const auto body = json::parse(call.body, jec);
+  const auto body = body_object(call);
   const json::array* paths = nullptr;
-  if (!jec && body.is_object()) {
-    if (const auto* p = body.as_object().if_contains("paths"); p != nullptr && p->is_array()) paths = &p->as_array();
+  if (body) {
+    if (const auto* p = body->if_contains("paths"); p != nullptr && p->is_array()) paths = &p->as_array();
   }
   if (paths == nullptr || paths->empty()) {
     co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "paths must be a non-empty array of strings");

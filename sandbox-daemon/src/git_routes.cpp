@@ -75,13 +75,6 @@ asio::awaitable<std::variant<std::string, Reply>> git(const Call& call, Toolbox&
   co_return r.output;
 }
 
-std::optional<json::object> parse_body(const Call& call) {
-  boost::system::error_code ec;
-  auto v = json::parse(call.body, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  return v.as_object();
-}
-
 Reply bad(const Call& call, const std::string& m) { return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", m); }
 
 // user:password in an http(s) URL, for clone/push/pull with credentials.
@@ -105,7 +98,7 @@ std::string with_credentials(const std::string& url, const std::optional<std::st
 }
 
 asio::awaitable<Reply> clone(Call& call, Toolbox& tb) {
-  auto body = parse_body(call);
+  auto body = body_object(call);
   if (!body) co_return bad(call, "the body must be a JSON object");
   const auto url = text(*body, "url");
   const auto path = text(*body, "path");
@@ -207,7 +200,7 @@ asio::awaitable<Reply> branches(Call& call, Toolbox& tb) {
 // POST/DELETE with {path, ...}: one git command; 200 with an empty body.
 template <class Args>
 asio::awaitable<Reply> simple(Call& call, Toolbox& tb, Args make_args) {
-  auto body = parse_body(call);
+  auto body = body_object(call);
   if (!body) co_return bad(call, "the body must be a JSON object");
   const auto path = text(*body, "path");
   if (!path) co_return bad(call, "path must be a string");
@@ -223,7 +216,7 @@ asio::awaitable<Reply> simple(Call& call, Toolbox& tb, Args make_args) {
 using Args = boost::system::result<std::vector<std::string>, std::string>;
 
 asio::awaitable<Reply> commit(Call& call, Toolbox& tb) {
-  auto body = parse_body(call);
+  auto body = body_object(call);
   if (!body) co_return bad(call, "the body must be a JSON object");
   const auto path = text(*body, "path");
   const auto message = text(*body, "message");
@@ -246,7 +239,7 @@ asio::awaitable<Reply> commit(Call& call, Toolbox& tb) {
 // push / pull: with username (and password) the remote's http(s) URL carries them for this one
 // call (nothing is written to the repository's config); else the remote by name.
 asio::awaitable<Reply> push_or_pull(Call& call, Toolbox& tb, const std::string verb) {
-  auto body = parse_body(call);
+  auto body = body_object(call);
   if (!body) co_return bad(call, "the body must be a JSON object");
   const auto path = text(*body, "path");
   if (!path) co_return bad(call, "path must be a string");

@@ -8,8 +8,6 @@
 
 namespace daemon_tb {
 
-namespace {
-
 std::string now_iso() {
   const auto now = std::chrono::system_clock::now();
   const auto t = std::chrono::system_clock::to_time_t(now);
@@ -19,6 +17,8 @@ std::string now_iso() {
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;
 }
+
+namespace {
 
 int hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -83,6 +83,14 @@ std::optional<std::string> Call::arg(const std::string& name) const {
 }
 
 Reply json_reply(http::status status, const json::value& body) { return Reply{status, json::serialize(body)}; }
+
+std::optional<json::object> body_object(const Call& call) {
+  if (call.body.empty()) return json::object{};
+  boost::system::error_code ec;
+  auto v = json::parse(call.body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.as_object());
+}
 Reply empty_reply(http::status status) { return Reply{status, "", ""}; }
 
 Reply error_reply(const Call& call, http::status status, const std::string& code, const std::string& message) {
@@ -170,11 +178,9 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
       head.body_limit(boost::none);
       auto [ec, n] = co_await http::async_read_header(socket, buffer, head, asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
-      ++calls_;
       Call call;
       call.header = head.get().base();
       call.socket = &socket;
-      call.buffer = &buffer;
       call.keep_alive = head.get().keep_alive();
       const std::string target(head.get().target());
       const auto question = target.find('?');

@@ -1,9 +1,6 @@
 #include "daemon/init.hpp"
 
-#include <cerrno>
 #include <csignal>
-#include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <csignal>
 #include <deque>
-#include <random>
 #include <unistd.h>
 
 namespace daemon_tb {
@@ -63,13 +62,6 @@ struct Context {
   }
 };
 
-std::string now_text() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return stamp;
-}
-
 class Contexts {
  public:
   explicit Contexts(Toolbox& tb) : tb_(tb) {}
@@ -78,7 +70,7 @@ class Contexts {
     auto c = std::make_shared<Context>();
     c->id = id;
     c->cwd = cwd.empty() ? tb_.work_dir : tb_.resolve(cwd);
-    c->created_at = now_text();
+    c->created_at = now_iso();
     SpawnSpec spec{{"python3", "-u", "-c", kWorker}, {}, c->cwd, true};
     spec.is_activity = false;  // an idle interpreter is no activity; a run is (busy())
     const auto spawned = tb_.children.spawn(spec);
@@ -136,15 +128,8 @@ class Contexts {
 
 std::unique_ptr<Contexts> contexts;  // the daemon's interpreter contexts: one set per process
 
-std::string new_id() {
-  static std::mt19937_64 rng{std::random_device{}()};
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(rng()));
-  return text;
-}
-
 // One run over the WebSocket: the request, then the worker's frames until control.
-asio::awaitable<void> run(std::shared_ptr<WebSocket> ws, Toolbox& tb) {
+asio::awaitable<void> run(std::shared_ptr<WebSocket> ws) {
   auto send = [&](const json::object& o) -> asio::awaitable<void> {
     const auto text = json::serialize(o);
     co_await ws->async_write(asio::buffer(text), asio::use_awaitable);
@@ -238,7 +223,6 @@ asio::awaitable<void> run(std::shared_ptr<WebSocket> ws, Toolbox& tb) {
   } catch (const std::exception&) {
     // The client went away.
   }
-  (void)tb;
 }
 
 }  // namespace
@@ -248,22 +232,19 @@ bool interpreter_in_use() { return contexts && contexts->busy(); }
 void register_interpreter_routes(Server& server, Toolbox& tb) {
   contexts = std::make_unique<Contexts>(tb);
   using V = http::verb;
-  server.add({V::get, "/process/interpreter/execute", BodyKind::none, [&tb](Call& call) -> asio::awaitable<Reply> {
+  server.add({V::get, "/process/interpreter/execute", BodyKind::none, [](Call& call) -> asio::awaitable<Reply> {
                 if (!is_websocket(call)) co_return error_reply(call, http::status::bad_request, "BAD_REQUEST", "a WebSocket upgrade is expected");
                 const std::string no_protocol;
                 auto ws = co_await accept_websocket(call, no_protocol);
-                asio::co_spawn(ws->get_executor(), run(ws, tb), asio::detached);
+                asio::co_spawn(ws->get_executor(), run(ws), asio::detached);
                 co_return Reply{};
               }});
   server.add({V::post, "/process/interpreter/context", BodyKind::text, [](Call& call) -> asio::awaitable<Reply> {
-                boost::system::error_code ec;
-                auto v = json::parse(call.body.empty() ? std::string("{}") : call.body, ec);
+                const auto v = body_object(call);
+                if (!v) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "the body must be a JSON object");
                 std::string cwd;
-                if (!ec && v.is_object() && v.as_object().if_contains("cwd") && v.as_object().at("cwd").is_string()) {
-                  cwd = std::string(v.as_object().at("cwd").as_string());
-                }
-                if (!ec && v.is_object() && v.as_object().if_contains("language") && v.as_object().at("language").is_string() &&
-                    v.as_object().at("language").as_string() != "python") {
+                if (const auto* c = v->if_contains("cwd"); c != nullptr && c->is_string()) cwd = std::string(c->as_string());
+                if (const auto* l = v->if_contains("language"); l != nullptr && l->is_string() && l->as_string() != "python") {
                   co_return error_reply(call, http::status::bad_request, "BAD_REQUEST", "the code interpreter runs python only");
                 }
                 auto made = contexts->create(new_id(), cwd);

@@ -11,22 +11,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path != nullptr ? path : "/usr/bin:/bin";
-  while (!dirs.empty()) {
-    const auto colon = dirs.find(':');
-    const auto candidate = std::string(dirs.substr(0, colon)) + "/" + program;
-    if (access(candidate.c_str(), X_OK) == 0) return true;
-    if (colon == std::string_view::npos) break;
-    dirs.remove_prefix(colon + 1);
-  }
-  return false;
-}
-
-// bash when the sandbox has it, else sh.
-std::string shell() { return on_path("bash") ? "bash" : "sh"; }
-
 struct Parsed {
   json::object body;
   std::vector<std::string> env;
@@ -36,12 +20,11 @@ struct Parsed {
 
 // The fields execute and code-run share; the error reply when one is wrong.
 std::variant<Parsed, Reply> parse(const Call& call, const Toolbox& tb) {
-  boost::system::error_code ec;
-  auto v = json::parse(call.body, ec);
   auto bad = [&](const std::string& m) { return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", m); };
-  if (ec || !v.is_object()) return bad("the body must be a JSON object");
+  auto body = body_object(call);
+  if (!body) return bad("the body must be a JSON object");
   Parsed p;
-  p.body = std::move(v.as_object());
+  p.body = std::move(*body);
   if (auto e = read_envs(p.body, p.env)) return bad(*e);
   if (const auto* t = p.body.if_contains("timeout"); t != nullptr && !t->is_null()) {
     if (!t->is_number() || t->to_number<double>() < 0) return bad("timeout must be a number of seconds >= 0");
@@ -177,17 +160,14 @@ void register_info_routes(Server& server, Toolbox& tb) {
               [&tb](Call&) -> asio::awaitable<Reply> { co_return json_reply(http::status::ok, {{"dir", tb.work_dir}}); }});
   // updateEnv: variables every process started afterwards gets (set, then unset).
   server.add({http::verb::post, "/env", BodyKind::text, [](Call& call) -> asio::awaitable<Reply> {
-                boost::system::error_code ec;
-                auto v = json::parse(call.body, ec);
-                if (ec || !v.is_object()) {
-                  co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "the body must be a JSON object");
-                }
+                const auto v = body_object(call);
+                if (!v) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "the body must be a JSON object");
                 json::object as_envs;
-                if (const auto* set = v.as_object().if_contains("set"); set != nullptr && !set->is_null()) as_envs["envs"] = *set;
+                if (const auto* set = v->if_contains("set"); set != nullptr && !set->is_null()) as_envs["envs"] = *set;
                 std::vector<std::string> vars;
                 if (auto e = read_envs(as_envs, vars)) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", *e);
                 std::vector<std::string> unset;
-                if (const auto* u = v.as_object().if_contains("unset"); u != nullptr && !u->is_null()) {
+                if (const auto* u = v->if_contains("unset"); u != nullptr && !u->is_null()) {
                   if (!u->is_array()) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "unset must be an array of names");
                   for (const auto& name : u->as_array()) {
                     if (!name.is_string()) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "unset must be an array of names");

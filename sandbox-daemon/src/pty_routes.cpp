@@ -16,8 +16,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-extern char** environ;
-
 namespace daemon_tb {
 
 namespace {
@@ -130,23 +128,17 @@ class Ptys {
     p->rows = rows;
     p->cwd = cwd.empty() ? tb_.work_dir : tb_.resolve(cwd);
     p->envs = envs;
-    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    p->created_at = stamp;
-    std::vector<std::string> env_list{"TERM=xterm-256color"};
-    for (const auto& [k, v] : envs) env_list.push_back(k + "=" + v);
-    const std::string shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
+    p->created_at = now_iso();
+    std::vector<std::string> extra{"TERM=xterm-256color"};
+    for (const auto& [k, v] : envs) extra.push_back(k + "=" + v);
     winsize size{static_cast<unsigned short>(rows), static_cast<unsigned short>(cols), 0, 0};
     int master = -1;
     // Prepared before fork: the child only calls async-signal-safe functions.
-    std::vector<std::string> env_storage;
-    for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
-    env_storage.insert(env_storage.end(), env_list.begin(), env_list.end());
+    auto env_storage = environment_with(extra);
     std::vector<char*> envp;
     for (auto& e : env_storage) envp.push_back(e.data());
     envp.push_back(nullptr);
-    std::string arg0 = shell;
+    std::string arg0 = shell();
     std::string interactive = "-i";
     char* argv[] = {arg0.data(), interactive.data(), nullptr};
     const pid_t pid = forkpty(&master, nullptr, nullptr, &size);
@@ -156,7 +148,7 @@ class Ptys {
       sigprocmask(SIG_SETMASK, &none, nullptr);
       for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE}) signal(s, SIG_DFL);
       if (chdir(p->cwd.c_str()) != 0) _exit(127);
-      execve(argv[0], argv, envp.data());
+      execvpe(argv[0], argv, envp.data());
       _exit(127);
     }
     if (pid < 0) return std::string("cannot open a terminal: ") + std::strerror(errno);
@@ -285,10 +277,9 @@ asio::awaitable<Reply> connect(Call& call, Ptys& ptys) {
 }
 
 asio::awaitable<Reply> create(Call& call, Ptys& ptys) {
-  boost::system::error_code ec;
-  auto v = json::parse(call.body, ec);
-  if (ec || !v.is_object()) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "the body must be a JSON object");
-  const auto& o = v.as_object();
+  const auto body = body_object(call);
+  if (!body) co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "the body must be a JSON object");
+  const auto& o = *body;
   auto text = [&](const char* k) { return o.if_contains(k) && o.at(k).is_string() ? std::string(o.at(k).as_string()) : std::string(); };
   auto number = [&](const char* k, int d) { return o.if_contains(k) && o.at(k).is_int64() ? static_cast<int>(o.at(k).as_int64()) : d; };
   std::map<std::string, std::string> envs;
@@ -305,17 +296,18 @@ asio::awaitable<Reply> create(Call& call, Ptys& ptys) {
 asio::awaitable<Reply> resize(Call& call, Ptys& ptys) {
   auto pty = ptys.find(call.params.at("id"));
   if (!pty) co_return error_reply(call, http::status::not_found, "NOT_FOUND", "PTY session " + call.params.at("id") + " not found");
-  boost::system::error_code ec;
-  auto v = json::parse(call.body, ec);
-  if (ec || !v.is_object() || !v.as_object().if_contains("cols") || !v.as_object().if_contains("rows") ||
-      !v.as_object().at("cols").is_int64() || !v.as_object().at("rows").is_int64()) {
+  const auto body = body_object(call);
+  const auto* cols = body ? body->if_contains("cols") : nullptr;
+  const auto* rows = body ? body->if_contains("rows") : nullptr;
+  if (cols == nullptr || rows == nullptr || !cols->is_int64() || !rows->is_int64()) {
     co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "cols and rows must be integers");
   }
-  pty->cols = static_cast<int>(v.as_object().at("cols").as_int64());
-  pty->rows = static_cast<int>(v.as_object().at("rows").as_int64());
-  if (pty->cols < 1 || pty->rows < 1 || pty->cols > 1000 || pty->rows > 1000) {
+  // Checked before anything changes: a refused resize leaves the terminal as it was.
+  if (cols->as_int64() < 1 || rows->as_int64() < 1 || cols->as_int64() > 1000 || rows->as_int64() > 1000) {
     co_return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", "cols and rows must be 1 to 1000");
   }
+  pty->cols = static_cast<int>(cols->as_int64());
+  pty->rows = static_cast<int>(rows->as_int64());
   winsize size{static_cast<unsigned short>(pty->rows), static_cast<unsigned short>(pty->cols), 0, 0};
   if (!pty->finished) ioctl(pty->master->native_handle(), TIOCSWINSZ, &size);
   co_return json_reply(http::status::ok, pty->info());

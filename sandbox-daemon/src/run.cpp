@@ -2,10 +2,34 @@
 
 #include <csignal>
 #include <memory>
+#include <random>
 #include <regex>
 #include <unistd.h>
 
 namespace daemon_tb {
+
+bool on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "/usr/bin:/bin";
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const auto candidate = std::string(dirs.substr(0, colon)) + "/" + program;
+    if (access(candidate.c_str(), X_OK) == 0) return true;
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return false;
+}
+
+std::string shell() { return on_path("bash") ? "bash" : "sh"; }
+
+std::string new_id() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 32; ++i) out += kHex[rng() & 15];
+  return out.substr(0, 8) + "-" + out.substr(8, 4) + "-" + out.substr(12, 4) + "-" + out.substr(16, 4) + "-" + out.substr(20, 12);
+}
 
 std::string Toolbox::resolve(const std::string& path) const {
   if (!path.empty() && path.front() == '/') return path;

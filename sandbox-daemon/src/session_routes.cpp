@@ -21,13 +21,6 @@ json::object session_json(const Session& s) {
   return {{"sessionId", s.id}, {"commands", commands}};
 }
 
-std::optional<json::object> body_object(const Call& call) {
-  boost::system::error_code ec;
-  auto v = json::parse(call.body, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  return v.as_object();
-}
-
 Reply bad_body(const Call& call, const std::string& m) {
   return error_reply(call, http::status::bad_request, "INVALID_REQUEST_BODY", m);
 }

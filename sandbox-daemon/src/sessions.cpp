@@ -1,5 +1,7 @@
 #include "daemon/sessions.hpp"
 
+#include "daemon/toolbox.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -15,21 +17,6 @@ namespace daemon_tb {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string random_id() {
-  static std::mt19937_64 rng{std::random_device{}()};
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 32; ++i) out += kHex[rng() & 15];
-  return out.substr(0, 8) + "-" + out.substr(8, 4) + "-" + out.substr(12, 4) + "-" + out.substr(16, 4) + "-" + out.substr(20, 12);
-}
-
-bool on_path(const char* program) {
-  for (const auto* dir : {"/usr/local/bin/", "/usr/bin/", "/bin/"}) {
-    if (access((std::string(dir) + program).c_str(), X_OK) == 0) return true;
-  }
-  return false;
-}
 
 constexpr char kMarker = '\036';  // record separator: starts the daemon's marker lines
 
@@ -47,7 +34,7 @@ std::optional<std::string> Sessions::create(const std::string& id) {
   fs::create_directories(root_ + "/" + id, ec);
   if (ec) return "cannot create the session's directory: " + ec.message();
   // -s: commands from stdin; bash without job control or prompts.
-  SpawnSpec spec{{on_path("bash") ? "bash" : "sh", "-s"}, {}, work_dir_, true};
+  SpawnSpec spec{{shell(), "-s"}, {}, work_dir_, true};
   spec.is_activity = false;  // an idle shell is no activity; its running commands are (busy())
   auto spawned = children_.spawn(spec);
   if (spawned.pid < 0) return "cannot start the session's shell: " + spawned.error;
@@ -162,7 +149,7 @@ std::vector<std::shared_ptr<Session>> Sessions::all() const {
 std::shared_ptr<SessionCommand> Sessions::run(Session& s, const std::string& command) {
   if (s.ended) return nullptr;
   auto c = std::make_shared<SessionCommand>();
-  c->id = random_id();
+  c->id = new_id();
   c->command = command;
   c->dir = root_ + "/" + s.id + "/" + std::to_string(++counter_);
   c->done = std::make_shared<asio::steady_timer>(io_, asio::steady_timer::time_point::max());

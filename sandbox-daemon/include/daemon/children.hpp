@@ -51,6 +51,9 @@ class Children {
   std::size_t active_ = 0;
 };
 
+// The daemon's environment with `extra` (KEY=VALUE) added, replacing variables of the same name.
+std::vector<std::string> environment_with(const std::vector<std::string>& extra);
+
 // The exit code a shell would show: the code, or 128 + the signal.
 int exit_code_of(int status);
 

@@ -33,7 +33,6 @@ struct Call {
   std::string body;                                 // BodyKind::text
   std::string body_file;                            // BodyKind::file: removed after the handler
   tcp::socket* socket = nullptr;
-  beast::flat_buffer* buffer = nullptr;
   bool keep_alive = true;
   bool taken_over = false;                          // the handler owns the socket now (WebSocket)
   bool replied = false;                             // the handler streamed its response itself
@@ -48,6 +47,9 @@ struct Reply {
 };
 
 Reply json_reply(http::status status, const json::value& body);
+// The request body as a JSON object (an empty body is {}); nothing when it is not one.
+std::optional<json::object> body_object(const Call& call);
+std::string now_iso();  // UTC, seconds
 Reply empty_reply(http::status status);
 // The daemon's error body: {statusCode, message, code, source, timestamp, path, method}.
 Reply error_reply(const Call& call, http::status status, const std::string& code, const std::string& message);
@@ -66,8 +68,6 @@ class Server {
   Server(asio::io_context& io, const std::string& address, unsigned short port);
   void add(Route route) { routes_.push_back(std::move(route)); }
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
-  // Counts calls: the sandbox's toolbox activity.
-  std::int64_t calls() const { return calls_; }
   void start();
 
  private:
@@ -76,7 +76,6 @@ class Server {
   const Route* match(http::verb method, const std::string& path, std::map<std::string, std::string>& params) const;
   tcp::acceptor acceptor_;
   std::vector<Route> routes_;
-  std::int64_t calls_ = 0;
 };
 
 using WebSocket = beast::websocket::stream<tcp::socket>;

@@ -2,9 +2,6 @@
 // PID 1 duties in a sandbox besides reaping (children.hpp reaps every orphan: zombies would
 // stay charged to the pids limit) and the entrypoint (sessions.hpp): a clean end on SIGTERM.
 #include <chrono>
-#include <string>
-#include <sys/types.h>
-#include <vector>
 
 namespace daemon_init {
 

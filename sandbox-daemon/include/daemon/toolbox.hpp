@@ -33,6 +33,13 @@ struct RunResult {
 asio::awaitable<RunResult> run_to_end(Children& children, SpawnSpec spec, std::string input,
                                       std::optional<std::chrono::milliseconds> timeout);
 
+// `program` is an executable in a directory of $PATH.
+bool on_path(const std::string& program);
+// The shell toolbox commands run in: bash when the sandbox has it, else sh.
+std::string shell();
+// A random id in the UUID text form (session commands, interpreter contexts).
+std::string new_id();
+
 // The `envs` field: an object of strings with keys like shell variables; a message when not.
 std::optional<std::string> read_envs(const json::object& body, std::vector<std::string>& out);
 
