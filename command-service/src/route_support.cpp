@@ -15,6 +15,18 @@ using events::exec_cached;
 namespace asio = boost::asio;
 using events::ErrorCode;
 
+std::optional<SnapshotRef> snapshot_for_sandbox(DbContext& db, const std::string& org, const std::string& name) {
+  pqxx::nontransaction tx(db.conn);
+  const auto rows = exec_cached(tx, "select id::text, state, coalesce(layer_digests, '[]'::jsonb)::text, entrypoint::text "
+                                    "from snapshots where name = $1 and state <> 'removed' and "
+                                    "(organization_id = $2::uuid or organization_id is null) "
+                                    "order by organization_id nulls last limit 1",
+                                name, org);
+  if (rows.empty()) return std::nullopt;
+  return SnapshotRef{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
+                     boost::json::parse(rows[0][2].as<std::string>()), boost::json::parse(rows[0][3].as<std::string>())};
+}
+
 http::status status_for(ErrorCode c) {
   switch (c) {
     case ErrorCode::invalid_argument: return http::status::bad_request;

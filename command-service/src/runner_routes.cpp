@@ -219,29 +219,29 @@ asio::awaitable<Response> list_runners(Services& s, Call&) {
 
 // The image a sandbox runs from, when it is not the host userland: the snapshot's id (its files
 // in the object store) and its layers; state says whether it can be used.
-json::value image_of(pqxx::transaction_base& tx, const SandboxView& view) {
+json::value image_of(DbContext& db, const SandboxView& view) {
   if (view.state.snapshot == "default") return nullptr;
-  const auto rows = exec_cached(tx, "select id::text, state, coalesce(layer_digests, '[]'::jsonb)::text, entrypoint::text "
-                                    "from snapshots "
-                                    "where name = $1 and state <> 'removed' and "
-                                    "(organization_id = $2::uuid or organization_id is null) "
-                                    "order by organization_id nulls last limit 1",
-                                view.state.snapshot, view.state.organization_id.str());
-  if (rows.empty()) return json::object{{"name", view.state.snapshot}, {"state", "missing"}};
-  return json::object{{"name", view.state.snapshot},
-                      {"snapshotId", rows[0][0].as<std::string>()},
-                      {"state", rows[0][1].as<std::string>()},
-                      {"layers", json::parse(rows[0][2].as<std::string>())},
-                      {"entrypoint", json::parse(rows[0][3].as<std::string>())}};
+  const auto snapshot = snapshot_for_sandbox(db, view.state.organization_id.str(), view.state.snapshot);
+  if (!snapshot) return json::object{{"name", view.state.snapshot}, {"state", "missing"}};
+  return json::object{{"name", view.state.snapshot}, {"snapshotId", snapshot->id}, {"state", snapshot->state},
+                      {"layers", snapshot->layers}, {"entrypoint", snapshot->entrypoint}};
 }
 
-json::object placement_dto(pqxx::transaction_base& tx, const pqxx::row& r, const std::string& proxy_url) {
+// Rows read first and their transaction closed: the image look-up opens its own (one
+// transaction at a time per connection).
+json::object placement_dto(DbContext& db, const pqxx::row& r, const std::string& proxy_url) {
   auto view = view_from_row(r);
   auto dto = sandbox_dto(view, proxy_url);
   dto["desiredState"] = std::string(to_string(view.state.desired));
   dto["actualState"] = std::string(to_string(view.state.actual));
-  dto["image"] = image_of(tx, view);
+  dto["image"] = image_of(db, view);
   return dto;
+}
+
+pqxx::result sandbox_rows(DbContext& db, const std::string& where, const std::string& a, const std::string& b = {}) {
+  pqxx::nontransaction tx(db.conn);
+  const auto sql = std::string("select ") + kSandboxColumns + " from sandboxes where " + where;
+  return b.empty() ? exec_cached(tx, sql, a) : exec_cached(tx, sql, a, b);
 }
 
 // What the log says this runner should host: every sandbox assigned to it and not destroyed,
@@ -252,12 +252,9 @@ asio::awaitable<Response> runner_sandboxes(Services& s, Call& call) {
   const auto head = co_await s.db.run([](DbContext& db) { return log_head(db); });
   co_await wait_for_projection(s, "sandboxes", head);
   auto items = co_await s.db.run([&](DbContext& db) {
-    pqxx::nontransaction tx(db.conn);
     json::array out;
-    for (const auto& r : exec_cached(tx, std::string("select ") + kSandboxColumns +
-                                             " from sandboxes where runner_id = $1 and state <> 'destroyed' order by id",
-                                     id->str())) {
-      out.push_back(placement_dto(tx, r, s.settings.proxy_url));
+    for (const auto& r : sandbox_rows(db, "runner_id = $1 and state <> 'destroyed' order by id", id->str())) {
+      out.push_back(placement_dto(db, r, s.settings.proxy_url));
     }
     return out;
   });
@@ -273,12 +270,9 @@ asio::awaitable<Response> runner_sandbox(Services& s, Call& call) {
       [&](DbContext& db) { return last_position_of(db, StreamName::of("sandbox", *sandbox).str()); });
   co_await wait_for_projection(s, "sandboxes", last);
   auto dto = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
-    pqxx::nontransaction tx(db.conn);
-    const auto rows = exec_cached(tx, std::string("select ") + kSandboxColumns +
-                                          " from sandboxes where id = $1 and runner_id = $2 and state <> 'destroyed'",
-                                  sandbox->str(), id->str());
+    const auto rows = sandbox_rows(db, "id = $1 and runner_id = $2 and state <> 'destroyed'", sandbox->str(), id->str());
     if (rows.empty()) return std::nullopt;
-    return placement_dto(tx, rows[0], s.settings.proxy_url);
+    return placement_dto(db, rows[0], s.settings.proxy_url);
   });
   if (!dto) co_return error_response(http::status::not_found, "sandbox " + sandbox->str() + " is not on runner " + id->str());
   co_return json_response(http::status::ok, *dto);

@@ -204,16 +204,11 @@ Result<Outcome> create_named(DbContext& db, const Call& call, const SandboxId& i
 // one) and active.
 Result<void> snapshot_usable(DbContext& db, const std::string& org, const std::string& name) {
   if (name == "default") return {};
-  pqxx::nontransaction tx(db.conn);
-  const auto rows = exec_cached(tx, "select state from snapshots where name = $1 and state <> 'removed' and "
-                                    "(organization_id = $2::uuid or organization_id is null) "
-                                    "order by organization_id nulls last limit 1",
-                                name, org);
-  if (rows.empty()) return make_error(ErrorCode::not_found, "Snapshot " + name + " not found");
-  const auto state = rows[0][0].as<std::string>();
-  if (state != "active") {
+  const auto snapshot = snapshot_for_sandbox(db, org, name);
+  if (!snapshot) return make_error(ErrorCode::not_found, "Snapshot " + name + " not found");
+  if (snapshot->state != "active") {
     return make_error(ErrorCode::invalid_argument,
-                      "Snapshot " + name + " is " + state + ", not active: wait until it is active");
+                      "Snapshot " + name + " is " + snapshot->state + ", not active: wait until it is active");
   }
   return {};
 }

@@ -5,6 +5,9 @@
 #include "events/store/recorded_event.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
+
+#include <optional>
 
 namespace command_service {
 
@@ -24,6 +27,16 @@ boost::asio::awaitable<void> wait_for_projection(Services& s, std::string model,
 std::int64_t last_position_of(DbContext& db, const std::string& stream);
 // The last position in the whole log, for reads that list across streams.
 std::int64_t log_head(DbContext& db);
+// The snapshot a sandbox of `org` names: the organization's own, else a general one; never a
+// removed one. Its id, state, layers and entrypoint (JSON), for the create check and the runner.
+struct SnapshotRef {
+  std::string id;
+  std::string state;
+  boost::json::value layers;
+  boost::json::value entrypoint;
+};
+std::optional<SnapshotRef> snapshot_for_sandbox(DbContext& db, const std::string& org, const std::string& name);
+
 // A sandbox of the organization by id or name (not_found otherwise).
 events::Result<events::SandboxId> resolve_sandbox(DbContext& db, const std::string& org, const std::string& id_or_name);
 
