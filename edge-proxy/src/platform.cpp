@@ -1,8 +1,9 @@
 #include "edge/platform.hpp"
 
+#include "events/api_keys.hpp"
+
 #include <boost/beast.hpp>
 #include <boost/json.hpp>
-#include <openssl/evp.h>
 
 namespace edge {
 
@@ -11,13 +12,6 @@ namespace http = beast::http;
 namespace json = boost::json;
 
 namespace {
-
-std::string digest(const std::string& text) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(text.data(), text.size(), out, &n, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(out), n);
-}
 
 std::string text(const json::object& o, const char* key) {
   const auto* v = o.if_contains(key);
@@ -95,7 +89,9 @@ asio::awaitable<Lookup> Platform::sandbox(const std::string& id) {
     out.status = 502;
     out.message = "the platform did not answer about sandbox " + id + " (status " + std::to_string(r.status) + ")";
   }
-  if (out.status == 200 || out.status == 404) {
+  // Only a running sandbox is cached: one that is stopped or starting is asked about again on
+  // the next request, so a start is seen at once.
+  if ((out.status == 200 && out.route.state == "started") || out.status == 404) {
     std::lock_guard lock(mutex_);
     sandboxes_[id] = {Clock::now(), out};
   }
@@ -103,7 +99,7 @@ asio::awaitable<Lookup> Platform::sandbox(const std::string& id) {
 }
 
 asio::awaitable<int> Platform::key_status(const std::string& key, const std::string& sandbox_id) {
-  const auto cache_key = digest(key) + sandbox_id;
+  const auto cache_key = events::sha256_hex(key) + sandbox_id;  // no key kept in memory
   {
     std::lock_guard lock(mutex_);
     if (auto c = keys_.find(cache_key); c != keys_.end() && Clock::now() - c->second.first < std::chrono::seconds(3)) {

@@ -44,20 +44,25 @@ std::optional<unsigned short> port_of(std::string_view text) {
   return static_cast<unsigned short>(port);
 }
 
-std::string query_param(std::string_view target, std::string_view name) {
-  const auto q = target.find('?');
-  if (q == std::string_view::npos) return {};
-  auto query = target.substr(q + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
+// The value of `name` in a list of name=value pairs split by `separator` (a query string,
+// a Cookie header); empty when absent.
+std::string pair_value(std::string_view pairs, std::string_view name, char separator) {
+  while (!pairs.empty()) {
+    while (!pairs.empty() && pairs.front() == ' ') pairs.remove_prefix(1);
+    const auto end = pairs.find(separator);
+    const auto pair = pairs.substr(0, end);
     if (pair.substr(0, name.size()) == name && pair.size() > name.size() && pair[name.size()] == '=') {
       return std::string(pair.substr(name.size() + 1));
     }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
+    if (end == std::string_view::npos) break;
+    pairs.remove_prefix(end + 1);
   }
   return {};
+}
+
+std::string query_param(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? std::string() : pair_value(target.substr(q + 1), name, '&');
 }
 
 // "/a/b/rest?x" split after `count` segments: the segments and the rest (starting with '/').
@@ -116,20 +121,6 @@ Target classify(const http::request_header<>& req, const ProxySettings& settings
 }
 
 std::string cookie_name(const std::string& sandbox) { return "daytona-preview-" + sandbox; }
-
-std::string cookie_value(std::string_view cookies, const std::string& name) {
-  while (!cookies.empty()) {
-    while (!cookies.empty() && (cookies.front() == ' ' || cookies.front() == ';')) cookies.remove_prefix(1);
-    const auto semi = cookies.find(';');
-    const auto pair = cookies.substr(0, semi);
-    if (pair.substr(0, name.size()) == name && pair.size() > name.size() && pair[name.size()] == '=') {
-      return std::string(pair.substr(name.size() + 1));
-    }
-    if (semi == std::string_view::npos) break;
-    cookies.remove_prefix(semi + 1);
-  }
-  return {};
-}
 
 http::response<http::string_body> error_response(http::status status, const std::string& message) {
   http::response<http::string_body> res{status, 11};
@@ -244,12 +235,7 @@ asio::awaitable<void> Proxy::serve(tcp::socket socket) {
         break;
       }
       // Who may pass.
-      auto lookup = co_await platform_.sandbox(target.sandbox);
-      if (lookup.status == 200 && lookup.route.state != "started") {
-        // Not running as cached: it may have started since; ask again before refusing.
-        platform_.forget(target.sandbox);
-        lookup = co_await platform_.sandbox(target.sandbox);
-      }
+      const auto lookup = co_await platform_.sandbox(target.sandbox);
       if (lookup.status != 200) {
         fail(lookup.status == 404 ? http::status::not_found : http::status::bad_gateway, lookup.message);
         break;
@@ -278,7 +264,7 @@ asio::awaitable<void> Proxy::serve(tcp::socket socket) {
       } else if (!route.is_public) {
         std::string token(req["x-daytona-preview-token"]);
         if (token.empty()) token = target.query_token;
-        if (token.empty()) token = cookie_value(req[http::field::cookie], cookie_name(route.id));
+        if (token.empty()) token = pair_value(req[http::field::cookie], cookie_name(route.id), ';');
         if (token != route.preview_token) {
           fail(http::status::unauthorized,
                         "sandbox " + route.id + " is private: send its preview token (x-daytona-preview-token header "

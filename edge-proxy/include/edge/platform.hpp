@@ -1,7 +1,8 @@
 #pragma once
 // What the proxy asks the platform (the command-service's HTTP API), cached briefly:
 //  - where a sandbox runs, its state, whether it is public, its preview token (admin route
-//    GET /api/proxy/sandboxes/{id}); cached 2 s, so a stop is seen within that;
+//    GET /api/proxy/sandboxes/{id}); cached 2 s while it runs (a stop is seen within that, or at
+//    once when its runner says it no longer runs there), not cached otherwise;
 //  - whether an API key may use a sandbox (GET /api/sandbox/{id} with that key: 200, or 401 /
 //    404 for a key of another organization); cached 3 s, so a revoked key stops working within
 //    3 s;
