@@ -1,4 +1,5 @@
 #include "runner/engine.hpp"
+#include "runner/json_fields.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -20,16 +21,6 @@ namespace {
 
 std::string resources_text(const SandboxSpec& s) {
   return std::to_string(s.cpu) + " " + std::to_string(s.memory_gib) + " " + std::to_string(s.disk_gib);
-}
-
-std::string text(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-int number(const json::object& o, const char* key, int fallback) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_int64() ? static_cast<int>(v->as_int64()) : fallback;
 }
 
 }  // namespace

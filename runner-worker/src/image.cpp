@@ -1,6 +1,7 @@
 #include "runner/image.hpp"
 
 #include "runner/command.hpp"
+#include "runner/json_fields.hpp"
 
 #include <boost/json.hpp>
 
@@ -57,21 +58,6 @@ events::Result<json::object> read_blob(const std::string& layout, std::string_vi
   if (!v) return v.error();
   if (!v->is_object()) return bad_image("blob " + std::string(digest) + " is not a JSON object");
   return v->as_object();
-}
-
-std::string text(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::vector<std::string> strings(const json::object& o, std::string_view key) {
-  std::vector<std::string> out;
-  if (const auto* v = o.if_contains(key); v != nullptr && v->is_array()) {
-    for (const auto& s : v->as_array()) {
-      if (s.is_string()) out.emplace_back(s.as_string());
-    }
-  }
-  return out;
 }
 
 json::array to_array(const std::vector<std::string>& v) {
