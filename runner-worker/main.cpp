@@ -6,6 +6,7 @@
 #include "runner/engine.hpp"
 #include "runner/forwarder.hpp"
 #include "runner/host.hpp"
+#include "runner/reconcile_queue.hpp"
 #include "runner/seccomp.hpp"
 #include "runner/snapshots.hpp"
 
@@ -167,12 +168,13 @@ int main(int argc, char** argv) {
   events::bus::SubscriberSettings sub;
   sub.name = "runner-" + id;
   sub.filter = events::ReadFilter{"sandbox", id};
+  // Events only say "look at this sandbox again": the queue converges it on one of its threads.
+  runner::ReconcileQueue queue(env_int("RUNNER_WORKERS", 4), [&](const std::string& sandbox, const std::stop_token& stop) {
+    return engine.reconcile(sandbox, stop);
+  });
   events::bus::Subscriber subscriber(sub, db, **nats, [&](const events::RecordedEvent& e) {
-    auto done = engine.reconcile(e.stream_id(), stopping.get_token());
-    if (done) return events::bus::HandleResult{};
-    spdlog::warn("sandbox {} (event {} at {}): {}", e.stream_id(), e.type, e.position.value(), done.error().message);
-    if (done.error().code == events::ErrorCode::unavailable) return events::bus::HandleResult{events::bus::Outcome::retry, done.error().message};
-    return events::bus::HandleResult{};  // reported as the sandbox's error; nothing to retry
+    queue.post(e.stream_id());
+    return events::bus::HandleResult{};
   });
   std::jthread consuming([&](std::stop_token stop) { subscriber.run(stop); });
   // Snapshots: every runner sees them; one wins each import (snapshots.hpp).

@@ -2,9 +2,11 @@
 #include "command_service/api.hpp"
 #include "events/store/sql.hpp"
 #include "command_service/route_support.hpp"
+#include "command_service/sandbox_commands.hpp"
 #include "command_service/sandbox_request.hpp"
 #include "command_service/sandbox_view.hpp"
 #include "command_service/scheduler.hpp"
+#include "command_service/warm_pools.hpp"
 #include "events/api_keys.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
@@ -48,14 +50,7 @@ Error not_found(const std::string& id_or_name) {
   return make_error(ErrorCode::not_found, "Sandbox with ID or name " + id_or_name + " not found");
 }
 
-struct Outcome {
-  SandboxView view;
-  std::int64_t position = 0;  // of the last event appended (0: nothing appended)
-};
-
 using Decide = std::function<Result<sandbox::Events>(const sandbox::State&)>;
-
-Result<Outcome> outcome_of(DbContext& db, const sandbox::State& state, std::int64_t position);
 
 // A retried create must not be judged again (its name is taken by its own first try): when the
 // key was seen, answer with what the first request made, or 409 for a different request.
@@ -120,26 +115,6 @@ Result<Outcome> command(DbContext& db, const Call& call, const SandboxId& id, co
   return outcome_of(db, final_state, executed->appended ? executed->appended->last.value() : 0);
 }
 
-Result<Outcome> outcome_of(DbContext& db, const sandbox::State& final_state, std::int64_t position) {
-  Outcome out;
-  out.view.state = final_state;
-  out.position = position;
-  out.view.updated_at = now_iso();
-  pqxx::nontransaction tx(db.conn);
-  const auto rows = exec_cached(tx, 
-      "select region, os_user, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
-      "from sandboxes where id = $1",
-      final_state.id.str());
-  if (!rows.empty()) {
-    out.view.region = rows[0][0].as<std::string>();
-    out.view.user = rows[0][1].as<std::string>();
-    out.view.created_at = rows[0][2].as<std::string>();
-  } else {
-    out.view.created_at = out.view.updated_at;
-  }
-  return out;
-}
-
 Response outcome_response(const Result<Outcome>& r, const ApiSettings& settings) {
   if (!r) return error_for(r.error());
   auto res = json_response(http::status::ok, sandbox_dto(r->view, settings.proxy_url));
@@ -160,11 +135,34 @@ Result<bool> name_taken(DbContext& db, const std::vector<RecordedEvent>& claims)
   return st.exists && st.desired != DesiredState::destroyed && st.actual != SandboxState::destroyed;
 }
 
-// Claims the name and appends the sandbox's first events in one transaction; a concurrent
-// create of the same name makes one of the two appends conflict, and its retry finds the name taken.
-Result<Outcome> create_named(DbContext& db, const Call& call, const SandboxId& id, const SandboxCreated& spec,
-                             const std::optional<RunnerId>& runner) {
-  const auto name_stream = StreamName::of("sandboxname", sandbox_name_key(spec.organization_id, spec.name));
+}  // namespace
+
+Result<Outcome> outcome_of(DbContext& db, const sandbox::State& final_state, std::int64_t position) {
+  Outcome out;
+  out.view.state = final_state;
+  out.position = position;
+  out.view.updated_at = now_iso();
+  pqxx::nontransaction tx(db.conn);
+  const auto rows = exec_cached(tx, 
+      "select region, os_user, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+      "from sandboxes where id = $1",
+      final_state.id.str());
+  if (!rows.empty()) {
+    out.view.region = rows[0][0].as<std::string>();
+    out.view.user = rows[0][1].as<std::string>();
+    out.view.created_at = rows[0][2].as<std::string>();
+  } else {
+    out.view.created_at = out.view.updated_at;
+  }
+  return out;
+}
+
+// Claims the name and appends the sandbox's events in one transaction; a concurrent create of the
+// same name (or a concurrent claim of the same warm sandbox) makes one of the two appends
+// conflict, and its retry decides again.
+Result<Outcome> create_named(DbContext& db, const Call& call, const OrganizationId& org, const std::string& name,
+                             const SandboxId& id, const MakeSandboxEvents& make) {
+  const auto name_stream = StreamName::of("sandboxname", sandbox_name_key(org, name));
   const auto meta = metadata_for(call);
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (attempt > 0) {
@@ -174,7 +172,32 @@ Result<Outcome> create_named(DbContext& db, const Call& call, const SandboxId& i
     if (!claims) return claims.error();
     auto taken = name_taken(db, *claims);
     if (!taken) return taken.error();
-    if (*taken) return make_error(ErrorCode::already_exists, "a sandbox named '" + spec.name + "' already exists");
+    if (*taken) return make_error(ErrorCode::already_exists, "a sandbox named '" + name + "' already exists");
+    auto made = make();
+    if (!made) return made.error();
+    StreamAppend claim{name_stream, ExpectedVersion::after(static_cast<std::int64_t>(claims->size())),
+                       {NewEvent{encode(SandboxNameEvent{SandboxNameClaimed{org, name, id}}), meta}}};
+    StreamAppend sandbox{StreamName::of("sandbox", id), made->expected, {}};
+    for (const auto& e : made->events) sandbox.events.push_back(NewEvent{encode(e), meta});
+    if (made->after.runner) sandbox.options.routing_key = made->after.runner->str();
+    if (const auto idempotency = idempotency_of(call)) {
+      sandbox.options.idempotency_key = idempotency->first;
+      sandbox.options.request_hash = idempotency->second;
+    }
+    const StreamAppend both[] = {std::move(claim), std::move(sandbox)};
+    auto appended = db.store.append_together(both);
+    if (appended) return outcome_of(db, made->after, appended->back().last.value());
+    if (appended.error().code != ErrorCode::version_conflict) return appended.error();
+  }
+  return make_error(ErrorCode::version_conflict, "the name '" + name + "' is contended; retry");
+}
+
+namespace {
+
+// A new sandbox: created, and placed on `runner` when one has room.
+Result<Outcome> create_new(DbContext& db, const Call& call, const SandboxId& id, const SandboxCreated& spec,
+                           const std::optional<RunnerId>& runner) {
+  return create_named(db, call, spec.organization_id, spec.name, id, [&]() -> Result<SandboxEvents> {
     auto events = sandbox::decide(sandbox::Create{spec}, sandbox::State{});
     if (!events) return events.error();
     if (runner) {
@@ -182,22 +205,9 @@ Result<Outcome> create_named(DbContext& db, const Call& call, const SandboxId& i
       if (!assigned) return assigned.error();
       events->insert(events->end(), assigned->begin(), assigned->end());
     }
-    const auto final_state = sandbox::replay(*events);
-    StreamAppend claim{name_stream, ExpectedVersion::after(static_cast<std::int64_t>(claims->size())),
-                       {NewEvent{encode(SandboxNameEvent{SandboxNameClaimed{spec.organization_id, spec.name, id}}), meta}}};
-    StreamAppend created{StreamName::of("sandbox", id), ExpectedVersion::no_stream(), {}};
-    for (const auto& e : *events) created.events.push_back(NewEvent{encode(e), meta});
-    if (runner) created.options.routing_key = runner->str();
-    if (const auto idempotency = idempotency_of(call)) {
-      created.options.idempotency_key = idempotency->first;
-      created.options.request_hash = idempotency->second;
-    }
-    const StreamAppend both[] = {std::move(claim), std::move(created)};
-    auto appended = db.store.append_together(both);
-    if (appended) return outcome_of(db, final_state, appended->back().last.value());
-    if (appended.error().code != ErrorCode::version_conflict) return appended.error();
-  }
-  return make_error(ErrorCode::version_conflict, "the name '" + spec.name + "' is contended; retry");
+    auto after = sandbox::replay(*events);
+    return SandboxEvents{std::move(*events), ExpectedVersion::no_stream(), std::move(after)};
+  });
 }
 
 // "default" is the host userland; any other snapshot must be the organization's (or a general
@@ -222,14 +232,28 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
     auto spec = parse_create_sandbox(call.request.body(), id, OrganizationId{call.organization_id}, defaults);
     if (!spec) return spec.error();
     if (auto usable = snapshot_usable(db, call.organization_id, spec->snapshot); !usable) return usable.error();
+    if (auto warm = claim_warm(db, call, *spec)) return std::move(*warm);
     const auto runner = pick_runner(db, spec->region, spec->resources);
-    auto out = create_named(db, call, id, *spec, runner);
+    auto out = create_new(db, call, id, *spec, runner);
     if (out && out->view.region.empty()) {
       out->view.region = spec->region;
       out->view.user = spec->user;
     }
     return out;
   });
+  // A claimed warm sandbox: answer once the runner has given it the caller's env (bounded wait),
+  // so the SDK's first command sees it without polling.
+  if (result && result->view.state.claimed && result->view.state.actual == SandboxState::starting) {
+    const auto id = result->view.state.id;
+    co_await wait_for_claim(s, id, result->position);
+    auto now = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
+      auto loaded = load<SandboxEvent, sandbox::State>(db.store, StreamName::of("sandbox", id),
+          [](sandbox::State st, const SandboxEvent& e) { return sandbox::evolve(std::move(st), e); });
+      if (!loaded) return loaded.error();
+      return outcome_of(db, loaded->state, result->position);
+    });
+    if (now) result = std::move(now);
+  }
   co_return outcome_response(result, s.settings);
 }
 

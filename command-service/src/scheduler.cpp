@@ -1,4 +1,5 @@
 #include "command_service/scheduler.hpp"
+#include "command_service/warm_pools.hpp"
 #include "events/store/sql.hpp"
 
 #include "events/catalogue.hpp"
@@ -28,7 +29,6 @@ std::optional<RunnerId> pick_runner(DbContext& db, const std::string& region, co
   return RunnerId{rows[0][0].as<std::string>()};
 }
 
-// A command the platform itself issues (placement, timers), routed to the sandbox's runner.
 Result<Executed> system_command(DbContext& db, const SandboxId& id, const std::string& organization,
                                 const sandbox::Command& command, const std::string& actor) {
   Metadata meta;
@@ -129,7 +129,7 @@ boost::asio::awaitable<void> run_scheduler(Db& db, SchedulerSettings settings) {
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   while (true) {
     try {
-      co_await db.run([&settings](DbContext& ctx) { return schedule_once(ctx, settings) + apply_timers(ctx); });
+      co_await db.run([&settings](DbContext& ctx) { return schedule_once(ctx, settings) + apply_timers(ctx) + refill_warm_pools(ctx); });
     } catch (const std::exception& e) {
       spdlog::warn("scheduler: {}", e.what());
     }

@@ -1,5 +1,6 @@
 // Health, the OpenAPI document, and API-key authentication.
 #include "command_service/api.hpp"
+#include "command_service/warm_pools.hpp"
 #include "events/store/sql.hpp"
 #include "events/api_keys.hpp"
 
@@ -73,6 +74,7 @@ void register_all_routes(Router& r, Services& s) {
   register_stream_routes(r, s);
   register_socket_io_routes(r, s);
   register_proxy_routes(r, s);
+  register_warm_pool_routes(r, s);
 }
 
 }  // namespace command_service

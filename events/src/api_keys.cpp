@@ -30,6 +30,12 @@ std::string generate_api_key() {
   return "dtn_" + hex(bytes.data(), bytes.size());
 }
 
+std::string uuid_of_text(std::string_view text) {
+  const auto hex = sha256_hex(text);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20, 12);
+}
+
 std::string sha256_hex(std::string_view text) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int len = 0;

@@ -1,4 +1,5 @@
 #include "runner/engine.hpp"
+#include "runner/daemon_client.hpp"
 #include "runner/json_fields.hpp"
 
 #include <spdlog/spdlog.h>
@@ -18,6 +19,15 @@ using events::ErrorCode;
 using events::make_error;
 
 namespace {
+
+// The last reconcile's look-up of its target, per thread (the start log shows it).
+thread_local double lookup_ms = 0;
+
+std::string env_text(const std::map<std::string, std::string>& env) {
+  json::object o;
+  for (const auto& [k, v] : env) o[k] = v;
+  return json::serialize(o);
+}
 
 std::string resources_text(const SandboxSpec& s) {
   return std::to_string(s.cpu) + " " + std::to_string(s.memory_gib) + " " + std::to_string(s.disk_gib);
@@ -202,6 +212,33 @@ events::Result<void> Engine::start(const Target& t, RunTimings* timings) {
   }
   if (auto ran = crun_.run(id, fs_.bundle_dir(id), timings); !ran) return ran;
   std::ofstream(fs_.bundle_dir(id) + "/resources") << resources_text(t.spec);
+  std::ofstream(fs_.bundle_dir(id) + "/env") << env_text(t.spec.env);
+  return {};
+}
+
+events::Result<void> Engine::apply_env(const Target& t, int pid) {
+  const auto path = fs_.bundle_dir(t.spec.id) + "/env";
+  const auto wanted = env_text(t.spec.env);
+  std::ifstream in(path);
+  if (!in) {  // started by a runner that kept no record: its bundle has the env
+    std::ofstream(path) << wanted;
+    return {};
+  }
+  std::string applied;
+  std::getline(in, applied);
+  if (applied == wanted) return {};
+  json::array unset;
+  boost::system::error_code ec;
+  const auto before = json::parse(applied, ec);
+  if (!ec && before.is_object()) {
+    for (const auto& [k, v] : before.as_object()) {
+      if (!t.spec.env.contains(std::string(k))) unset.emplace_back(k);
+    }
+  }
+  const auto body = json::serialize(json::object{{"set", json::parse(wanted)}, {"unset", std::move(unset)}});
+  if (auto posted = post_to_daemon(pid, "/env", body); !posted) return posted;
+  std::ofstream(path) << wanted;
+  spdlog::info("sandbox {}: env applied ({} variables)", t.spec.id, t.spec.env.size());
   return {};
 }
 
@@ -249,6 +286,7 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
   if (t.desired == "started") {
     if (running) {
       if (oom_ != nullptr) oom_->watch(id, memory_cgroup);
+      if (auto env = apply_env(t, container->pid); !env) return fail(env.error());
       if (auto resized = apply_resources(t); !resized) spdlog::warn("sandbox {}: resize: {}", id, resized.error().message);
       if (actual != "started") report(id, actual, "state", "started", "", stop);
       return {};
@@ -277,7 +315,7 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
     const auto t2 = std::chrono::steady_clock::now();
     // bench/runner reads this line for its breakdown.
     spdlog::info("sandbox {}: timings look-up {:.2f} ms, layer {:.2f} ms, mount+bundle {:.2f} ms, crun create {:.2f} ms, "
-                 "crun start {:.2f} ms", id, lookup_ms_, Ms(t1 - t0).count(),
+                 "crun start {:.2f} ms", id, lookup_ms, Ms(t1 - t0).count(),
                  Ms(t2 - t1).count() - crun_times.create_ms - crun_times.start_ms, crun_times.create_ms,
                  crun_times.start_ms);
     if (oom_ != nullptr && !oom_->watch(id, memory_cgroup)) spdlog::warn("sandbox {}: cannot watch for OOM kills", id);
@@ -310,7 +348,7 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
 events::Result<void> Engine::reconcile(const std::string& sandbox_id, const std::stop_token& stop) {
   const auto looked = std::chrono::steady_clock::now();
   auto dto = api_.call("GET", "/runners/" + settings_.runner_id + "/sandboxes/" + sandbox_id);
-  lookup_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - looked).count();
+  lookup_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - looked).count();
   if (!dto) {
     if (dto.error().code != ErrorCode::not_found) return dto.error();
     // Not ours (any more), or deleted: nothing of it may stay on this host.

@@ -31,11 +31,12 @@ int round_trip_all() {
 }  // namespace
 
 TEST_CASE("codec: every catalogue event round-trips") {
-  CHECK(round_trip_all<SandboxEvent>() == 25);
+  CHECK(round_trip_all<SandboxEvent>() == 27);
   CHECK(round_trip_all<SnapshotEvent>() == 8);
   CHECK(round_trip_all<VolumeEvent>() == 5);
   CHECK(round_trip_all<RunnerEvent>() == 6);
   CHECK(round_trip_all<OrganizationEvent>() == 3);
+  CHECK(round_trip_all<WarmPoolEvent>() == 1);
 }
 
 TEST_CASE("codec: a full SandboxCreated keeps every field") {

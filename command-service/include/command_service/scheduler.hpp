@@ -6,6 +6,8 @@
 // that the sandbox decider accepts once.
 #include "command_service/db.hpp"
 #include "events/catalogue/sandbox.hpp"
+#include "events/command_runner.hpp"
+#include "events/deciders/sandbox.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -16,6 +18,12 @@ namespace command_service {
 
 // The least-loaded ready runner of the region with room for `resources` and a recent heartbeat.
 std::optional<events::RunnerId> pick_runner(DbContext& db, const std::string& region, const events::Resources& resources);
+
+// A command the platform itself issues (placement, timers, warm pools) as `actor`, routed to the
+// sandbox's runner.
+events::Result<events::Executed> system_command(DbContext& db, const events::SandboxId& id,
+                                                const std::string& organization,
+                                                const events::sandbox::Command& command, const std::string& actor);
 
 struct SchedulerSettings {
   std::chrono::milliseconds every{1000};

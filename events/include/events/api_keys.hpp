@@ -7,6 +7,8 @@ namespace events {
 
 std::string generate_api_key();
 std::string sha256_hex(std::string_view text);
+// A stable UUID for a text (ids derived from names): the first 128 bits of its SHA-256.
+std::string uuid_of_text(std::string_view text);
 // What a person sees to recognise a key: its first 12 characters.
 std::string api_key_prefix(std::string_view key);
 

@@ -6,4 +6,5 @@
 #include "events/catalogue/sandbox_name.hpp"
 #include "events/catalogue/snapshot.hpp"
 #include "events/catalogue/volume.hpp"
+#include "events/catalogue/warm_pool.hpp"
 #include "events/codec.hpp"

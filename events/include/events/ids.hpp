@@ -33,6 +33,7 @@ using VolumeId = Id<struct VolumeIdTag>;
 using RunnerId = Id<struct RunnerIdTag>;
 using OrganizationId = Id<struct OrganizationIdTag>;
 using ApiKeyId = Id<struct ApiKeyIdTag>;
+using WarmPoolId = Id<struct WarmPoolIdTag>;
 using EventId = Id<struct EventIdTag>;
 
 // Position of an event in the whole log (bigserial, starts at 1).

@@ -1,5 +1,6 @@
 #include "events/deciders/sandbox.hpp"
 
+#include "events/catalogue/warm_pool.hpp"
 #include "events/deciders/validate.hpp"
 
 #include <algorithm>
@@ -42,15 +43,47 @@ struct Decider {
   const State& s;
 
   Result<Events> operator()(const Create& c) const {
-    if (s.exists) return make_error(ErrorCode::already_exists, "sandbox already exists");
-    if (auto bad = validate::resources(c.spec.resources)) return *bad;
-    if (auto bad = validate::env(c.spec.env)) return *bad;
-    if (auto bad = validate::labels(c.spec.labels)) return *bad;
-    if (auto bad = validate::timer(LifecycleTimer::auto_stop, c.spec.auto_stop_minutes)) return *bad;
-    if (auto bad = validate::timer(LifecycleTimer::auto_archive, c.spec.auto_archive_minutes)) return *bad;
-    if (auto bad = validate::timer(LifecycleTimer::auto_delete, c.spec.auto_delete_minutes)) return *bad;
-    if (auto bad = validate::volumes(c.spec.volumes)) return *bad;
+    if (c.spec.organization_id == warm_pool_organization()) {
+      return make_error(ErrorCode::invalid_argument, "this organization id is reserved for warm pools");
+    }
+    if (auto bad = check_spec(c.spec)) return *bad;
     return Events{c.spec};
+  }
+
+  std::optional<Error> check_spec(const SandboxCreated& spec) const {
+    if (s.exists) return make_error(ErrorCode::already_exists, "sandbox already exists");
+    if (auto bad = validate::resources(spec.resources)) return bad;
+    if (auto bad = validate::env(spec.env)) return bad;
+    if (auto bad = validate::labels(spec.labels)) return bad;
+    if (auto bad = validate::timer(LifecycleTimer::auto_stop, spec.auto_stop_minutes)) return bad;
+    if (auto bad = validate::timer(LifecycleTimer::auto_archive, spec.auto_archive_minutes)) return bad;
+    if (auto bad = validate::timer(LifecycleTimer::auto_delete, spec.auto_delete_minutes)) return bad;
+    if (auto bad = validate::volumes(spec.volumes)) return bad;
+    return std::nullopt;
+  }
+
+  Result<Events> operator()(const CreateWarm& c) const {
+    if (c.spec.organization_id != warm_pool_organization()) {
+      return make_error(ErrorCode::invalid_argument, "a warm sandbox belongs to the warm-pool organization until claimed");
+    }
+    if (auto bad = check_spec(c.spec)) return *bad;
+    return Events{c.spec, SandboxJoinedWarmPool{c.pool}};
+  }
+
+  Result<Events> operator()(const Claim& c) const {
+    if (!unclaimed_warm(s)) return invalid(s, "claim");
+    if (s.actual != S::started || s.desired != D::started || !s.runner) {
+      return make_error(ErrorCode::invalid_transition, "warm sandbox is not ready to be claimed: state " + state_text(s));
+    }
+    if (c.claim.organization_id == warm_pool_organization()) {
+      return make_error(ErrorCode::invalid_argument, "a claim must name the organization that takes the sandbox");
+    }
+    if (auto bad = validate::env(c.claim.env)) return *bad;
+    if (auto bad = validate::labels(c.claim.labels)) return *bad;
+    if (auto bad = validate::timer(LifecycleTimer::auto_stop, c.claim.auto_stop_minutes)) return *bad;
+    if (auto bad = validate::timer(LifecycleTimer::auto_archive, c.claim.auto_archive_minutes)) return *bad;
+    if (auto bad = validate::timer(LifecycleTimer::auto_delete, c.claim.auto_delete_minutes)) return *bad;
+    return Events{c.claim};
   }
 
   Result<Events> operator()(const Start&) const {
@@ -254,7 +287,8 @@ bool is_user_command(const Command& c) {
          std::holds_alternative<Archive>(c) || std::holds_alternative<Destroy>(c) ||
          std::holds_alternative<ReplaceLabels>(c) || std::holds_alternative<SetTimer>(c) ||
          std::holds_alternative<RecordActivity>(c) || std::holds_alternative<Resize>(c) ||
-         std::holds_alternative<AssignRunner>(c) || std::holds_alternative<FailScheduling>(c);
+         std::holds_alternative<AssignRunner>(c) || std::holds_alternative<FailScheduling>(c) ||
+         std::holds_alternative<Claim>(c);
 }
 
 struct Evolver {
@@ -325,6 +359,21 @@ struct Evolver {
     s.recoverable = false;
   }
   void operator()(const SandboxOomKilled&) { ++s.oom_kills; }
+  void operator()(const SandboxJoinedWarmPool& e) { s.warm_pool = e.pool_id; }
+  // Back to starting until the runner has given the running sandbox the claimer's env.
+  void operator()(const SandboxClaimed& e) {
+    s.claimed = true;
+    s.organization_id = e.organization_id;
+    s.name = e.name;
+    s.env = e.env;
+    s.labels = e.labels;
+    s.is_public = e.is_public;
+    s.auto_stop_minutes = e.auto_stop_minutes;
+    s.auto_archive_minutes = e.auto_archive_minutes;
+    s.auto_delete_minutes = e.auto_delete_minutes;
+    s.last_activity_ms = e.at_ms;
+    s.actual = S::starting;
+  }
 
   void fail(const std::string& reason, bool recoverable) {
     s.actual = S::error;
@@ -335,8 +384,10 @@ struct Evolver {
 
 }  // namespace
 
+bool unclaimed_warm(const State& s) { return s.exists && s.warm_pool.has_value() && !s.claimed; }
+
 Result<Events> decide(const Command& command, const State& state) {
-  if (!std::holds_alternative<Create>(command)) {
+  if (!std::holds_alternative<Create>(command) && !std::holds_alternative<CreateWarm>(command)) {
     if (!state.exists) return make_error(ErrorCode::not_found, "sandbox does not exist");
     if (state.actual == S::destroyed && is_user_command(command)) {
       return make_error(ErrorCode::not_found, "sandbox was destroyed");

@@ -9,6 +9,7 @@ std::unique_ptr<ReadModel> make_snapshots();
 std::unique_ptr<ReadModel> make_volumes();
 std::unique_ptr<ReadModel> make_audit();
 std::unique_ptr<ReadModel> make_usage();
+std::unique_ptr<ReadModel> make_warm_pools();
 }  // namespace models
 
 std::vector<std::unique_ptr<ReadModel>> all_models() {
@@ -20,6 +21,7 @@ std::vector<std::unique_ptr<ReadModel>> all_models() {
   out.push_back(models::make_volumes());
   out.push_back(models::make_audit());
   out.push_back(models::make_usage());
+  out.push_back(models::make_warm_pools());
   return out;
 }
 

@@ -68,6 +68,9 @@ class Usage final : public ReadModel {
               "update usage_open set state = coalesce($3, state), since = $2::timestamptz, "
               "cpu = coalesce($4, cpu), memory = coalesce($5, memory), disk = coalesce($6, disk) where sandbox_id = $1");
     c.prepare("usage_end", "delete from usage_open where sandbox_id = $1");
+    // A claimed warm sandbox: its time so far was the pool's, from here on it is the claimer's.
+    c.prepare("usage_claimed", "update usage_open set organization_id = $2::uuid, state = 'starting', "
+                               "since = $3::timestamptz where sandbox_id = $1");
   }
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
     if (e.category() != "sandbox") return {};
@@ -77,6 +80,11 @@ class Usage final : public ReadModel {
     if (const auto* c = std::get_if<SandboxCreated>(&*decoded)) {
       tx.exec_prepared("usage_open_insert", id, c->organization_id.str(), c->dockerfile ? "pending_build" : "creating",
                        e.recorded_at, c->resources.cpu, c->resources.memory_gib, c->resources.disk_gib);
+      return {};
+    }
+    if (const auto* c = std::get_if<SandboxClaimed>(&*decoded)) {
+      tx.exec_prepared("usage_close", id, e.recorded_at);
+      tx.exec_prepared("usage_claimed", id, c->organization_id.str(), e.recorded_at);
       return {};
     }
     std::optional<std::string> state = reached_state(*decoded);

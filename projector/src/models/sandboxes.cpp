@@ -28,7 +28,9 @@ class Sandboxes final : public ReadModel {
       updated_at timestamptz not null, version bigint not null, last_position bigint not null);
     create index if not exists sandboxes_org_name on sandboxes (organization_id, name);
     create index if not exists sandboxes_org_created on sandboxes (organization_id, created_at, id);
-    create index if not exists sandboxes_runner on sandboxes (runner_id) where runner_id is not null;)";
+    create index if not exists sandboxes_runner on sandboxes (runner_id) where runner_id is not null;
+    alter table sandboxes add column if not exists warm_pool uuid;
+    create index if not exists sandboxes_warm on sandboxes (warm_pool, state) where warm_pool is not null;)";
   }
 
   void prepare(pqxx::connection_base& c) const override {
@@ -48,6 +50,14 @@ class Sandboxes final : public ReadModel {
               "last_activity_at), last_oom_reason = coalesce($17, last_oom_reason), "
               "updated_at = $18::timestamptz, version = $19, last_position = $20 "
               "where id = $1 and last_position < $20");
+    c.prepare("sbx_warm", "update sandboxes set warm_pool = $2::uuid, version = $3, last_position = $4 "
+                          "where id = $1 and last_position < $4");
+    // A claim hands the row to the claiming organization (the warm_pool column stays: where it came from).
+    c.prepare("sbx_claimed",
+              "update sandboxes set organization_id = $2::uuid, name = $3, os_user = $4, env = $5::jsonb, "
+              "labels = $6::jsonb, public = $7, auto_stop_interval = $8, auto_archive_interval = $9, "
+              "auto_delete_interval = $10, state = 'starting', last_activity_at = $11::timestamptz, "
+              "updated_at = $11::timestamptz, version = $12, last_position = $13 where id = $1 and last_position < $13");
     c.prepare("sbx_load",
               "select state, desired_state, runner_id::text, cpu, gpu, memory, disk, labels::text, "
               "auto_stop_interval, auto_archive_interval, auto_delete_interval, coalesce(error_reason, ''), "
@@ -61,6 +71,16 @@ class Sandboxes final : public ReadModel {
     if (const auto* created = std::get_if<SandboxCreated>(&*decoded)) return insert(tx, e, *created);
 
     const auto id = e.stream_id();
+    if (const auto* joined = std::get_if<SandboxJoinedWarmPool>(&*decoded)) {
+      tx.exec_prepared("sbx_warm", id, joined->pool_id.str(), e.version.value(), e.position.value());
+      return {};
+    }
+    if (const auto* c = std::get_if<SandboxClaimed>(&*decoded)) {
+      tx.exec_prepared("sbx_claimed", id, c->organization_id.str(), c->name, c->user, json_text(c->env),
+                       json_text(c->labels), c->is_public, c->auto_stop_minutes, c->auto_archive_minutes,
+                       c->auto_delete_minutes, e.recorded_at, e.version.value(), e.position.value());
+      return {};
+    }
     const auto rows = tx.exec_prepared("sbx_load", id);
     if (rows.empty()) return {};  // a sandbox whose creation this model never saw
     const auto& r = rows[0];

@@ -72,6 +72,9 @@ class Engine {
   // A running sandbox whose resources changed in the log gets the new limits (what was applied
   // is kept beside its bundle).
   events::Result<void> apply_resources(const Target& t);
+  // A running sandbox whose env changed in the log (a claimed warm sandbox) gets it through its
+  // daemon: every process started afterwards sees it. What was applied is kept beside the bundle.
+  events::Result<void> apply_env(const Target& t, int pid);
 
   EngineSettings settings_;
   SandboxFs& fs_;
@@ -80,8 +83,7 @@ class Engine {
   ApiClient& api_;
   Reporter& reporter_;
   OomWatch* oom_ = nullptr;
-  std::map<std::string, int> full_pids_;
-  double lookup_ms_ = 0;  // the last reconcile's look-up of the target (for the start log)  // sandbox -> looks in a row with the pids limit full
+  std::map<std::string, int> full_pids_;  // sandbox -> looks in a row with the pids limit full
 };
 
 }  // namespace runner

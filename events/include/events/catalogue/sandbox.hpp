@@ -212,6 +212,36 @@ struct SandboxOomKilled {
 };
 BOOST_DESCRIBE_STRUCT(SandboxOomKilled, (), (runner_id, memory_limit_bytes, process, reason))
 
+// Warm pools (warm_pool.hpp): a sandbox made ahead of demand, started and unassigned (its
+// organization is warm_pool_organization()) until a matching create claims it.
+struct SandboxJoinedWarmPool {
+  static constexpr std::string_view kType = "SandboxJoinedWarmPool";
+  static constexpr int kVersion = 1;
+  WarmPoolId pool_id;
+};
+BOOST_DESCRIBE_STRUCT(SandboxJoinedWarmPool, (), (pool_id))
+
+// A create claimed a warm sandbox: from here on it is the organization's, under the create's
+// name, env, labels and timers. The runner applies the env to the running sandbox and reports
+// it started again.
+struct SandboxClaimed {
+  static constexpr std::string_view kType = "SandboxClaimed";
+  static constexpr int kVersion = 1;
+  OrganizationId organization_id;
+  std::string name;
+  std::string user;
+  StringMap env;
+  StringMap labels;
+  bool is_public = false;
+  int auto_stop_minutes = 15;
+  int auto_archive_minutes = 10080;
+  int auto_delete_minutes = -1;
+  std::int64_t at_ms = 0;  // Unix milliseconds: auto-stop counts from here
+};
+BOOST_DESCRIBE_STRUCT(SandboxClaimed, (),
+                      (organization_id, name, user, env, labels, is_public, auto_stop_minutes,
+                       auto_archive_minutes, auto_delete_minutes, at_ms))
+
 using SandboxEvent =
     std::variant<SandboxCreated, SandboxRunnerAssigned, SandboxSchedulingFailed,
                  SandboxStartRequested, SandboxStopRequested, SandboxArchiveRequested,
@@ -220,6 +250,6 @@ using SandboxEvent =
                  SandboxBuildingSnapshot, SandboxStarting, SandboxStarted, SandboxStopping,
                  SandboxStopped, SandboxArchiving, SandboxArchived, SandboxRestoring,
                  SandboxDestroying, SandboxDestroyed, SandboxErrored, SandboxBuildFailed,
-                 SandboxOomKilled>;
+                 SandboxOomKilled, SandboxJoinedWarmPool, SandboxClaimed>;
 
 }  // namespace events

@@ -34,11 +34,17 @@ struct State {
   std::string archive_ref;
   std::int64_t last_activity_ms = 0;
   int oom_kills = 0;
+  std::optional<WarmPoolId> warm_pool;  // made for that warm pool
+  bool claimed = false;                 // a warm sandbox a create has claimed
   bool operator==(const State&) const = default;
 };
 
 // --- commands from users (through the API) ---
 struct Create { SandboxCreated spec; };
+// A warm-pool member: created for the pool, owned by warm_pool_organization() until claimed.
+struct CreateWarm { SandboxCreated spec; WarmPoolId pool; };
+// A create that takes an unclaimed, started warm sandbox instead of making one.
+struct Claim { SandboxClaimed claim; };
 struct Start {};
 struct Stop { bool force = false; std::string reason = "user"; };
 struct Archive { std::string reason = "user"; };
@@ -58,11 +64,14 @@ struct ReportError { RunnerId runner; std::string reason; bool recoverable = tru
 struct ReportBuildFailed { RunnerId runner; std::string reason; };
 struct ReportOomKilled { RunnerId runner; std::int64_t memory_limit_bytes; std::string process; };
 
-using Command = std::variant<Create, Start, Stop, Archive, Destroy, ReplaceLabels, SetTimer,
+using Command = std::variant<Create, CreateWarm, Claim, Start, Stop, Archive, Destroy, ReplaceLabels, SetTimer,
                              RecordActivity, Resize, AssignRunner, FailScheduling, Report,
                              ReportError, ReportBuildFailed, ReportOomKilled>;
 
 using Events = std::vector<SandboxEvent>;
+
+// Whether the sandbox is a warm-pool member no create has claimed yet.
+bool unclaimed_warm(const State& s);
 
 // An empty event list means the command was accepted and changes nothing (already so).
 Result<Events> decide(const Command& command, const State& state);

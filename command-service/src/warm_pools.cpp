@@ -1,0 +1,337 @@
+#include "command_service/warm_pools.hpp"
+
+#include "command_service/event_feed.hpp"
+#include "command_service/route_support.hpp"
+#include "command_service/sandbox_commands.hpp"
+#include "command_service/scheduler.hpp"
+#include "events/catalogue.hpp"
+#include "events/command_runner.hpp"
+#include "events/deciders/warm_pool.hpp"
+#include "events/store/sql.hpp"
+
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+namespace command_service {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace events;
+
+namespace {
+
+// How many members one pass starts per pool: a big pool fills over a few seconds instead of
+// flooding its runner at once.
+constexpr int kCreatesPerPass = 10;
+// The refill waits for the projection to show what it appended last time (else it would count
+// short and start too many).
+std::atomic<std::int64_t> last_refill_position{0};
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+sandbox::State evolve(sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); }
+
+Metadata pool_metadata() {
+  Metadata m;
+  m.event_id = new_uuid();
+  m.correlation_id = new_uuid();
+  m.actor = "warm-pool";
+  m.organization_id = warm_pool_organization().str();
+  return m;
+}
+
+struct Pool {
+  WarmPoolId id;
+  std::string snapshot;
+  std::string region;
+  Resources resources;
+  int size = 0;
+  int live = 0;  // members that are or will be started, unclaimed
+};
+
+// A new member, placed on a runner when one has room (else the scheduler places it).
+Result<void> add_member(DbContext& db, const Pool& pool) {
+  SandboxCreated spec;
+  spec.sandbox_id = SandboxId::generate();
+  spec.organization_id = warm_pool_organization();
+  spec.name = "warm-" + spec.sandbox_id.str();
+  spec.snapshot = pool.snapshot;
+  spec.user = "daytona";
+  spec.region = pool.region;
+  spec.resources = pool.resources;
+  spec.auto_stop_minutes = 0;  // waits unassigned for as long as it takes; the claim sets the timers
+  auto events = sandbox::decide(sandbox::CreateWarm{spec, pool.id}, sandbox::State{});
+  if (!events) return events.error();
+  StreamAppend append{StreamName::of("sandbox", spec.sandbox_id), ExpectedVersion::no_stream(), {}};
+  if (const auto runner = pick_runner(db, pool.region, pool.resources)) {
+    auto assigned = sandbox::decide(sandbox::AssignRunner{*runner}, sandbox::replay(*events));
+    if (!assigned) return assigned.error();
+    events->insert(events->end(), assigned->begin(), assigned->end());
+    append.options.routing_key = runner->str();
+  }
+  const auto meta = pool_metadata();
+  for (const auto& e : *events) append.events.push_back(NewEvent{encode(e), meta});
+  const StreamAppend one[] = {std::move(append)};
+  auto appended = db.store.append_together(one);
+  if (!appended) return appended.error();
+  last_refill_position = appended->back().last.value();
+  return {};
+}
+
+int remove_members(DbContext& db, const std::vector<std::string>& ids, const std::string& reason) {
+  int removed = 0;
+  for (const auto& id : ids) {
+    auto done = system_command(db, SandboxId{id}, warm_pool_organization().str(), sandbox::Destroy{reason}, "warm-pool");
+    if (done && done->appended) {
+      ++removed;
+      last_refill_position = done->appended->last.value();
+    } else if (!done) {
+      spdlog::warn("warm pool: cannot remove {}: {}", id, done.error().message);
+    }
+  }
+  return removed;
+}
+
+std::vector<std::string> ids_of(const pqxx::result& rows) {
+  std::vector<std::string> ids;
+  for (const auto& r : rows) ids.push_back(r[0].as<std::string>());
+  return ids;
+}
+
+// Unclaimed members of `pool` the pool no longer wants, those not yet started first.
+std::vector<std::string> surplus(DbContext& db, const Pool& pool, int count) {
+  pqxx::nontransaction tx(db.conn);
+  return ids_of(exec_cached(tx,
+      "select id::text from sandboxes where warm_pool = $1 and organization_id = $2 and desired_state = 'started' "
+      "order by (state = 'started'), created_at desc limit $3",
+      pool.id.str(), warm_pool_organization().str(), count));
+}
+
+}  // namespace
+
+int refill_warm_pools(DbContext& db) {
+  std::vector<Pool> pools;
+  std::vector<std::string> broken;
+  {
+    pqxx::nontransaction tx(db.conn);
+    const auto reached = exec_cached(tx, "select position from projection_checkpoints where model = 'sandboxes'");
+    if (reached.empty() || reached[0][0].as<std::int64_t>() < last_refill_position.load()) return 0;
+    const auto rows = exec_cached(tx,
+        "select p.id::text, p.snapshot, p.region, p.cpu, p.gpu, p.memory, p.disk, p.size, "
+        "(select count(*) from sandboxes s where s.warm_pool = p.id and s.organization_id = $1 "
+        " and s.desired_state = 'started' and s.state not in ('error', 'build_failed', 'destroyed'))::int "
+        "from warm_pools p",
+        warm_pool_organization().str());
+    for (const auto& r : rows) {
+      pools.push_back(Pool{WarmPoolId{r[0].as<std::string>()}, r[1].as<std::string>(), r[2].as<std::string>(),
+                           Resources{r[3].as<int>(), r[4].as<int>(), r[5].as<int>(), r[6].as<int>()},
+                           r[7].as<int>(), r[8].as<int>()});
+    }
+    // A member that failed can never be claimed: it goes, and the pool makes a new one.
+    broken = ids_of(exec_cached(tx,
+        "select id::text from sandboxes where warm_pool is not null and organization_id = $1 "
+        "and desired_state = 'started' and state in ('error', 'build_failed') limit 100",
+        warm_pool_organization().str()));
+  }
+  int issued = remove_members(db, broken, "warm pool: the sandbox failed before it was claimed");
+  for (const auto& pool : pools) {
+    if (pool.live > pool.size) {
+      issued += remove_members(db, surplus(db, pool, pool.live - pool.size), "warm pool: pool made smaller");
+      continue;
+    }
+    if (pool.live == pool.size) continue;
+    if (pool.snapshot != "default") {
+      const auto snapshot = snapshot_for_sandbox(db, warm_pool_organization().str(), pool.snapshot);
+      if (!snapshot || snapshot->state != "active") continue;  // a general snapshot, once active
+    }
+    for (int i = 0; i < std::min(pool.size - pool.live, kCreatesPerPass); ++i) {
+      if (auto added = add_member(db, pool); !added) {
+        spdlog::warn("warm pool {}: cannot add a sandbox: {}", pool.id.str(), added.error().message);
+        break;
+      }
+      ++issued;
+    }
+  }
+  return issued;
+}
+
+std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const SandboxCreated& spec) {
+  // Volumes, a network block and builds change the sandbox itself, not only what the claim sets.
+  if (spec.dockerfile || !spec.volumes.empty() || spec.network_block_all) return std::nullopt;
+  if (spec.snapshot != "default") {
+    // The pool holds the general snapshot of that name; an organization's own one of the same name is another image.
+    const auto general = snapshot_for_sandbox(db, warm_pool_organization().str(), spec.snapshot);
+    const auto wanted = snapshot_for_sandbox(db, spec.organization_id.str(), spec.snapshot);
+    if (!general || !wanted || general->id != wanted->id) return std::nullopt;
+  }
+  const auto pool = warm_pool_id(spec.snapshot, spec.region, spec.resources);
+  pqxx::result candidates;
+  {
+    pqxx::nontransaction tx(db.conn);
+    candidates = exec_cached(tx,
+        "select s.id::text from sandboxes s join warm_pools p on p.id = s.warm_pool where s.warm_pool = $1 "
+        "and p.size > 0 and s.organization_id = $2 and s.state = 'started' and s.desired_state = 'started' "
+        "order by s.created_at limit 3",
+        pool.str(), warm_pool_organization().str());
+  }
+  const SandboxClaimed claim{spec.organization_id, spec.name, spec.user, spec.env, spec.labels, spec.is_public,
+                             spec.auto_stop_minutes, spec.auto_archive_minutes, spec.auto_delete_minutes, now_ms()};
+  for (const auto& row : candidates) {
+    const SandboxId id{row[0].as<std::string>()};
+    auto out = create_named(db, call, spec.organization_id, spec.name, id, [&]() -> Result<SandboxEvents> {
+      auto loaded = load<SandboxEvent, sandbox::State>(db.store, StreamName::of("sandbox", id), evolve);
+      if (!loaded) return loaded.error();
+      auto events = sandbox::decide(sandbox::Claim{claim}, loaded->state);
+      if (!events) return events.error();
+      auto after = sandbox::replay_onto(loaded->state, *events);
+      return SandboxEvents{std::move(*events), ExpectedVersion::after(loaded->count), std::move(after)};
+    });
+    // Taken by a concurrent create (or no longer ready): the next candidate.
+    if (!out && out.error().code == ErrorCode::invalid_transition) continue;
+    return out;
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<void> wait_for_claim(Services& s, const SandboxId& id, std::int64_t claimed_at) {
+  if (s.feed == nullptr) co_return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  const auto stream = StreamName::of("sandbox", id).str();
+  std::int64_t after = claimed_at;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) co_return;
+    auto batch = co_await s.feed->next(after, 512, left);
+    if (batch.empty()) co_return;
+    for (const auto& e : batch) {
+      after = e.position.value();
+      if (e.stream == stream && (e.type == "SandboxStarted" || e.type == "SandboxErrored")) co_return;
+    }
+  }
+}
+
+namespace {
+
+Result<int> int_field(const json::object& o, std::string_view name, int fallback) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return fallback;
+  if (!v->is_int64() && !v->is_uint64()) {
+    return make_error(ErrorCode::invalid_argument, std::string(name) + " must be a whole number");
+  }
+  const auto n = v->to_number<std::int64_t>();
+  if (n < -1000000 || n > 1000000) return make_error(ErrorCode::invalid_argument, std::string(name) + " is out of range");
+  return static_cast<int>(n);
+}
+
+Result<warm_pool::SetSize> parse_size(const std::string& body, const std::string& default_region) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) return make_error(ErrorCode::invalid_argument, "body must be a JSON object");
+  const auto& o = v.as_object();
+  warm_pool::SetSize c;
+  auto text = [&](std::string_view name, const std::string& fallback) -> Result<std::string> {
+    const auto* f = o.if_contains(name);
+    if (f == nullptr || f->is_null()) return fallback;
+    if (!f->is_string()) return make_error(ErrorCode::invalid_argument, std::string(name) + " must be a string");
+    return std::string(f->as_string());
+  };
+  auto snapshot = text("snapshot", "default");
+  if (!snapshot) return snapshot.error();
+  auto region = text("region", default_region);
+  if (!region) return region.error();
+  auto size = int_field(o, "size", -1);
+  if (!size) return size.error();
+  if (!o.contains("size")) return make_error(ErrorCode::invalid_argument, "size is required (0 turns the pool off)");
+  auto cpu = int_field(o, "cpu", 1);
+  auto gpu = int_field(o, "gpu", 0);
+  auto memory = int_field(o, "memory", 1);
+  auto disk = int_field(o, "disk", 3);
+  for (const auto* r : {&cpu, &gpu, &memory, &disk}) {
+    if (!*r) return r->error();
+  }
+  c.snapshot = *snapshot;
+  c.region = *region;
+  c.resources = Resources{*cpu, *gpu, *memory, *disk};
+  c.size = *size;
+  return c;
+}
+
+json::object pool_json(const pqxx::row& r) {
+  return json::object{{"id", r[0].as<std::string>()}, {"snapshot", r[1].as<std::string>()},
+                      {"region", r[2].as<std::string>()}, {"cpu", r[3].as<int>()},
+                      {"gpu", r[4].as<int>()}, {"memory", r[5].as<int>()},
+                      {"disk", r[6].as<int>()}, {"size", r[7].as<int>()},
+                      {"ready", r[8].as<int>()}, {"starting", r[9].as<int>()},
+                      {"claimed", r[10].as<int>()}};
+}
+
+constexpr const char* kPoolSelect =
+    "select p.id::text, p.snapshot, p.region, p.cpu, p.gpu, p.memory, p.disk, p.size, "
+    "count(*) filter (where s.organization_id = $1 and s.state = 'started' and s.desired_state = 'started')::int, "
+    "count(*) filter (where s.organization_id = $1 and s.state not in ('started', 'destroyed') "
+    " and s.desired_state = 'started')::int, "
+    "count(*) filter (where s.organization_id <> $1)::int "
+    "from warm_pools p left join sandboxes s on s.warm_pool = p.id ";
+
+asio::awaitable<Response> set_pool_size(Services& s, Call& call) {
+  auto command = parse_size(call.request.body(), s.settings.default_region);
+  if (!command) co_return error_for(command.error());
+  if (command->snapshot != "default") {
+    const auto known = co_await s.db.run([&](DbContext& db) {
+      return snapshot_for_sandbox(db, warm_pool_organization().str(), command->snapshot).has_value();
+    });
+    if (!known) {
+      co_return error_for(make_error(ErrorCode::not_found, "Snapshot " + command->snapshot +
+                                                               " not found among the general snapshots (a warm pool "
+                                                               "serves every organization)"));
+    }
+  }
+  const auto id = warm_pool_id(command->snapshot, command->region, command->resources);
+  auto position = co_await s.db.run([&](DbContext& db) -> Result<std::int64_t> {
+    auto executed = execute<WarmPoolEvent, warm_pool::State>(
+        db.store, StreamName::of("warmpool", id), metadata_for(call),
+        [&](const warm_pool::State& st) { return warm_pool::decide(*command, st); },
+        [](warm_pool::State st, const WarmPoolEvent& e) { return warm_pool::evolve(std::move(st), e); });
+    if (!executed) return executed.error();
+    return executed->appended ? executed->appended->last.value() : std::int64_t{0};
+  });
+  if (!position) co_return error_for(position.error());
+  co_await wait_for_projection(s, "warm_pools", *position);
+  auto row = co_await s.db.run([&](DbContext& db) {
+    pqxx::nontransaction tx(db.conn);
+    return exec_cached(tx, std::string(kPoolSelect) + "where p.id = $2 group by p.id",
+                       warm_pool_organization().str(), id.str());
+  });
+  if (row.empty()) co_return error_response(http::status::internal_server_error, "the pool was not projected in time");
+  co_return json_response(http::status::ok, pool_json(row[0]));
+}
+
+asio::awaitable<Response> list_pools(Services& s, Call&) {
+  auto rows = co_await s.db.run([&](DbContext& db) {
+    pqxx::nontransaction tx(db.conn);
+    return exec_cached(tx, std::string(kPoolSelect) + "group by p.id order by p.snapshot, p.region, p.id",
+                       warm_pool_organization().str());
+  });
+  json::array items;
+  for (const auto& r : rows) items.push_back(pool_json(r));
+  co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});
+}
+
+}  // namespace
+
+void register_warm_pool_routes(Router& r, Services& s) {
+  using V = http::verb;
+  r.add({V::put, "/api/admin/warm-pools",
+         "Size the warm pool of a snapshot, region and resource class: {snapshot, region, cpu, gpu, memory, disk, "
+         "size} (admin; size 0 turns it off)",
+         false, [&s](Call& c) { return set_pool_size(s, c); }, LimitClass::admin});
+  r.add({V::get, "/api/admin/warm-pools", "Warm pools with their ready, starting and claimed sandboxes (admin)", false,
+         [&s](Call& c) { return list_pools(s, c); }, LimitClass::admin});
+}
+
+}  // namespace command_service
