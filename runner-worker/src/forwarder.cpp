@@ -1,5 +1,7 @@
 #include "runner/forwarder.hpp"
 
+#include <fcntl.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -168,6 +170,9 @@ Forwarder::Forwarder(const std::string& address, unsigned short port, std::funct
   impl_->pid_of = std::move(pid_of);
   const tcp::endpoint endpoint(asio::ip::make_address(address), port);
   impl_->acceptor.open(endpoint.protocol());
+  // Not inherited by crun: a container created but not yet started (its init waits inside crun's
+  // child) would keep the port bound after this runner died, and its restart could not listen.
+  ::fcntl(impl_->acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
   impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
   impl_->acceptor.bind(endpoint);
   impl_->acceptor.listen();
