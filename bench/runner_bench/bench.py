@@ -207,16 +207,54 @@ def create_many(events, names, concurrent):
     return ids, latency
 
 
+def density(events, a, made):
+    """Idle sandboxes until a.density of them or memory runs short; `made` exist already."""
+    rows = []
+    before = mem_available()
+    initial = made
+    t = time.perf_counter()
+    while made < a.density and mem_available() > 1 << 30:
+        step = min(20, a.density - made)
+        create_many(events, ["dense-%d-%d" % (made, i) for i in range(step)], step)
+        made += step
+    elapsed = time.perf_counter() - t
+    time.sleep(2)
+    used = before - mem_available()
+    charged = sandboxes_memory(a.var)
+    rss = daemon_rss(os.path.realpath(a.daemon))
+    rows.append(("density: idle sandboxes started (memory left > 1 GiB)", "%d" % made, "", "",
+                 ">= 500 on a 24 GiB host"))
+    rows.append(("  memory charged per idle sandbox (its cgroups' usage / sandboxes)", "%.2f MiB" % (charged / max(1, made) / 2**20),
+                 "", "", ""))
+    rows.append(("  host MemAvailable drop per sandbox while filling (noisy: page cache)",
+                 "%.2f MiB" % (used / max(1, made - initial) / 2**20), "", "", ""))
+    rows.append(("  sandbox daemon RSS, median (n=%d)" % len(rss), "%.2f MiB" % (statistics.median(rss) / 2**20 if rss else 0),
+                 "", "", "<= 4 MiB (issue 5)"))
+    rows.append(("  creates/s while filling (20 at a time)", "%.1f /s" % ((made - initial) / max(elapsed, 1e-9)), "", "", ""))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--var", required=True)
     ap.add_argument("--daemon", required=True)
     ap.add_argument("--density", type=int, default=500)
     ap.add_argument("--sequential", type=int, default=50)
+    ap.add_argument("--references", type=int, default=0,
+                    help="only measure the references (bare crun run, unshare) N times each and print them as JSON")
+    ap.add_argument("--density-only", action="store_true", help="only the density rows (bench/run)")
     a = ap.parse_args()
+    if a.references:
+        print(json.dumps({"crun": reference_crun(a.var, a.daemon, a.references), "unshare": reference_unshare(a.references)}))
+        return
     events = Events()
     time.sleep(0.5)
     rows = []
+
+    if a.density_only:
+        for r in density(events, a, 0):
+            print("| " + " | ".join(r) + " |")
+        return
 
     # Warm-up (first start of each code path), then 50 sequential creates.
     create_many(events, ["warm-%d" % i for i in range(3)], 1)
@@ -246,29 +284,7 @@ def main():
     burst = (time.perf_counter() - t) * 1000
     rows.append(("burst: 20 concurrent creates, all started", "%.0f ms" % burst, "", "", "<= 1.5 s (issue 6)"))
 
-    # Density: idle sandboxes until the count or memory runs short.
-    before = mem_available()
-    made = 3 + len(ids) + 20
-    initial = made
-    t = time.perf_counter()
-    while made < a.density and mem_available() > 1 << 30:
-        step = min(20, a.density - made)
-        create_many(events, ["dense-%d-%d" % (made, i) for i in range(step)], step)
-        made += step
-    elapsed = time.perf_counter() - t
-    time.sleep(2)
-    used = before - mem_available()
-    charged = sandboxes_memory(a.var)
-    rss = daemon_rss(os.path.realpath(a.daemon))
-    rows.append(("density: idle sandboxes started (memory left > 1 GiB)", "%d" % made, "", "",
-                 ">= 500 on a 24 GiB host"))
-    rows.append(("  memory charged per idle sandbox (its cgroups' usage / sandboxes)", "%.2f MiB" % (charged / max(1, made) / 2**20),
-                 "", "", ""))
-    rows.append(("  host MemAvailable drop per sandbox while filling (noisy: page cache)",
-                 "%.2f MiB" % (used / max(1, made - initial) / 2**20), "", "", ""))
-    rows.append(("  sandbox daemon RSS, median (n=%d)" % len(rss), "%.2f MiB" % (statistics.median(rss) / 2**20 if rss else 0),
-                 "", "", "<= 4 MiB (issue 5)"))
-    rows.append(("  creates/s while filling (20 at a time)", "%.1f /s" % ((made - initial) / max(elapsed, 1e-9)), "", "", ""))
+    rows += density(events, a, 3 + len(ids) + 20)
 
     with open("/proc/meminfo") as f:
         total = int(f.readline().split()[1]) / 2**20

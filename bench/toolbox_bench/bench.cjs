@@ -8,23 +8,9 @@ const fs = require('node:fs');
 const net = require('node:net');
 
 const N = Number(process.env.BENCH_N || 100);
-const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
-const pct = (v, p) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.round((p / 100) * (s.length - 1)))];
-};
+const { ms, pct, timed } = require('../run_bench/timing.cjs');
 const rows = [];
 const row = (name, ours, ref, refName, unit = 'ms') => rows.push({ name, ours, ref, refName, unit });
-
-async function timed(n, fn) {
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    out.push(ms(t0));
-  }
-  return out;
-}
 
 // Asynchronous: a synchronous child would block Node's event loop for the whole run, and the
 // SDK's idle keep-alive connections would miss the server closing them (a "socket hang up" on

@@ -299,7 +299,9 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
       if (actual != "restoring") report(id, actual, "state", "restoring", "", stop);
       if (auto r = fs_.restore(id, t.spec.disk_gib); !r) return fail(r.error());
     }
-    if (actual != "starting") report(id, actual, "state", "starting", "", stop);
+    // A first start reports only `started` (`creating` says as much as `starting` would, and the
+    // report is a synchronous append on the create's path); a restart or restore says `starting`.
+    if (actual != "starting" && actual != "creating") report(id, actual, "state", "starting", "", stop);
     // Idempotent: completes a layer a crash left half-made, and sets the disk size (it may have
     // been resized while stopped).
     using Ms = std::chrono::duration<double, std::milli>;

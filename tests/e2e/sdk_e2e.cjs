@@ -310,6 +310,31 @@ async function main() {
     require('node:fs').rmSync(dir, { recursive: true, force: true });
   });
 
+  await step('warm pool: a create claims a started sandbox, answers started, the first command sees its env', async () => {
+    const admin = { Authorization: `Bearer ${process.env.ADMIN_API_KEY}`, 'Content-Type': 'application/json' };
+    const size = (n) => fetch(`${apiUrl}/admin/warm-pools`, { method: 'PUT', headers: admin,
+      body: JSON.stringify({ snapshot: 'default', cpu: 1, memory: 1, disk: 3, size: n }) });
+    assert.equal((await size(1)).status, 200);
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      const { items } = await (await fetch(`${apiUrl}/admin/warm-pools`, { headers: admin })).json();
+      if (items.some((p) => p.ready === 1)) break;
+      assert.ok(Date.now() < deadline, 'the pool did not fill within 60 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const t0 = Date.now();
+    const warm = await daytona.create({ language: 'python', envVars: { CLAIMED_BY: 'e2e' }, labels: { pool: 'yes' } });
+    assert.equal(warm.state, 'started');
+    assert.equal((await warm.process.executeCommand('echo $CLAIMED_BY')).result, 'e2e\n');
+    const claimedIn = Date.now() - t0;
+    assert.equal(warm.labels.pool, 'yes');
+    const events = await (await fetch(`${apiUrl}/audit?resource=${warm.id}`, { headers: { Authorization: `Bearer ${apiKey}` } })).json();
+    assert.ok(JSON.stringify(events).includes('SandboxClaimed'), 'no SandboxClaimed in the audit log');
+    assert.equal((await size(0)).status, 200);
+    await warm.delete();
+    console.log(`     (claimed, first command answered in ${claimedIn} ms)`);
+  });
+
   await step('12 delete; get is then DaytonaNotFoundError', async () => {
     for (const s of [sandbox, other].filter(Boolean)) {
       const id = s.id;
