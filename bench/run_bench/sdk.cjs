@@ -66,7 +66,9 @@ async function main() {
 
   const cold = [];
   for (let i = 0; i < N; i++) cold.push(await createToOutput(daytona));
+  const keep = await daytona.create({ language: 'python' });  // its bundle is the reference's
   const ref = await references(N);
+  await keep.delete();
   const crunP50 = pct(ref.crun, 50);
   row(`create → first executeCommand output, cold, sequential (n=${N}, SDK defaults)`, two(cold),
       `bare \`crun run\` of the same bundle ${two(ref.crun)}`, `${(pct(cold, 50) / crunP50).toFixed(2)}x`,
