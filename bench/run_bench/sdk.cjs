@@ -4,7 +4,7 @@
 // reference measured in this run.
 'use strict';
 const { Daytona } = require('@daytonaio/sdk');
-const { execFile, execFileSync } = require('node:child_process');
+const { execFile, execFileSync, spawn } = require('node:child_process');
 const { promisify } = require('node:util');
 
 const N = Number(process.env.BENCH_CREATES || 30);
@@ -52,6 +52,21 @@ async function createToOutput(daytona) {
   return took;
 }
 
+// With BENCH_PROFILE_DIR set: a system-wide CPU profile (perf, cpu-clock: this machine has no
+// hardware counters) of one series, as <dir>/<name>.perf, for `perf report --sort comm,dso`.
+async function profiled(name, fn) {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return fn();
+  const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-a', '-g', '-o', `${dir}/${name}.perf`], { stdio: 'ignore' });
+  await sleep(500);
+  try {
+    return await fn();
+  } finally {
+    perf.kill('SIGINT');
+    await new Promise((r) => perf.on('exit', r));
+  }
+}
+
 async function references(n) {
   const { stdout } = await promisify(execFile)('python3', [
     `${__dirname}/../runner_bench/bench.py`, '--var', process.env.SANDBOX_VAR, '--daemon', process.env.DAEMON_BIN,
@@ -65,7 +80,9 @@ async function main() {
   for (let i = 0; i < 3; i++) await createToOutput(daytona);  // first runs of every code path
 
   const cold = [];
-  for (let i = 0; i < N; i++) cold.push(await createToOutput(daytona));
+  await profiled('cold', async () => {
+    for (let i = 0; i < N; i++) cold.push(await createToOutput(daytona));
+  });
   const keep = await daytona.create({ language: 'python' });  // its bundle is the reference's
   const ref = await references(N);
   await keep.delete();
@@ -77,11 +94,14 @@ async function main() {
 
   await admin('PUT', '/admin/warm-pools', { snapshot: 'default', size: 3 });
   const warm = [];
-  for (let i = 0; i < N; i++) {
-    await waitFor(async () => (await poolReady()).ready >= 1, 'a ready warm sandbox');
-    await sleep(100);  // the refill's start of the next one is not part of this create
-    warm.push(await createToOutput(daytona));
-  }
+  await waitFor(async () => (await poolReady()).ready >= 3, 'a full warm pool');
+  await profiled('warm', async () => {
+    for (let i = 0; i < N; i++) {
+      await waitFor(async () => (await poolReady()).ready >= 1, 'a ready warm sandbox');
+      await sleep(100);  // the refill's start of the next one is not part of this create
+      warm.push(await createToOutput(daytona));
+    }
+  });
   row(`create → first executeCommand output, warm pool (n=${N})`, two(warm), `bare \`crun run\` ${two(ref.crun)}`,
       `${(pct(warm, 50) / crunP50).toFixed(2)}x`, 'p50 ≤ 25 ms');
   await admin('PUT', '/admin/warm-pools', { snapshot: 'default', size: 0 });
