@@ -1,5 +1,6 @@
 #include "command_service/warm_pools.hpp"
 
+#include "command_service/daemon_link.hpp"
 #include "command_service/event_feed.hpp"
 #include "command_service/route_support.hpp"
 #include "command_service/sandbox_commands.hpp"
@@ -112,6 +113,34 @@ std::vector<std::string> surplus(DbContext& db, const Pool& pool, int count) {
       pool.id.str(), warm_pool_organization().str(), count));
 }
 
+// One API instance at a time applies an env to a warm sandbox and claims it (a session-level
+// advisory lock on the API's connection): an env is never applied to a sandbox another create
+// is claiming.
+bool lock_for_claim(DbContext& db, const SandboxId& id) {
+  pqxx::nontransaction tx(db.conn);
+  return exec_cached(tx, "select pg_try_advisory_lock(hashtext('warm-claim:' || $1))", id.str())[0][0].as<bool>();
+}
+
+struct ClaimLock {
+  DbContext& db;
+  SandboxId id;
+  ~ClaimLock() {
+    try {
+      pqxx::nontransaction tx(db.conn);
+      exec_cached(tx, "select pg_advisory_unlock(hashtext('warm-claim:' || $1))", id.str());
+    } catch (const std::exception& e) {
+      spdlog::warn("warm pool: unlocking {}: {}", id.str(), e.what());
+    }
+  }
+};
+
+std::optional<std::string> runner_endpoint(DbContext& db, const SandboxId& id) {
+  pqxx::nontransaction tx(db.conn);
+  const auto rows = exec_cached(tx, "select r.endpoint from runners r join sandboxes s on s.runner_id = r.id where s.id = $1", id.str());
+  if (rows.empty()) return std::nullopt;
+  return rows[0][0].as<std::string>();
+}
+
 }  // namespace
 
 int refill_warm_pools(DbContext& db) {
@@ -183,15 +212,35 @@ std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const
                              spec.auto_stop_minutes, spec.auto_archive_minutes, spec.auto_delete_minutes, now_ms()};
   for (const auto& row : candidates) {
     const SandboxId id{row[0].as<std::string>()};
+    if (!lock_for_claim(db, id)) continue;  // another create is claiming it
+    ClaimLock held{db, id};
+    auto loaded = load<SandboxEvent, sandbox::State>(db.store, StreamName::of("sandbox", id), evolve);
+    if (!loaded) return Result<Outcome>(loaded.error());
+    if (!sandbox::decide(sandbox::Claim{claim}, loaded->state)) continue;  // no longer ready or unclaimed
+    auto taken = sandbox_name_taken(db, spec.organization_id, spec.name);
+    if (!taken) return Result<Outcome>(taken.error());
+    if (*taken) return Result<Outcome>(make_error(ErrorCode::already_exists, "a sandbox named '" + spec.name + "' already exists"));
+    // The env first, straight to the daemon, so the claim can leave the sandbox started; if that
+    // fails the runner applies it from the claim event (starting → started).
+    SandboxClaimed c = claim;
+    if (const auto endpoint = runner_endpoint(db, id)) {
+      auto applied = post_env_through_runner(*endpoint, id.str(), spec.env);
+      c.env_applied = applied.has_value();
+      if (!applied) spdlog::warn("warm pool: claim of {}: env not applied directly ({}); the runner will", id.str(), applied.error().message);
+    }
     auto out = create_named(db, call, spec.organization_id, spec.name, id, [&]() -> Result<SandboxEvents> {
-      auto loaded = load<SandboxEvent, sandbox::State>(db.store, StreamName::of("sandbox", id), evolve);
-      if (!loaded) return loaded.error();
-      auto events = sandbox::decide(sandbox::Claim{claim}, loaded->state);
+      auto now = load<SandboxEvent, sandbox::State>(db.store, StreamName::of("sandbox", id), evolve);
+      if (!now) return now.error();
+      auto events = sandbox::decide(sandbox::Claim{c}, now->state);
       if (!events) return events.error();
-      auto after = sandbox::replay_onto(loaded->state, *events);
-      return SandboxEvents{std::move(*events), ExpectedVersion::after(loaded->count), std::move(after)};
+      auto after = sandbox::replay_onto(now->state, *events);
+      return SandboxEvents{std::move(*events), ExpectedVersion::after(now->count), std::move(after)};
     });
-    // Taken by a concurrent create (or no longer ready): the next candidate.
+    if (!out && c.env_applied) {
+      // It has this caller's env but is not theirs: nobody else may get it.
+      remove_members(db, {id.str()}, "warm pool: a claim failed after its env was applied");
+    }
+    // Taken meanwhile (or no longer ready): the next candidate.
     if (!out && out.error().code == ErrorCode::invalid_transition) continue;
     return out;
   }

@@ -51,6 +51,14 @@ std::vector<std::string> event_types(Api& api, const std::string& id) {
   return types;
 }
 
+std::string claim_field(Api& api, const std::string& id, const std::string& field) {
+  pqxx::connection c(api.conn);
+  pqxx::nontransaction tx(c);
+  const auto rows = tx.exec_params("select data->>$2 from events where stream = $1 and type = 'SandboxClaimed'",
+                                   "sandbox-" + id, field);
+  return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].as<std::string>();
+}
+
 bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 std::string run(RunnerProcess& r, const std::string& id, const std::string& command) {
@@ -95,7 +103,9 @@ TEST_CASE("warm pool: claims, refill, isolation between claimers and the cold pa
   const auto a_events = event_types(api, a_id);
   CHECK(has(a_events, "SandboxJoinedWarmPool"));
   CHECK(has(a_events, "SandboxClaimed"));
-  CHECK(a_events.back() == "SandboxStarted");  // the runner applied the env, then reported
+  // The API gave the daemon the env through the runner's endpoint before the claim: started at once.
+  CHECK(a_events.back() == "SandboxClaimed");
+  CHECK(claim_field(api, a_id, "env_applied") == "true");
   // The env is there for every toolbox command, at once.
   CHECK_THAT(run(r, a_id, "echo who=$WHO"), Catch::Contains("who=a"));
   CHECK(api.call("GET", "/api/sandbox/" + a_id, "", api.key_b).status == 404);
@@ -104,13 +114,22 @@ TEST_CASE("warm pool: claims, refill, isolation between claimers and the cold pa
   // The pool refills in the background.
   REQUIRE(pool_reaches(api, 2));
 
-  // Organization b claims another: nothing of a's in it.
+  // Organization b claims another, with the runner's endpoint unreachable from the API: the
+  // runner applies the env from the claim event and reports started. Nothing of a's in it.
+  {
+    pqxx::connection c(api.conn);
+    pqxx::nontransaction tx(c);
+    tx.exec("update read.runners set endpoint = '127.0.0.1:1'");
+  }
   auto b_created = api.call("POST", "/api/sandbox", R"({"name": "claimed-b", "env": {"OTHER": "b"}})", api.key_b);
   INFO(b_created.body);
   REQUIRE(b_created.status == 200);
   const auto b_id = str(parse(b_created), "id");
   CHECK(b_id != a_id);
   CHECK(has(event_types(api, b_id), "SandboxClaimed"));
+  CHECK(claim_field(api, b_id, "env_applied") == "false");
+  CHECK(event_types(api, b_id).back() == "SandboxStarted");
+  CHECK(str(parse(b_created), "state") == "started");
   const auto b_env = run(r, b_id, "echo who=$WHO other=$OTHER; ls /home/daytona");
   CHECK_THAT(b_env, Catch::Contains("who= other=b"));
   CHECK_THAT(b_env, !Catch::Contains("a.txt"));

@@ -103,7 +103,10 @@ TEST_CASE("warm pool: a claim takes a started warm sandbox once, and gives it th
   auto again = decide(Claim{claim_by(kOtherOrg)}, s);
   REQUIRE_FALSE(again);
   CHECK(again.error().code == ErrorCode::invalid_transition);
-  // The runner's report brings it to started.
+  // The runner's report brings it to started; a claim whose env the API applied first is started at once.
+  auto applied = claim_by(kOrg);
+  applied.env_applied = true;
+  CHECK(replay_onto(ready, *decide(Claim{applied}, ready)).actual == S::started);
   auto started = decide(Report{kRunner1, Reported::started}, s);
   REQUIRE(started);
   CHECK(replay_onto(s, *started).actual == S::started);

@@ -360,7 +360,8 @@ struct Evolver {
   }
   void operator()(const SandboxOomKilled&) { ++s.oom_kills; }
   void operator()(const SandboxJoinedWarmPool& e) { s.warm_pool = e.pool_id; }
-  // Back to starting until the runner has given the running sandbox the claimer's env.
+  // Back to starting until the runner has given the running sandbox the claimer's env, unless
+  // the API did before the claim.
   void operator()(const SandboxClaimed& e) {
     s.claimed = true;
     s.organization_id = e.organization_id;
@@ -372,7 +373,7 @@ struct Evolver {
     s.auto_archive_minutes = e.auto_archive_minutes;
     s.auto_delete_minutes = e.auto_delete_minutes;
     s.last_activity_ms = e.at_ms;
-    s.actual = S::starting;
+    s.actual = e.env_applied ? S::started : S::starting;
   }
 
   void fail(const std::string& reason, bool recoverable) {

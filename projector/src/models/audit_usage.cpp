@@ -69,7 +69,7 @@ class Usage final : public ReadModel {
               "cpu = coalesce($4, cpu), memory = coalesce($5, memory), disk = coalesce($6, disk) where sandbox_id = $1");
     c.prepare("usage_end", "delete from usage_open where sandbox_id = $1");
     // A claimed warm sandbox: its time so far was the pool's, from here on it is the claimer's.
-    c.prepare("usage_claimed", "update usage_open set organization_id = $2::uuid, state = 'starting', "
+    c.prepare("usage_claimed", "update usage_open set organization_id = $2::uuid, state = $4, "
                                "since = $3::timestamptz where sandbox_id = $1");
   }
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
@@ -84,7 +84,8 @@ class Usage final : public ReadModel {
     }
     if (const auto* c = std::get_if<SandboxClaimed>(&*decoded)) {
       tx.exec_prepared("usage_close", id, e.recorded_at);
-      tx.exec_prepared("usage_claimed", id, c->organization_id.str(), e.recorded_at);
+      tx.exec_prepared("usage_claimed", id, c->organization_id.str(), e.recorded_at,
+                       c->env_applied ? "started" : "starting");
       return {};
     }
     std::optional<std::string> state = reached_state(*decoded);

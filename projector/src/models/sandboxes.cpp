@@ -56,7 +56,7 @@ class Sandboxes final : public ReadModel {
     c.prepare("sbx_claimed",
               "update sandboxes set organization_id = $2::uuid, name = $3, os_user = $4, env = $5::jsonb, "
               "labels = $6::jsonb, public = $7, auto_stop_interval = $8, auto_archive_interval = $9, "
-              "auto_delete_interval = $10, state = 'starting', last_activity_at = $11::timestamptz, "
+              "auto_delete_interval = $10, state = $14, last_activity_at = $11::timestamptz, "
               "updated_at = $11::timestamptz, version = $12, last_position = $13 where id = $1 and last_position < $13");
     c.prepare("sbx_load",
               "select state, desired_state, runner_id::text, cpu, gpu, memory, disk, labels::text, "
@@ -78,7 +78,8 @@ class Sandboxes final : public ReadModel {
     if (const auto* c = std::get_if<SandboxClaimed>(&*decoded)) {
       tx.exec_prepared("sbx_claimed", id, c->organization_id.str(), c->name, c->user, json_text(c->env),
                        json_text(c->labels), c->is_public, c->auto_stop_minutes, c->auto_archive_minutes,
-                       c->auto_delete_minutes, e.recorded_at, e.version.value(), e.position.value());
+                       c->auto_delete_minutes, e.recorded_at, e.version.value(), e.position.value(),
+                       c->env_applied ? "started" : "starting");
       return {};
     }
     const auto rows = tx.exec_prepared("sbx_load", id);

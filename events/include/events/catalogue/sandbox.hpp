@@ -222,8 +222,9 @@ struct SandboxJoinedWarmPool {
 BOOST_DESCRIBE_STRUCT(SandboxJoinedWarmPool, (), (pool_id))
 
 // A create claimed a warm sandbox: from here on it is the organization's, under the create's
-// name, env, labels and timers. The runner applies the env to the running sandbox and reports
-// it started again.
+// name, env, labels and timers. `env_applied`: the API gave the running sandbox the env before
+// the claim (through the runner's forwarding endpoint), so it stays started; otherwise it is
+// starting until the runner has applied the env and reports it started.
 struct SandboxClaimed {
   static constexpr std::string_view kType = "SandboxClaimed";
   static constexpr int kVersion = 1;
@@ -237,10 +238,11 @@ struct SandboxClaimed {
   int auto_archive_minutes = 10080;
   int auto_delete_minutes = -1;
   std::int64_t at_ms = 0;  // Unix milliseconds: auto-stop counts from here
+  bool env_applied = false;
 };
 BOOST_DESCRIBE_STRUCT(SandboxClaimed, (),
                       (organization_id, name, user, env, labels, is_public, auto_stop_minutes,
-                       auto_archive_minutes, auto_delete_minutes, at_ms))
+                       auto_archive_minutes, auto_delete_minutes, at_ms, env_applied))
 
 using SandboxEvent =
     std::variant<SandboxCreated, SandboxRunnerAssigned, SandboxSchedulingFailed,
