@@ -134,12 +134,6 @@ struct ClaimLock {
   }
 };
 
-std::optional<std::string> runner_endpoint(DbContext& db, const SandboxId& id) {
-  pqxx::nontransaction tx(db.conn);
-  const auto rows = exec_cached(tx, "select r.endpoint from runners r join sandboxes s on s.runner_id = r.id where s.id = $1", id.str());
-  if (rows.empty()) return std::nullopt;
-  return rows[0][0].as<std::string>();
-}
 
 }  // namespace
 
@@ -203,7 +197,8 @@ std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const
   {
     pqxx::nontransaction tx(db.conn);
     candidates = exec_cached(tx,
-        "select s.id::text from sandboxes s join warm_pools p on p.id = s.warm_pool where s.warm_pool = $1 "
+        "select s.id::text, r.endpoint from sandboxes s join warm_pools p on p.id = s.warm_pool "
+        "left join runners r on r.id = s.runner_id where s.warm_pool = $1 "
         "and p.size > 0 and s.organization_id = $2 and s.state = 'started' and s.desired_state = 'started' "
         "order by s.created_at limit 3",
         pool.str(), warm_pool_organization().str());
@@ -212,31 +207,32 @@ std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const
                              spec.auto_stop_minutes, spec.auto_archive_minutes, spec.auto_delete_minutes, now_ms()};
   for (const auto& row : candidates) {
     const SandboxId id{row[0].as<std::string>()};
+    const auto endpoint = row[1].is_null() ? std::optional<std::string>() : row[1].as<std::string>();
     if (!lock_for_claim(db, id)) continue;  // another create is claiming it
     ClaimLock held{db, id};
-    auto loaded = load<SandboxEvent, sandbox::State>(db.store, StreamName::of("sandbox", id), evolve);
-    if (!loaded) return Result<Outcome>(loaded.error());
-    if (!sandbox::decide(sandbox::Claim{claim}, loaded->state)) continue;  // no longer ready or unclaimed
-    auto taken = sandbox_name_taken(db, spec.organization_id, spec.name);
-    if (!taken) return Result<Outcome>(taken.error());
-    if (*taken) return Result<Outcome>(make_error(ErrorCode::already_exists, "a sandbox named '" + spec.name + "' already exists"));
-    // The env first, straight to the daemon, so the claim can leave the sandbox started; if that
-    // fails the runner applies it from the claim event (starting → started).
-    SandboxClaimed c = claim;
-    if (const auto endpoint = runner_endpoint(db, id)) {
-      auto applied = post_env_through_runner(*endpoint, id.str(), spec.env);
-      c.env_applied = applied.has_value();
-      if (!applied) spdlog::warn("warm pool: claim of {}: env not applied directly ({}); the runner will", id.str(), applied.error().message);
-    }
+    // The env first, straight to the daemon, once the name is known to be free and the sandbox
+    // claimable (create_named checks the name before it calls this), so the claim can leave the
+    // sandbox started; if that fails the runner applies it from the claim event.
+    bool tried = false;
+    bool applied = false;
     auto out = create_named(db, call, spec.organization_id, spec.name, id, [&]() -> Result<SandboxEvents> {
       auto now = load<SandboxEvent, sandbox::State>(db.store, StreamName::of("sandbox", id), evolve);
       if (!now) return now.error();
+      SandboxClaimed c = claim;
+      if (auto claimable = sandbox::decide(sandbox::Claim{c}, now->state); !claimable) return claimable.error();
+      if (!tried && endpoint) {
+        tried = true;
+        auto posted = post_env_through_runner(*endpoint, id.str(), spec.env);
+        applied = posted.has_value();
+        if (!posted) spdlog::warn("warm pool: claim of {}: env not applied directly ({}); the runner will", id.str(), posted.error().message);
+      }
+      c.env_applied = applied;
       auto events = sandbox::decide(sandbox::Claim{c}, now->state);
       if (!events) return events.error();
       auto after = sandbox::replay_onto(now->state, *events);
       return SandboxEvents{std::move(*events), ExpectedVersion::after(now->count), std::move(after)};
     });
-    if (!out && c.env_applied) {
+    if (!out && applied) {
       // It has this caller's env but is not theirs: nobody else may get it.
       remove_members(db, {id.str()}, "warm pool: a claim failed after its env was applied");
     }

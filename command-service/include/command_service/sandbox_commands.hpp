@@ -33,9 +33,6 @@ events::Result<Outcome> create_named(DbContext& db, const Call& call, const even
                                      const std::string& name, const events::SandboxId& id,
                                      const MakeSandboxEvents& make);
 
-// Whether a live sandbox of `org` holds `name`.
-events::Result<bool> sandbox_name_taken(DbContext& db, const events::OrganizationId& org, const std::string& name);
-
 // A create that a warm pool can serve: claims one of the pool's started sandboxes for the caller
 // (SandboxClaimed). Nothing when no pool matches or none is ready: the create goes the cold way.
 std::optional<events::Result<Outcome>> claim_warm(DbContext& db, const Call& call, const events::SandboxCreated& spec);
