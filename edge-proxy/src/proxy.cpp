@@ -1,5 +1,7 @@
 #include "edge/proxy.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "edge/relay.hpp"
 
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -11,6 +13,7 @@ namespace edge {
 
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
+using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -234,8 +237,20 @@ asio::awaitable<void> Proxy::serve(tcp::socket socket) {
                                                    "the host {port}-{sandboxId}." + settings_.preview_domain);
         break;
       }
-      // Who may pass.
-      const auto lookup = co_await platform_.sandbox(target.sandbox);
+      // Who may pass. A toolbox request's key is checked while the sandbox is looked up (both
+      // ask the platform; a new sandbox's first request would otherwise wait for two answers).
+      const std::string_view auth = req[http::field::authorization];
+      const bool bearer = auth.size() > 7 && auth.substr(0, 7) == "Bearer ";
+      const std::string api_key = bearer ? std::string(auth.substr(7)) : std::string();
+      Lookup lookup;
+      int key_status = 0;
+      if (target.kind == Kind::toolbox && bearer) {
+        auto both = co_await (platform_.sandbox(target.sandbox) && platform_.key_status(api_key, target.sandbox));
+        lookup = std::move(std::get<0>(both));
+        key_status = std::get<1>(both);
+      } else {
+        lookup = co_await platform_.sandbox(target.sandbox);
+      }
       if (lookup.status != 200) {
         fail(lookup.status == 404 ? http::status::not_found : http::status::bad_gateway, lookup.message);
         break;
@@ -243,13 +258,11 @@ asio::awaitable<void> Proxy::serve(tcp::socket socket) {
       const auto& route = lookup.route;
       std::string new_cookie;
       if (target.kind == Kind::toolbox) {
-        const std::string_view auth = req[http::field::authorization];
-        if (auth.size() <= 7 || auth.substr(0, 7) != "Bearer ") {
+        if (!bearer) {
           fail(http::status::unauthorized, "the toolbox needs an API key: Authorization: Bearer <key>");
           break;
         }
-        const std::string key(auth.substr(7));
-        const int status = co_await platform_.key_status(key, target.sandbox);
+        const int status = key_status;
         if (status == 401) {
           fail(http::status::unauthorized, "the API key is not valid");
           break;
