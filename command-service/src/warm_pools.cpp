@@ -13,7 +13,8 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
+#include <map>
+#include <mutex>
 
 namespace command_service {
 
@@ -27,8 +28,25 @@ namespace {
 // flooding its runner at once.
 constexpr int kCreatesPerPass = 10;
 // The refill waits for the projection to show what it appended last time (else it would count
-// short and start too many).
-std::atomic<std::int64_t> last_refill_position{0};
+// short and start too many): that position, per database (tests run several in one process).
+std::mutex refill_mutex;
+std::map<std::string, std::int64_t> refill_positions;
+
+std::string database_of(DbContext& db) {
+  return std::string(db.conn.hostname() ? db.conn.hostname() : "") + ":" + (db.conn.port() ? db.conn.port() : "") + "/" +
+         (db.conn.dbname() ? db.conn.dbname() : "");
+}
+
+void refilled_to(DbContext& db, std::int64_t position) {
+  std::lock_guard lock(refill_mutex);
+  auto& last = refill_positions[database_of(db)];
+  last = std::max(last, position);
+}
+
+std::int64_t last_refill_position(DbContext& db) {
+  std::lock_guard lock(refill_mutex);
+  return refill_positions[database_of(db)];
+}
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -80,7 +98,7 @@ Result<void> add_member(DbContext& db, const Pool& pool) {
   const StreamAppend one[] = {std::move(append)};
   auto appended = db.store.append_together(one);
   if (!appended) return appended.error();
-  last_refill_position = appended->back().last.value();
+  refilled_to(db, appended->back().last.value());
   return {};
 }
 
@@ -90,7 +108,7 @@ int remove_members(DbContext& db, const std::vector<std::string>& ids, const std
     auto done = system_command(db, SandboxId{id}, warm_pool_organization().str(), sandbox::Destroy{reason}, "warm-pool");
     if (done && done->appended) {
       ++removed;
-      last_refill_position = done->appended->last.value();
+      refilled_to(db, done->appended->last.value());
     } else if (!done) {
       spdlog::warn("warm pool: cannot remove {}: {}", id, done.error().message);
     }
@@ -143,7 +161,7 @@ int refill_warm_pools(DbContext& db) {
   {
     pqxx::nontransaction tx(db.conn);
     const auto reached = exec_cached(tx, "select position from projection_checkpoints where model = 'sandboxes'");
-    if (reached.empty() || reached[0][0].as<std::int64_t>() < last_refill_position.load()) return 0;
+    if (reached.empty() || reached[0][0].as<std::int64_t>() < last_refill_position(db)) return 0;
     const auto rows = exec_cached(tx,
         "select p.id::text, p.snapshot, p.region, p.cpu, p.gpu, p.memory, p.disk, p.size, "
         "(select count(*) from sandboxes s where s.warm_pool = p.id and s.organization_id = $1 "
