@@ -29,13 +29,18 @@ std::optional<RunnerId> pick_runner(DbContext& db, const std::string& region, co
   return RunnerId{rows[0][0].as<std::string>()};
 }
 
-Result<Executed> system_command(DbContext& db, const SandboxId& id, const std::string& organization,
-                                const sandbox::Command& command, const std::string& actor) {
+Metadata system_metadata(const std::string& actor, const std::string& organization) {
   Metadata meta;
   meta.event_id = new_uuid();
   meta.correlation_id = new_uuid();
   meta.actor = actor;
   meta.organization_id = organization;
+  return meta;
+}
+
+Result<Executed> system_command(DbContext& db, const SandboxId& id, const std::string& organization,
+                                const sandbox::Command& command, const std::string& actor) {
+  const auto meta = system_metadata(actor, organization);
   return execute<SandboxEvent, sandbox::State>(
       db.store, StreamName::of("sandbox", id), meta,
       [&](const sandbox::State& s) { return sandbox::decide(command, s); },

@@ -55,15 +55,6 @@ std::int64_t now_ms() {
 
 sandbox::State evolve(sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); }
 
-Metadata pool_metadata() {
-  Metadata m;
-  m.event_id = new_uuid();
-  m.correlation_id = new_uuid();
-  m.actor = "warm-pool";
-  m.organization_id = warm_pool_organization().str();
-  return m;
-}
-
 struct Pool {
   WarmPoolId id;
   std::string snapshot;
@@ -93,7 +84,7 @@ Result<void> add_member(DbContext& db, const Pool& pool) {
     events->insert(events->end(), assigned->begin(), assigned->end());
     append.options.routing_key = runner->str();
   }
-  const auto meta = pool_metadata();
+  const auto meta = system_metadata("warm-pool", warm_pool_organization().str());
   for (const auto& e : *events) append.events.push_back(NewEvent{encode(e), meta});
   const StreamAppend one[] = {std::move(append)};
   auto appended = db.store.append_together(one);
@@ -204,12 +195,6 @@ int refill_warm_pools(DbContext& db) {
 std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const SandboxCreated& spec) {
   // Volumes, a network block and builds change the sandbox itself, not only what the claim sets.
   if (spec.dockerfile || !spec.volumes.empty() || spec.network_block_all) return std::nullopt;
-  if (spec.snapshot != "default") {
-    // The pool holds the general snapshot of that name; an organization's own one of the same name is another image.
-    const auto general = snapshot_for_sandbox(db, warm_pool_organization().str(), spec.snapshot);
-    const auto wanted = snapshot_for_sandbox(db, spec.organization_id.str(), spec.snapshot);
-    if (!general || !wanted || general->id != wanted->id) return std::nullopt;
-  }
   const auto pool = warm_pool_id(spec.snapshot, spec.region, spec.resources);
   pqxx::result candidates;
   {
@@ -220,6 +205,13 @@ std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const
         "and p.size > 0 and s.organization_id = $2 and s.state = 'started' and s.desired_state = 'started' "
         "order by s.created_at limit 3",
         pool.str(), warm_pool_organization().str());
+  }
+  if (candidates.empty()) return std::nullopt;  // every create asks: one query when no pool serves it
+  if (spec.snapshot != "default") {
+    // The pool holds the general snapshot of that name; an organization's own one of the same name is another image.
+    const auto general = snapshot_for_sandbox(db, warm_pool_organization().str(), spec.snapshot);
+    const auto wanted = snapshot_for_sandbox(db, spec.organization_id.str(), spec.snapshot);
+    if (!general || !wanted || general->id != wanted->id) return std::nullopt;
   }
   const SandboxClaimed claim{spec.organization_id, spec.name, spec.user, spec.env, spec.labels, spec.is_public,
                              spec.auto_stop_minutes, spec.auto_archive_minutes, spec.auto_delete_minutes, now_ms()};

@@ -32,11 +32,6 @@ void ReconcileQueue::post(const std::string& sandbox) {
   ready_cv_.notify_one();
 }
 
-std::size_t ReconcileQueue::pending() const {
-  std::lock_guard lock(mutex_);
-  return waiting_.size() + busy_.size();
-}
-
 void ReconcileQueue::run(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     std::string sandbox;

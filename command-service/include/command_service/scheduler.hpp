@@ -19,6 +19,9 @@ namespace command_service {
 // The least-loaded ready runner of the region with room for `resources` and a recent heartbeat.
 std::optional<events::RunnerId> pick_runner(DbContext& db, const std::string& region, const events::Resources& resources);
 
+// Metadata of what the platform itself appends: a new event and correlation id, `actor`, the organization.
+events::Metadata system_metadata(const std::string& actor, const std::string& organization);
+
 // A command the platform itself issues (placement, timers, warm pools) as `actor`, routed to the
 // sandbox's runner.
 events::Result<events::Executed> system_command(DbContext& db, const events::SandboxId& id,

@@ -26,15 +26,13 @@ class ReconcileQueue {
   ReconcileQueue(int threads, Work work, std::chrono::milliseconds retry = std::chrono::milliseconds(500));
   ~ReconcileQueue();  // stops the threads; work in progress finishes first
   void post(const std::string& sandbox);
-  // Sandboxes waiting or in work (for tests and the drain).
-  std::size_t pending() const;
 
  private:
   void run(const std::stop_token& stop);
 
   Work work_;
   std::chrono::milliseconds retry_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable_any ready_cv_;
   std::deque<std::string> ready_;
   std::set<std::string> waiting_, busy_, again_;
