@@ -8,6 +8,8 @@
 #include "command_service/scheduler.hpp"
 #include "events/api_keys.hpp"
 #include "events/bus/hints.hpp"
+#include "events/conn_limits.hpp"
+#include "events/tokens.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -69,8 +71,34 @@ int main() {
   if (const auto admin = env_or("ADMIN_API_KEY", ""); !admin.empty()) {
     admin_key_hash = events::sha256_hex(admin);
   }
-  const auto derived_secret = events::sha256_hex("preview:" + admin_key_hash);
-  services.settings.preview_secret = env_or("PREVIEW_SECRET", derived_secret.c_str());
+  auto preview_keys = events::tokens::preview_keys(env_or("PREVIEW_KEYS", ""), env_or("ADMIN_API_KEY", ""));
+  if (!preview_keys) {
+    std::cerr << "command-service: PREVIEW_KEYS: " << preview_keys.error().message << "\n";
+    return 2;
+  }
+  services.settings.preview_keys = *preview_keys;
+  services.settings.forward_key = events::tokens::forward_key(env_or("ADMIN_API_KEY", ""));
+  try {
+    const int ttl = std::stoi(env_or("PREVIEW_TOKEN_TTL", "86400"));
+    if (ttl < 60 || ttl > 30 * 86400) throw std::out_of_range("PREVIEW_TOKEN_TTL");
+    services.settings.preview_token_ttl = std::chrono::seconds(ttl);
+  } catch (const std::exception&) {
+    std::cerr << "command-service: PREVIEW_TOKEN_TTL must be 60 to 2592000 seconds\n";
+    return 2;
+  }
+  // Host directories snapshots may be imported from (oci:DIR, docker-archive:FILE, ...): none
+  // unless the operator lists them, colon-separated, as absolute paths.
+  for (std::string_view dirs = env_or("SNAPSHOT_IMPORT_DIRS", ""); !dirs.empty();) {
+    const auto colon = dirs.find(':');
+    const std::string dir(dirs.substr(0, colon));
+    if (!dir.empty() && dir.front() != '/') {
+      std::cerr << "command-service: SNAPSHOT_IMPORT_DIRS: '" << dir << "' is not an absolute path\n";
+      return 2;
+    }
+    if (!dir.empty()) services.settings.snapshot_import_dirs.push_back(dir);
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
   // Live streams follow the log, woken by the append hints of every appender.
   auto appended = std::make_shared<events::Doorbell>();
   events::bus::HintListener hints(**nats, appended);
@@ -107,6 +135,19 @@ int main() {
   } catch (const std::exception&) {
     std::cerr << "command-service: API_THREADS must be 1 to 256\n";
     return 2;
+  }
+  // Connections held at once: per source address, and in all (below the descriptors we may open).
+  try {
+    server.connections.per_source = std::stoi(env_or("API_MAX_CONNECTIONS_PER_SOURCE", "256"));
+    server.connections.total = std::stoi(env_or("API_MAX_CONNECTIONS", "8192"));
+    if (server.connections.per_source < 0 || server.connections.total < 0) throw std::out_of_range("connections");
+  } catch (const std::exception&) {
+    std::cerr << "command-service: API_MAX_CONNECTIONS and API_MAX_CONNECTIONS_PER_SOURCE must be counts (0 = no limit)\n";
+    return 2;
+  }
+  if (const long files = events::raise_open_file_limit(); files > 0) {
+    // Room for the database connections, NATS and the log besides the clients.
+    server.connections.total = static_cast<int>(std::min<long>(server.connections.total, files - 256));
   }
   boost::asio::io_context io(io_threads);
   // After the io_context, so that it goes first: it holds executors of waiting streams.

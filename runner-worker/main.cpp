@@ -2,7 +2,9 @@
 // to it, drives crun, reports transitions; on SIGTERM drains and stops. Settings come from the
 // environment (see README.md); a bad one stops it with a message naming it.
 #include "events/bus/subscriber.hpp"
+#include "events/catalogue/sandbox.hpp"
 #include "events/runtime.hpp"
+#include "events/tokens.hpp"
 #include "runner/engine.hpp"
 #include "runner/forwarder.hpp"
 #include "runner/host.hpp"
@@ -110,6 +112,18 @@ int main(int argc, char** argv) {
   runner::Crun crun(state_dir + "/crun");
   runner::EngineSettings settings{id, daemon, "/sandbox-platform/" + id, *bpf, 100000, 3000};
   runner::ImageStore images(objects, state_dir + "/layers", 100000);
+  // Host directories snapshots may be imported from (SNAPSHOT_IMPORT_DIRS, colon-separated, as
+  // the command-service has them): none unless the operator lists them.
+  {
+    std::vector<std::string> dirs;
+    for (std::string_view list = env_or("SNAPSHOT_IMPORT_DIRS", ""); !list.empty();) {
+      const auto colon = list.find(':');
+      if (const std::string dir(list.substr(0, colon)); !dir.empty()) dirs.push_back(dir);
+      if (colon == std::string_view::npos) break;
+      list.remove_prefix(colon + 1);
+    }
+    images.set_import_dirs(std::move(dirs));
+  }
   runner::Engine engine(settings, fs, images, crun, api, reporter);
   runner::SnapshotPuller puller(images, reporter);
 
@@ -120,7 +134,7 @@ int main(int argc, char** argv) {
     const auto colon = endpoint.rfind(':');
     forwarder = std::make_unique<runner::Forwarder>(
         endpoint.substr(0, colon), static_cast<unsigned short>(std::stoi(endpoint.substr(colon + 1))),
-        [&crun](const std::string& sandbox) {
+        events::tokens::forward_key(admin_key), [&crun](const std::string& sandbox) {
           auto s = crun.state(sandbox);
           return s && s->status == "running" ? s->pid : 0;
         });
@@ -129,6 +143,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // What this host offers the scheduler. Memory and disk sizes of sandboxes are limits, not
+  // reservations (an idle sandbox uses a few MiB and its quota only what it writes), so both are
+  // overcommitted: by default 16x the host's memory and 20x the data image, enough for a hundred
+  // default sandboxes (1 GiB, 3 GiB) on a laptop. RUNNER_MEMORY_GIB / RUNNER_*_OVERCOMMIT say
+  // otherwise; RUNNER_MAX_SANDBOXES bounds the count whatever the sizes.
+  const int memory_overcommit = env_int("RUNNER_MEMORY_OVERCOMMIT", 16);
+  const int disk_overcommit = env_int("RUNNER_DISK_OVERCOMMIT", 20);
   const std::string registration =
       boost::json::serialize(boost::json::object{
           {"id", id},
@@ -136,10 +157,8 @@ int main(int argc, char** argv) {
           {"endpoint", endpoint},
           {"capacity",
            {{"cpu", static_cast<int>(std::thread::hardware_concurrency())},
-            // Memory limits are overcommitted (an idle sandbox uses little of its limit): by
-            // default four times the host's memory; RUNNER_MEMORY_GIB says otherwise.
-            {"memory_gib", env_int("RUNNER_MEMORY_GIB", memory_gib() * 4)},
-            {"disk_gib", disk_gib},
+            {"memory_gib", env_int("RUNNER_MEMORY_GIB", memory_gib() * memory_overcommit)},
+            {"disk_gib", disk_gib * disk_overcommit},
             {"max_sandboxes", env_int("RUNNER_MAX_SANDBOXES", 500)}}}});
   for (int attempt = 0;; ++attempt) {
     auto registered = api.call("POST", "/runners", registration);
@@ -187,6 +206,16 @@ int main(int argc, char** argv) {
     return events::bus::HandleResult{};
   });
   std::jthread importing([&](std::stop_token stop) { snapshot_subscriber.run(stop); });
+  // Sandboxes deleted while on no runner (archived ones): every runner removes what its host and
+  // the shared object store still hold of them (idempotent, so all of them may).
+  events::bus::SubscriberSettings janitor_sub;
+  janitor_sub.name = "runner-" + id + "-unplaced";
+  janitor_sub.filter = events::ReadFilter{"sandbox", "_"};
+  events::bus::Subscriber janitor(janitor_sub, db, **nats, [&](const events::RecordedEvent& e) {
+    if (e.type == events::SandboxDestroyed::kType) engine.forget_destroyed(e.stream_id());
+    return events::bus::HandleResult{};
+  });
+  std::jthread sweeping([&](std::stop_token stop) { janitor.run(stop); });
   std::jthread heartbeats([&](std::stop_token stop) {
     std::map<std::string, std::chrono::steady_clock::time_point> reported;  // toolbox activity, per sandbox
     while (!stop.stop_requested()) {
@@ -212,6 +241,8 @@ int main(int argc, char** argv) {
   std::jthread guarding([&](std::stop_token stop) {
     while (!stop.stop_requested()) {
       engine.defuse_fork_bombs();
+      // A sandbox whose PID 1 died (memory, a crash) is noticed within a second and reported.
+      for (const auto& sandbox : engine.find_exits()) queue.post(sandbox);
       events::nap(stop, std::chrono::seconds(1));
     }
   });
@@ -226,10 +257,12 @@ int main(int argc, char** argv) {
   stopping.request_stop();
   consuming.request_stop();
   importing.request_stop();
+  sweeping.request_stop();
   heartbeats.request_stop();
   guarding.request_stop();
   consuming.join();
   importing.join();
+  sweeping.join();
   heartbeats.join();
   spdlog::info("runner {} stopped; its sandboxes keep running", id);
   (void)argc;

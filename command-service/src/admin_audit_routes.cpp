@@ -6,6 +6,7 @@
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
 #include "events/deciders/organization.hpp"
+#include "events/redact.hpp"
 
 #include <pqxx/pqxx>
 
@@ -56,7 +57,7 @@ asio::awaitable<Response> audit(Services& s, Call& call) {
                          {"action", r[5].c_str()},
                          {"correlationId", r[6].c_str()},
                          {"causationId", r[7].c_str()},
-                         {"data", json::parse(r[8].c_str())}});
+                         {"data", json::parse(redacted_data(r[5].c_str(), r[8].c_str()))}});
       }
       return json::object{{"items", std::move(items)}, {"nextAfter", last}};
     } catch (const pqxx::data_exception& e) {

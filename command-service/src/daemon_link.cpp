@@ -18,8 +18,9 @@ namespace http = beast::http;
 using events::ErrorCode;
 using events::make_error;
 
-events::Result<void> post_env_through_runner(const std::string& endpoint, const std::string& sandbox,
-                                             const events::StringMap& env, std::chrono::milliseconds timeout) {
+events::Result<void> post_env_through_runner(const std::string& endpoint, const std::string& forward_key,
+                                             const std::string& sandbox, const events::StringMap& env,
+                                             std::chrono::milliseconds timeout) {
   const auto colon = endpoint.rfind(':');
   if (colon == std::string::npos) return make_error(ErrorCode::invalid_argument, "runner endpoint " + endpoint + " has no port");
   asio::io_context io;
@@ -30,7 +31,8 @@ events::Result<void> post_env_through_runner(const std::string& endpoint, const 
   const auto addresses = resolver.resolve(endpoint.substr(0, colon), endpoint.substr(colon + 1), ec);
   if (!ec) stream.connect(addresses, ec);
   if (ec) return make_error(ErrorCode::unavailable, "runner endpoint " + endpoint + ": " + ec.message());
-  const std::string connect = "CONNECT " + sandbox + ":2280 HTTP/1.1\r\nHost: runner\r\n\r\n";
+  const std::string connect = "CONNECT " + sandbox + ":2280 HTTP/1.1\r\nHost: runner\r\nProxy-Authorization: Bearer " +
+                              forward_key + "\r\n\r\n";
   asio::write(stream, asio::buffer(connect), ec);
   beast::flat_buffer buffer;
   http::response_parser<http::empty_body> tunnel;

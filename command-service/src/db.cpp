@@ -11,6 +11,7 @@ struct ThreadState {
   std::unique_ptr<events::PgEventStore> store;
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<DbContext> context;
+  events::AggregateCache<events::sandbox::State> sandboxes;
 };
 
 }  // namespace
@@ -28,7 +29,7 @@ DbContext& Db::context() {
     pqxx::nontransaction tx(*state.conn);
     tx.exec("set search_path to read, public");
     state.for_connection = pg_connection_;
-    state.context = std::make_unique<DbContext>(DbContext{*state.store, *state.conn});
+    state.context = std::make_unique<DbContext>(DbContext{*state.store, *state.conn, state.sandboxes});
   }
   return *state.context;
 }

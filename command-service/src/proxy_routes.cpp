@@ -1,5 +1,6 @@
 // Preview links (compat spec §2.2: getPreviewLink) and what the edge proxy asks the platform
-// about a sandbox: where it runs, whether it is public, its preview token, and its activity.
+// about a sandbox: where it runs, whether it is public, whether a key may use its toolbox, and its
+// activity.
 #include "command_service/api.hpp"
 #include "command_service/route_support.hpp"
 #include "command_service/sandbox_view.hpp"
@@ -7,7 +8,6 @@
 #include "events/command_runner.hpp"
 #include "events/store/sql.hpp"
 
-#include <openssl/hmac.h>
 #include <pqxx/pqxx>
 
 namespace command_service {
@@ -18,46 +18,102 @@ using namespace events;
 
 namespace {
 
-// HMAC-SHA256 of the sandbox id: the proxy compares, nothing is stored.
-std::string preview_token(const Services& s, const std::string& sandbox_id) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  const std::string message = "preview:" + sandbox_id;
-  HMAC(EVP_sha256(), s.settings.preview_secret.data(), static_cast<int>(s.settings.preview_secret.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < 16 && i < length; ++i) {
-    out += kHex[mac[i] >> 4];
-    out += kHex[mac[i] & 15];
-  }
-  return out;
-}
-
 std::optional<int> port_in(const Call& call) {
-  try {
-    const auto& text = call.path.at("port");
-    std::size_t used = 0;
-    const int port = std::stoi(text, &used);
-    if (used == text.size() && port >= 1 && port <= 65535) return port;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
+  const auto& text = call.path.at("port");
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const int port = std::stoi(text);
+  if (port < 1 || port > 65535) return std::nullopt;
+  return port;
 }
 
+// A preview token of `port` for the sandbox the caller may read, valid for `ttl`.
+struct Signed {
+  std::string sandbox;
+  std::string token;
+  std::int64_t expires = 0;
+};
+asio::awaitable<std::variant<Signed, Response>> sign_for(Services& s, Call& call, int port, std::chrono::seconds ttl) {
+  if (port == access::kToolboxPort) {
+    co_return error_response(http::status::bad_request,
+                             "port " + std::to_string(port) +
+                                 " is the sandbox's toolbox: it has no preview; use the toolbox with an API key");
+  }
+  if (!s.settings.preview_keys) co_return unavailable_response("preview keys are not configured");
+  auto st = co_await s.db.run([&](DbContext& db) {
+    return sandbox_for(db, call, call.path.at("sandboxIdOrName"), access::Action::read);
+  });
+  if (!st) co_return error_for(st.error());
+  const auto expires = tokens::unix_now() + ttl.count();
+  co_return Signed{st->id.str(), tokens::sign_preview(*s.settings.preview_keys, st->id, port, expires), expires};
+}
+
+// getPreviewLink: {sandboxId, url, token}. The path form works from this machine without DNS; the
+// proxy also serves the host form http://{port}-{id}.<preview domain>/ (browsers resolve
+// *.localhost to loopback). The token opens this port only, for preview_token_ttl.
 asio::awaitable<Response> preview_url(Services& s, Call& call) {
   const auto port = port_in(call);
   if (!port) co_return error_response(http::status::bad_request, "port must be a number from 1 to 65535");
-  auto id = co_await s.db.run([&](DbContext& db) {
-    return resolve_sandbox(db, call.organization_id, call.path.at("sandboxIdOrName"));
-  });
-  if (!id) co_return error_for(id.error());
-  // The path form works from this machine without DNS; the proxy also serves the host form
-  // http://{port}-{id}.<preview domain>/ (browsers resolve *.localhost to loopback).
+  auto made = co_await sign_for(s, call, *port, s.settings.preview_token_ttl);
+  if (auto* refused = std::get_if<Response>(&made)) co_return std::move(*refused);
+  const auto& t = std::get<Signed>(made);
   co_return json_response(http::status::ok,
-                          json::object{{"sandboxId", id->str()},
-                                       {"url", s.settings.proxy_url + "/preview/" + id->str() + "/" + std::to_string(*port)},
-                                       {"token", preview_token(s, id->str())}});
+                          json::object{{"sandboxId", t.sandbox},
+                                       {"url", s.settings.proxy_url + "/preview/" + t.sandbox + "/" + std::to_string(*port)},
+                                       {"token", t.token}});
+}
+
+// getSignedPreviewUrl: a URL that carries its own token (?DAYTONA_SANDBOX_AUTH_KEY=), for
+// expiresInSeconds (default 60, at most a day).
+asio::awaitable<Response> signed_preview_url(Services& s, Call& call) {
+  const auto port = port_in(call);
+  if (!port) co_return error_response(http::status::bad_request, "port must be a number from 1 to 65535");
+  int seconds = 60;
+  if (auto text = call.query_one("expiresInSeconds")) {
+    if (text->empty() || text->size() > 6 || text->find_first_not_of("0123456789") != std::string::npos ||
+        (seconds = std::stoi(*text)) < 1 || seconds > 86400) {
+      co_return error_response(http::status::bad_request, "expiresInSeconds must be a whole number from 1 to 86400");
+    }
+  }
+  auto made = co_await sign_for(s, call, *port, std::chrono::seconds(seconds));
+  if (auto* refused = std::get_if<Response>(&made)) co_return std::move(*refused);
+  const auto& t = std::get<Signed>(made);
+  co_return json_response(
+      http::status::ok,
+      json::object{{"sandboxId", t.sandbox},
+                   {"port", *port},
+                   {"token", t.token},
+                   {"url", s.settings.proxy_url + "/preview/" + t.sandbox + "/" + std::to_string(*port) +
+                               "/?DAYTONA_SANDBOX_AUTH_KEY=" + t.token}});
+}
+
+// Admin (the edge proxy): may this API key use this sandbox's toolbox? The key is judged as if
+// its holder had called the API from `source`: 401 for no such key, 429 when that source failed
+// too often, 404 when it is not the key's sandbox (or none), 200 {organizationId} otherwise.
+asio::awaitable<Response> authorize_toolbox(Router& router, Services& s, Call& call) {
+  boost::system::error_code ec;
+  const auto body = json::parse(call.request.body(), ec);
+  const auto* o = !ec && body.is_object() ? &body.as_object() : nullptr;
+  auto text = [&](const char* field) -> std::string {
+    const auto* v = o != nullptr ? o->if_contains(field) : nullptr;
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  const auto key = text("apiKey");
+  const auto sandbox = text("sandboxId");
+  const auto source = text("source");
+  if (key.empty() || sandbox.empty()) {
+    co_return error_response(http::status::bad_request, "body must be {apiKey, sandboxId, source}");
+  }
+  const std::string client = source.empty() ? std::string("edge-proxy") : source;
+  auto who = co_await router.authenticate_for(key, client);
+  if (auto* refused = std::get_if<Response>(&who)) co_return std::move(*refused);
+  const auto& identity = std::get<Identity>(who);
+  Call as_key = call;
+  as_key.organization_id = identity.organization_id;
+  as_key.actor = identity.actor;
+  as_key.caller = access::ApiKeyCaller{OrganizationId{identity.organization_id}};
+  auto st = co_await s.db.run([&](DbContext& db) { return sandbox_for(db, as_key, sandbox, access::Action::toolbox); });
+  if (!st) co_return error_for(st.error());
+  co_return json_response(http::status::ok, json::object{{"organizationId", identity.organization_id}});
 }
 
 // Admin: where the sandbox runs and who may reach it.
@@ -82,8 +138,7 @@ asio::awaitable<Response> placement(Services& s, Call& call) {
                         {"state", api_state(view.state)},
                         {"public", view.state.is_public},
                         {"runnerId", view.state.runner ? json::value(view.state.runner->str()) : json::value(nullptr)},
-                        {"runnerEndpoint", endpoint},
-                        {"previewToken", preview_token(s, id->str())}};
+                        {"runnerEndpoint", endpoint}};
   });
   if (!dto) co_return error_response(http::status::not_found, "no sandbox " + id->str());
   co_return json_response(http::status::ok, *dto);
@@ -98,14 +153,15 @@ asio::awaitable<Response> activity(Services& s, Call& call) {
   auto done = co_await s.db.run([&](DbContext& db) -> Result<bool> {
     Metadata meta = metadata_for(call);
     meta.actor = "edge-proxy";
-    auto executed = execute<SandboxEvent, sandbox::State>(
-        db.store, StreamName::of("sandbox", *id), meta,
+    // Activity is no news for the runner: no routing key.
+    auto executed = execute_sandbox(
+        db, *id, meta,
         [&](const sandbox::State& st) -> Result<sandbox::Events> {
           if (!st.exists) return make_error(ErrorCode::not_found, "no sandbox " + id->str());
           meta.organization_id = st.organization_id.str();
           return sandbox::decide(sandbox::RecordActivity{ms}, st);
         },
-        [](sandbox::State st, const SandboxEvent& e) { return sandbox::evolve(std::move(st), e); });
+        [](const sandbox::State&, const sandbox::State&) { return AppendOptions{}; });
     if (!executed) return executed.error();
     return true;
   });
@@ -117,8 +173,13 @@ asio::awaitable<Response> activity(Services& s, Call& call) {
 
 void register_proxy_routes(Router& r, Services& s) {
   using V = http::verb;
-  r.add({V::get, "/api/sandbox/{sandboxIdOrName}/ports/{port}/preview-url", "A preview URL and its token", true,
-         [&s](Call& c) { return preview_url(s, c); }});
+  r.add({V::get, "/api/sandbox/{sandboxIdOrName}/ports/{port}/preview-url",
+         "A preview URL and its token (signed, for this port only)", true, [&s](Call& c) { return preview_url(s, c); }});
+  r.add({V::get, "/api/sandbox/{sandboxIdOrName}/ports/{port}/signed-preview-url",
+         "A preview URL carrying its own token (?expiresInSeconds=, default 60)", true,
+         [&s](Call& c) { return signed_preview_url(s, c); }});
+  r.add({V::post, "/api/proxy/authorize", "May an API key use a sandbox's toolbox (admin: the edge proxy)", false,
+         [&r, &s](Call& c) { return authorize_toolbox(r, s, c); }, LimitClass::admin});
   r.add({V::get, "/api/proxy/sandboxes/{sandboxId}", "Where a sandbox runs, for the edge proxy (admin)", false,
          [&s](Call& c) { return placement(s, c); }, LimitClass::admin});
   r.add({V::post, "/api/proxy/sandboxes/{sandboxId}/activity", "Activity: traffic through the proxy, toolbox processes at work (admin: proxy, runners)", false,

@@ -44,7 +44,10 @@ http::status status_for(ErrorCode c) {
   return http::status::internal_server_error;
 }
 
-Response error_for(const events::Error& e) { return error_response(status_for(e.code), e.message, std::string(events::to_string(e.code))); }
+Response error_for(const events::Error& e) {
+  if (e.code == ErrorCode::unavailable) return unavailable_response(e.message);
+  return error_response(status_for(e.code), e.message, std::string(events::to_string(e.code)));
+}
 
 std::string now_iso() {
   const auto now = std::chrono::system_clock::now();
@@ -100,6 +103,55 @@ std::int64_t last_position_of(DbContext& db, const std::string& stream) {
   pqxx::nontransaction tx(db.conn);
   const auto rows = exec_cached(tx, "select position from events where stream = $1 order by version desc limit 1", stream);
   return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+}
+
+bool may(const Call& call, events::access::Action action, const events::access::Resource& resource) {
+  return events::access::authorize(call.caller, action, resource);
+}
+
+events::access::Resource resource_of(const events::sandbox::State& sandbox) {
+  return events::access::sandbox(sandbox.organization_id, sandbox.runner);
+}
+
+events::Error sandbox_not_found(const std::string& id_or_name) {
+  return events::make_error(ErrorCode::not_found, "Sandbox with ID or name " + id_or_name + " not found");
+}
+
+events::Result<SandboxAggregate> load_sandbox(DbContext& db, const events::SandboxId& id) {
+  return events::load<events::SandboxEvent, events::sandbox::State>(
+      db.store, events::StreamName::of("sandbox", id),
+      [](events::sandbox::State st, const events::SandboxEvent& e) { return events::sandbox::evolve(std::move(st), e); },
+      &db.sandboxes);
+}
+
+events::Result<events::sandbox::State> sandbox_for(DbContext& db, const Call& call, const std::string& id_or_name,
+                                                   events::access::Action action) {
+  auto id = resolve_sandbox(db, call.organization_id, id_or_name);
+  if (!id) return sandbox_not_found(id_or_name);
+  auto loaded = load_sandbox(db, *id);
+  if (!loaded) return loaded.error();
+  const auto& st = loaded->state;
+  if (!st.exists || st.actual == events::SandboxState::destroyed || !may(call, action, resource_of(st))) {
+    return sandbox_not_found(id_or_name);
+  }
+  return st;
+}
+
+events::Result<events::Executed> execute_sandbox(DbContext& db, const events::SandboxId& id,
+                                                 const events::Metadata& metadata, const SandboxDecide& decide,
+                                                 const SandboxAppendOptions& options) {
+  auto routed = [](const events::sandbox::State& before, const events::sandbox::State& after) {
+    events::AppendOptions o;
+    if (auto runner = events::sandbox::routing_runner(before, after)) o.routing_key = runner->str();
+    return o;
+  };
+  return events::execute<events::SandboxEvent, events::sandbox::State>(
+      db.store, events::StreamName::of("sandbox", id), metadata, decide,
+      [](events::sandbox::State st, const events::SandboxEvent& e) { return events::sandbox::evolve(std::move(st), e); },
+      [&](const events::sandbox::State& before, const events::sandbox::State& after) {
+        return options ? options(before, after) : routed(before, after);
+      },
+      5, &db.sandboxes);
 }
 
 std::int64_t log_head(DbContext& db) {

@@ -1,8 +1,11 @@
 #include "command_service/router.hpp"
 
 #include "events/api_keys.hpp"
+#include "events/text.hpp"
 
 #include <openssl/crypto.h>
+#include <pqxx/except>
+#include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
 
@@ -119,37 +122,39 @@ bool Router::is_admin_key(const Request& req) const {
          CRYPTO_memcmp(hash.data(), admin_key_hash_.data(), hash.size()) == 0;
 }
 
+// A source that failed too many authentications is slowed down, not locked out: a valid key
+// from it still passes (a shared address — the edge proxy, a NAT — must not let one client's bad
+// keys deny everyone else); only its further failures answer 429.
 boost::asio::awaitable<Response> Router::run(const Route& route, Call& call, const std::string& remote) {
+  const std::string failed_key = "failed:" + remote;
+  auto refuse_failure = [&](Response denied) {
+    const auto d = limiter_.take(failed_key, limits_.failed_auth);
+    if (!d.allowed) return too_many(d, "failed authentications from " + remote);
+    return denied;
+  };
   if (route.limit == LimitClass::admin) {
     // Admin routes: the admin key, checked here for all of them; no per-source limit (a runner's
     // heartbeats and look-ups would hit it), but wrong keys count as failed authentications.
-    if (const auto blocked = limiter_.peek("failed:" + remote, limits_.failed_auth); !blocked.allowed) {
-      co_return too_many(blocked, "failed authentications from " + remote);
-    }
     if (!is_admin_key(call.request)) {
-      limiter_.take("failed:" + remote, limits_.failed_auth);
-      co_return error_response(http::status::unauthorized, "admin API key required");
+      co_return refuse_failure(error_response(http::status::unauthorized, "admin API key required"));
     }
     call.actor = "admin";
+    call.caller = events::access::AdminCaller{};
     co_return co_await route.handler(call);
   }
   if (!route.authenticated) {
     const auto d = limiter_.take("anon:" + remote, limits_.anonymous);
     if (!d.allowed) co_return too_many(d, "requests without an API key from " + remote);
+    call.caller = events::access::Anonymous{};
     auto res = co_await route.handler(call);
     set_limit_headers(res, d);
     co_return res;
   }
-  if (const auto blocked = limiter_.peek("failed:" + remote, limits_.failed_auth); !blocked.allowed) {
-    co_return too_many(blocked, "failed authentications from " + remote);
-  }
   auto who = co_await authenticate_(call.request);
-  if (auto* denied = std::get_if<Response>(&who)) {
-    limiter_.take("failed:" + remote, limits_.failed_auth);
-    co_return std::move(*denied);
-  }
+  if (auto* denied = std::get_if<Response>(&who)) co_return refuse_failure(std::move(*denied));
   call.organization_id = std::get<Identity>(who).organization_id;
   call.actor = std::get<Identity>(who).actor;
+  call.caller = events::access::ApiKeyCaller{events::OrganizationId{call.organization_id}};
   auto d = limiter_.take("org:" + call.organization_id, limits_.authenticated);
   if (!d.allowed) co_return too_many(d, "requests of this organization");
   if (route.limit == LimitClass::sandbox_create) {
@@ -163,6 +168,75 @@ boost::asio::awaitable<Response> Router::run(const Route& route, Call& call, con
   set_limit_headers(res, d);
   co_return res;
 }
+
+boost::asio::awaitable<std::variant<Identity, Response>> Router::authenticate_for(const std::string& api_key,
+                                                                                  const std::string& source) {
+  Request probe{http::verb::get, "/", 11};
+  probe.set(http::field::authorization, "Bearer " + api_key);
+  auto who = co_await authenticate_(probe);
+  if (std::holds_alternative<Response>(who)) {
+    const auto d = limiter_.take("failed:" + source, limits_.failed_auth);
+    if (!d.allowed) co_return too_many(d, "failed authentications from " + source);
+  }
+  co_return who;
+}
+
+namespace {
+
+// Path and query values reach SQL, logs and JSON: they must be text.
+std::optional<Response> bad_text(const std::map<std::string, std::string>& path,
+                                 const std::map<std::string, std::vector<std::string>>& query) {
+  for (const auto& [name, value] : path) {
+    if (auto problem = events::text::line_problem(value)) {
+      return error_response(http::status::bad_request, "path parameter " + name + " " + *problem);
+    }
+  }
+  for (const auto& [name, values] : query) {
+    if (auto problem = events::text::line_problem(name)) {
+      return error_response(http::status::bad_request, "a query parameter name " + *problem);
+    }
+    for (const auto& value : values) {
+      if (auto problem = events::text::multiline_problem(value)) {
+        return error_response(http::status::bad_request, "query parameter " + name + " " + *problem);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// No stored field may hold a NUL (PostgreSQL's text and jsonb refuse it): a JSON body that
+// escapes one is refused here, naming where it is.
+std::optional<std::string> nul_in(const boost::json::value& v, const std::string& where) {
+  if (v.is_string()) {
+    if (v.as_string().find('\0') != boost::json::string::npos) return where;
+  } else if (v.is_object()) {
+    for (const auto& [k, item] : v.as_object()) {
+      if (std::string_view(k).find('\0') != std::string_view::npos) return where + " (a key)";
+      if (auto found = nul_in(item, where.empty() ? std::string(k) : where + "." + std::string(k))) return found;
+    }
+  } else if (v.is_array()) {
+    for (std::size_t i = 0; i < v.as_array().size(); ++i) {
+      if (auto found = nul_in(v.as_array()[i], where + "[" + std::to_string(i) + "]")) return found;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> nul_in_body(const Request& req) {
+  const auto& body = req.body();
+  if (body.find("\\u0000") == std::string::npos) return std::nullopt;
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(body, ec);
+  if (ec) return std::nullopt;  // the handler says what is wrong with it
+  if (auto where = nul_in(v, "")) {
+    return error_response(http::status::bad_request,
+                          "request body field " + (where->empty() ? std::string("(the body)") : *where) +
+                              " contains a NUL character (\\u0000), which no field accepts");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 boost::asio::awaitable<Reply> Router::dispatch(Request& request, const std::string& remote) {
   const auto started = std::chrono::steady_clock::now();
@@ -181,7 +255,18 @@ boost::asio::awaitable<Reply> Router::dispatch(Request& request, const std::stri
               qmark == std::string_view::npos ? decltype(Call::query){} : parse_query(target.substr(qmark + 1)),
               {}};
     pattern = route.pattern;
-    reply.response = co_await run(route, call, remote);
+    if (auto bad = bad_text(call.path, call.query)) {
+      reply.response = std::move(*bad);
+    } else if (auto nul = nul_in_body(request)) {
+      reply.response = std::move(*nul);
+    } else {
+      try {
+        reply.response = co_await run(route, call, remote);
+      } catch (const pqxx::broken_connection& e) {
+        spdlog::warn("{} {}: the database is not reachable: {}", std::string(request.method_string()), pattern, e.what());
+        reply.response = unavailable_response("the database is not reachable");
+      }
+    }
     // A takeover stands only when the checks before it (auth, rate limits) let it through.
     if (reply.response.result() == http::status::ok) reply.takeover = std::move(call.takeover);
     break;

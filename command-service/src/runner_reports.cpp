@@ -1,4 +1,5 @@
 #include "command_service/runner_reports.hpp"
+#include "command_service/route_support.hpp"
 
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
@@ -115,19 +116,15 @@ ReportReply apply_report(DbContext& db, const RunnerId& runner, std::string_view
   if (!command) return rejected(command.error());
 
   auto meta = report_metadata(runner, *report);
-  auto executed = execute<SandboxEvent, sandbox::State>(
-      db.store, StreamName::of("sandbox", *id), meta,
-      [&](const sandbox::State& s) -> Result<sandbox::Events> {
-        if (!s.exists) return make_error(ErrorCode::not_found, "sandbox " + id->str() + " does not exist");
-        meta.organization_id = s.organization_id.str();  // the events belong to the sandbox's organization
-        return sandbox::decide(*command, s);
-      },
-      [](sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); },
-      [](const sandbox::State& before, const sandbox::State& after) {
-        AppendOptions o;
-        if (auto r = sandbox::routing_runner(before, after)) o.routing_key = r->str();
-        return o;
-      });
+  auto executed = execute_sandbox(db, *id, meta, [&](const sandbox::State& s) -> Result<sandbox::Events> {
+    if (!s.exists) return make_error(ErrorCode::not_found, "sandbox " + id->str() + " does not exist");
+    // A runner speaks only for the sandboxes assigned to it (events/access.hpp).
+    if (!access::authorize(access::RunnerCaller{runner}, access::Action::report, resource_of(s))) {
+      return make_error(ErrorCode::wrong_runner, "sandbox " + id->str() + " is not assigned to runner " + runner.str());
+    }
+    meta.organization_id = s.organization_id.str();  // the events belong to the sandbox's organization
+    return sandbox::decide(*command, s);
+  });
   if (!executed) return rejected(executed.error());
   return ReportReply{true, executed->appended ? executed->appended->last.value() : 0, "", ""};
 }

@@ -1,4 +1,5 @@
 #include "command_service/sandbox_request.hpp"
+#include "events/deciders/validate.hpp"
 
 namespace command_service {
 
@@ -89,8 +90,7 @@ events::Result<events::SandboxCreated> parse_create_sandbox(std::string_view bod
                          read_bool(o, "public", c.is_public), read_bool(o, "networkBlockAll", c.network_block_all)}) {
     if (bad_field) return *bad_field;
   }
-  if (c.name.empty()) return bad("name must not be empty");
-  if (c.name.size() > 255) return bad("name must be at most 255 characters");
+  if (auto problem = events::validate::sandbox_name(c.name)) return *problem;
   if (c.snapshot.empty()) c.snapshot = defaults.snapshot;
   if (c.region.empty()) c.region = defaults.region;
   bool ephemeral = false;

@@ -10,6 +10,7 @@
 #include "events/api_keys.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
+#include "events/deciders/volume.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -46,11 +47,26 @@ Result<SandboxId> resolve_sandbox(DbContext& db, const std::string& org, const s
 
 namespace {
 
-Error not_found(const std::string& id_or_name) {
-  return make_error(ErrorCode::not_found, "Sandbox with ID or name " + id_or_name + " not found");
-}
+Error not_found(const std::string& id_or_name) { return sandbox_not_found(id_or_name); }
 
 using Decide = std::function<Result<sandbox::Events>(const sandbox::State&)>;
+
+// What the caller named the sandbox by: refusals repeat it, so a sandbox of another organization
+// and one that does not exist get the same words.
+std::string named(const Call& call, const SandboxId& id) {
+  auto it = call.path.find("sandboxIdOrName");
+  return it != call.path.end() ? it->second : id.str();
+}
+
+Result<sandbox::State> state_of_stream(DbContext& db, const std::string& stream) {
+  const auto name = StreamName::parse(stream);
+  if (!name) return name.error();
+  auto id = SandboxId::parse(name->id());
+  if (!id) return id.error();
+  auto loaded = load_sandbox(db, *id);
+  if (!loaded) return loaded.error();
+  return loaded->state;
+}
 
 // A retried create must not be judged again (its name is taken by its own first try): when the
 // key was seen, answer with what the first request made, or 409 for a different request.
@@ -68,28 +84,25 @@ std::optional<Result<Outcome>> earlier_result(DbContext& db, const Call& call) {
     return Result<Outcome>(make_error(ErrorCode::idempotency_conflict,
                                       "Idempotency-Key was already used for a different request"));
   }
-  auto evolve = [](sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); };
-  auto loaded = load<SandboxEvent, sandbox::State>(db.store, *StreamName::parse(rows[0][0].as<std::string>()), evolve);
-  if (!loaded) return Result<Outcome>(loaded.error());
-  return outcome_of(db, loaded->state, rows[0][2].as<std::int64_t>());
+  auto state = state_of_stream(db, rows[0][0].as<std::string>());
+  if (!state) return Result<Outcome>(state.error());
+  return outcome_of(db, *state, rows[0][2].as<std::int64_t>());
 }
 
-// Runs one sandbox command on its stream (the source of truth) as the caller's organization.
-// Events go to the runner that owns the sandbox (routing key), also the one just assigned.
-Result<Outcome> command(DbContext& db, const Call& call, const SandboxId& id, const Decide& decide) {
-  const auto stream = StreamName::of("sandbox", id);
+// Runs one sandbox command on its stream (the source of truth) when the caller may `action` the
+// sandbox. Events go to the runner that owns the sandbox (routing key), also the one just assigned.
+Result<Outcome> command(DbContext& db, const Call& call, const SandboxId& id, access::Action action,
+                        const Decide& decide) {
   const auto idempotency = idempotency_of(call);
-  auto evolve = [](sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); };
   sandbox::State final_state;
-  auto executed = execute<SandboxEvent, sandbox::State>(
-      db.store, stream, metadata_for(call),
+  auto executed = execute_sandbox(
+      db, id, metadata_for(call),
       [&](const sandbox::State& s) -> Result<sandbox::Events> {
-        if (s.exists && s.organization_id.str() != call.organization_id) return not_found(id.str());
+        if (!s.exists || !may(call, action, resource_of(s))) return not_found(named(call, id));
         auto events = decide(s);
         if (events) final_state = sandbox::replay_onto(s, *events);
         return events;
       },
-      evolve,
       [&](const sandbox::State& before, const sandbox::State& after) {
         AppendOptions o;
         if (auto runner = sandbox::routing_runner(before, after)) o.routing_key = runner->str();
@@ -107,10 +120,9 @@ Result<Outcome> command(DbContext& db, const Call& call, const SandboxId& id, co
       pqxx::nontransaction tx(db.conn);
       rows = exec_cached(tx, "select stream from idempotency_keys where key = $1", idempotency->first);
     }
-    const auto first = StreamName::parse(rows.empty() ? stream.str() : rows[0][0].as<std::string>());
-    auto loaded = load<SandboxEvent, sandbox::State>(db.store, *first, evolve);
-    if (!loaded) return loaded.error();
-    final_state = loaded->state;
+    auto state = state_of_stream(db, rows.empty() ? StreamName::of("sandbox", id).str() : rows[0][0].as<std::string>());
+    if (!state) return state.error();
+    final_state = *state;
   }
   return outcome_of(db, final_state, executed->appended ? executed->appended->last.value() : 0);
 }
@@ -128,8 +140,7 @@ Result<bool> name_taken(DbContext& db, const std::vector<RecordedEvent>& claims)
   auto last = decode<SandboxNameEvent>(claims.back().type, claims.back().schema_version, claims.back().data);
   if (!last) return last.error();
   const auto& holder = std::get<SandboxNameClaimed>(*last).sandbox_id;
-  auto evolve = [](sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); };
-  auto loaded = load<SandboxEvent, sandbox::State>(db.store, StreamName::of("sandbox", holder), evolve);
+  auto loaded = load_sandbox(db, holder);
   if (!loaded) return loaded.error();
   const auto& st = loaded->state;
   return st.exists && st.desired != DesiredState::destroyed && st.actual != SandboxState::destroyed;
@@ -223,6 +234,22 @@ Result<void> snapshot_usable(DbContext& db, const std::string& org, const std::s
   return {};
 }
 
+// Every volume a create mounts must exist, not be on its way out, and be the caller's to use;
+// another organization's volume and one that does not exist get the same answer.
+std::optional<Error> volumes_usable(DbContext& db, const Call& call, const std::vector<VolumeMount>& mounts) {
+  for (const auto& m : mounts) {
+    auto loaded = load<VolumeEvent, volume::State>(db.store, StreamName::of("volume", m.volume_id),
+                                                   [](volume::State v, const VolumeEvent& e) { return volume::evolve(std::move(v), e); });
+    if (!loaded) return loaded.error();
+    const auto& v = loaded->state;
+    const bool live = v.exists && (v.state == VolumeState::pending_create || v.state == VolumeState::ready);
+    if (!live || !may(call, access::Action::use, access::owned(access::Kind::volume, v.organization_id))) {
+      return make_error(ErrorCode::not_found, "Volume " + m.volume_id.str() + " not found");
+    }
+  }
+  return std::nullopt;
+}
+
 asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
     const auto id = SandboxId::generate();
@@ -232,7 +259,8 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
     auto spec = parse_create_sandbox(call.request.body(), id, OrganizationId{call.organization_id}, defaults);
     if (!spec) return spec.error();
     if (auto usable = snapshot_usable(db, call.organization_id, spec->snapshot); !usable) return usable.error();
-    if (auto warm = claim_warm(db, call, *spec)) return std::move(*warm);
+    if (auto unusable = volumes_usable(db, call, spec->volumes)) return *unusable;
+    if (auto warm = claim_warm(db, call, *spec, s.settings.forward_key)) return std::move(*warm);
     const auto runner = pick_runner(db, spec->region, spec->resources);
     auto out = create_new(db, call, id, *spec, runner);
     if (out && out->view.region.empty()) {
@@ -247,8 +275,7 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
     const auto id = result->view.state.id;
     co_await wait_for_claim(s, id, result->position);
     auto now = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
-      auto loaded = load<SandboxEvent, sandbox::State>(db.store, StreamName::of("sandbox", id),
-          [](sandbox::State st, const SandboxEvent& e) { return sandbox::evolve(std::move(st), e); });
+      auto loaded = load_sandbox(db, id);
       if (!loaded) return loaded.error();
       return outcome_of(db, loaded->state, result->position);
     });
@@ -268,25 +295,28 @@ asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
   };
   auto read_view = [&](DbContext& db, const SandboxId& id) -> std::optional<SandboxView> {
     pqxx::nontransaction tx(db.conn);
-    const auto rows = exec_cached(tx, std::string("select ") + kSandboxColumns +
-                                         " from sandboxes where id = $1 and organization_id = $2",
-                                     id.str(), call.organization_id);
+    const auto rows = exec_cached(tx, std::string("select ") + kSandboxColumns + " from sandboxes where id = $1", id.str());
     if (rows.empty()) return std::nullopt;
-    return view_from_row(rows[0]);
+    auto view = view_from_row(rows[0]);
+    if (!may(call, access::Action::read, resource_of(view.state))) return std::nullopt;
+    return view;
   };
   auto found = co_await s.db.run([&](DbContext& db) -> Result<Found> {
     auto id = resolve_sandbox(db, call.organization_id, id_or_name);
     if (!id) return id.error();
     Found f{*id};
     pqxx::nontransaction tx(db.conn);
-    const auto rows = exec_cached(tx, 
-        std::string("select coalesce((select position from events where stream = $3 order by version desc limit 1), 0), "
+    const auto rows = exec_cached(tx,
+        std::string("select coalesce((select position from events where stream = $2 order by version desc limit 1), 0), "
                     "coalesce((select position from projection_checkpoints where model = 'sandboxes'), 0), ") +
-            kSandboxColumns + " from (select 1) one left join sandboxes on id = $1 and organization_id = $2",
-        id->str(), call.organization_id, StreamName::of("sandbox", *id).str());
+            kSandboxColumns + " from (select 1) one left join sandboxes on id = $1",
+        id->str(), StreamName::of("sandbox", *id).str());
     f.last = rows[0][0].as<std::int64_t>();
+    if (f.last == 0) return not_found(id_or_name);  // no such stream
     if (rows[0][1].as<std::int64_t>() >= f.last && !rows[0][2].is_null()) {
-      f.view = view_from_row(rows[0].slice(2, rows[0].size()));
+      auto view = view_from_row(rows[0].slice(2, rows[0].size()));
+      if (!may(call, access::Action::read, resource_of(view.state))) return not_found(id_or_name);
+      f.view = std::move(view);
     }
     return f;
   });
@@ -366,11 +396,12 @@ asio::awaitable<Response> list_sandboxes(Services& s, Call& call) {
 }
 
 // A command on an existing sandbox, answered with its DTO.
-asio::awaitable<Response> sandbox_command(Services& s, Call& call, sandbox::Command c) {
+asio::awaitable<Response> sandbox_command(Services& s, Call& call, sandbox::Command c,
+                                          access::Action action = access::Action::change) {
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
     auto id = resolve_sandbox(db, call.organization_id, call.path.at("sandboxIdOrName"));
     if (!id) return id.error();
-    return command(db, call, *id, [&](const sandbox::State& st) { return sandbox::decide(c, st); });
+    return command(db, call, *id, action, [&](const sandbox::State& st) { return sandbox::decide(c, st); });
   });
   co_return outcome_response(result, s.settings);
 }
@@ -381,7 +412,7 @@ asio::awaitable<Response> start_sandbox(Services& s, Call& call) {
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
     auto id = resolve_sandbox(db, call.organization_id, call.path.at("sandboxIdOrName"));
     if (!id) return id.error();
-    return command(db, call, *id, [&](const sandbox::State& st) -> Result<sandbox::Events> {
+    return command(db, call, *id, access::Action::change, [&](const sandbox::State& st) -> Result<sandbox::Events> {
       auto events = sandbox::decide(sandbox::Start{}, st);
       if (!events || events->empty()) return events;
       const auto started = sandbox::replay_onto(st, *events);
@@ -413,7 +444,7 @@ asio::awaitable<Response> resize_sandbox(Services& s, Call& call) {
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
     auto id = resolve_sandbox(db, call.organization_id, call.path.at("sandboxIdOrName"));
     if (!id) return id.error();
-    return command(db, call, *id, [&](const sandbox::State& st) -> Result<sandbox::Events> {
+    return command(db, call, *id, access::Action::change, [&](const sandbox::State& st) -> Result<sandbox::Events> {
       Resources r = st.resources;
       if (given.contains("cpu")) r.cpu = given["cpu"];
       if (given.contains("memory")) r.memory_gib = given["memory"];
@@ -469,7 +500,11 @@ asio::awaitable<Response> record_activity(Services& s, Call& call) {
   co_return res;
 }
 
-asio::awaitable<Response> toolbox_proxy_url(Services& s, Call&) {
+asio::awaitable<Response> toolbox_proxy_url(Services& s, Call& call) {
+  auto st = co_await s.db.run([&](DbContext& db) {
+    return sandbox_for(db, call, call.path.at("sandboxIdOrName"), access::Action::read);
+  });
+  if (!st) co_return error_for(st.error());
   co_return json_response(http::status::ok, {{"url", s.settings.proxy_url + "/toolbox"}});
 }
 
@@ -484,7 +519,8 @@ void register_sandbox_routes(Router& r, Services& s) {
          [&s](Call& c) { return list_sandboxes(s, c); }});
   r.add({V::get, one, "Get a sandbox by id or name", true, [&s](Call& c) { return get_sandbox(s, c); }});
   r.add({V::delete_, one, "Delete a sandbox", true,
-         [&s](Call& c) { return sandbox_command(s, c, sandbox::Destroy{"user"}); }, LimitClass::lifecycle});
+         [&s](Call& c) { return sandbox_command(s, c, sandbox::Destroy{"user"}, access::Action::remove); },
+         LimitClass::lifecycle});
   r.add({V::post, one + "/start", "Start a sandbox", true, [&s](Call& c) { return start_sandbox(s, c); },
          LimitClass::lifecycle});
   r.add({V::post, one + "/stop", "Stop a sandbox (?force=true|false)", true,

@@ -1,4 +1,5 @@
 #include "command_service/scheduler.hpp"
+#include "command_service/route_support.hpp"
 #include "command_service/warm_pools.hpp"
 #include "events/store/sql.hpp"
 
@@ -41,10 +42,8 @@ Metadata system_metadata(const std::string& actor, const std::string& organizati
 Result<Executed> system_command(DbContext& db, const SandboxId& id, const std::string& organization,
                                 const sandbox::Command& command, const std::string& actor) {
   const auto meta = system_metadata(actor, organization);
-  return execute<SandboxEvent, sandbox::State>(
-      db.store, StreamName::of("sandbox", id), meta,
-      [&](const sandbox::State& s) { return sandbox::decide(command, s); },
-      [](sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); },
+  return execute_sandbox(
+      db, id, meta, [&](const sandbox::State& s) { return sandbox::decide(command, s); },
       [&](const sandbox::State&, const sandbox::State& after) {
         AppendOptions o;
         if (after.runner) o.routing_key = after.runner->str();

@@ -5,6 +5,7 @@
 //   server: 2 every pingInterval  → client: 3
 //   server: 42["sandbox.created",dto] and 42["sandbox.state.updated",{sandbox,oldState,newState}]
 #include "command_service/api.hpp"
+#include "command_service/socket_io.hpp"
 #include "command_service/event_feed.hpp"
 #include "command_service/route_support.hpp"
 #include "command_service/sandbox_view.hpp"
@@ -29,6 +30,17 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace json = boost::json;
 using events::exec_cached;
+
+std::optional<std::string> socket_io_connect_token(std::string_view packet) {
+  if (packet.substr(0, 2) != "40") return std::nullopt;
+  const auto brace = packet.find('{');
+  if (brace == std::string_view::npos) return std::string();
+  boost::system::error_code ec;
+  auto v = json::parse(packet.substr(brace), ec);
+  if (ec || !v.is_object()) return std::string();
+  const auto* t = v.as_object().if_contains("token");
+  return t != nullptr && t->is_string() ? std::string(t->as_string()) : std::string();
+}
 
 namespace {
 
@@ -57,17 +69,7 @@ struct Session {
     co_return beast::buffers_to_string(buffer.data());
   }
 
-  // The token of a Socket.IO connect packet: 40{"token":...} (or 40/ns,{...}).
-  static std::optional<std::string> token_of(const std::string& packet) {
-    if (packet.rfind("40", 0) != 0) return std::nullopt;
-    const auto brace = packet.find('{');
-    if (brace == std::string::npos) return std::string();
-    boost::system::error_code ec;
-    auto v = json::parse(std::string_view(packet).substr(brace), ec);
-    if (ec || !v.is_object()) return std::string();
-    const auto* t = v.as_object().if_contains("token");
-    return t != nullptr && t->is_string() ? std::string(t->as_string()) : std::string();
-  }
+  static std::optional<std::string> token_of(const std::string& packet) { return socket_io_connect_token(packet); }
 
   // Reads pongs and the client's disconnect; returns when the client goes away.
   asio::awaitable<void> reader() {

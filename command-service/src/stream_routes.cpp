@@ -4,6 +4,7 @@
 #include "command_service/event_feed.hpp"
 #include "command_service/metrics.hpp"
 #include "command_service/route_support.hpp"
+#include "events/redact.hpp"
 #include "events/store/sql.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -29,7 +30,9 @@ std::string organization_of(const events::RecordedEvent& e) {
 }
 
 std::string sse_frame(const events::RecordedEvent& e) {
-  return "id: " + std::to_string(e.position.value()) + "\nevent: " + e.type + "\ndata: " + e.envelope_json() + "\n\n";
+  auto shown = e;
+  shown.data = events::redacted_data(e.type, e.data);
+  return "id: " + std::to_string(e.position.value()) + "\nevent: " + e.type + "\ndata: " + shown.envelope_json() + "\n\n";
 }
 
 // Follows the log for one organization and writes each event as an SSE frame; a comment every

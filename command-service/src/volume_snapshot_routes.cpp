@@ -2,10 +2,13 @@
 #include "command_service/api.hpp"
 #include "events/store/sql.hpp"
 #include "command_service/route_support.hpp"
+#include "events/api_keys.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
 #include "events/deciders/snapshot.hpp"
+#include "events/deciders/validate.hpp"
 #include "events/deciders/volume.hpp"
+#include "events/image_source.hpp"
 
 #include <pqxx/pqxx>
 
@@ -53,7 +56,9 @@ Result<std::int64_t> volume_command(DbContext& db, const Call& call, const Volum
   auto executed = execute<VolumeEvent, volume::State>(
       db.store, StreamName::of("volume", id), metadata_for(call),
       [&](const volume::State& s) -> Result<volume::Events> {
-        if (s.exists && s.organization_id.str() != call.organization_id) {
+        // A create is judged by the decider; anything else needs a volume the caller may change.
+        constexpr bool creates = std::is_same_v<Command, volume::Create>;
+        if (!creates && (!s.exists || !may(call, access::Action::change, access::owned(access::Kind::volume, s.organization_id)))) {
           return make_error(ErrorCode::not_found, "Volume " + id.str() + " not found");
         }
         return volume::decide(c, s);
@@ -145,8 +150,34 @@ json::object snapshot_dto(const pqxx::row& r) {
           {"lastUsedAt", nullptr}};
 }
 
+// The default snapshot: the runner's host userland, which every create uses unless it names
+// another. It is no image and has no stream; it is listed and found so that clients see what
+// their sandboxes run from (snapshot.list(), snapshot.get('default')).
+const std::string kDefaultSnapshotId = uuid_of_text("snapshot:default");
+
+json::object default_snapshot_dto() {
+  const Resources r;
+  return {{"id", kDefaultSnapshotId},
+          {"organizationId", nullptr},
+          {"general", true},
+          {"name", "default"},
+          {"imageName", "host userland (the runner's /usr and /etc, read-only)"},
+          {"state", "active"},
+          {"size", nullptr},
+          {"entrypoint", json::array()},
+          {"cpu", r.cpu},
+          {"gpu", r.gpu},
+          {"mem", r.memory_gib},
+          {"disk", r.disk_gib},
+          {"errorReason", nullptr},
+          {"createdAt", "1970-01-01T00:00:00.000Z"},
+          {"updatedAt", "1970-01-01T00:00:00.000Z"},
+          {"lastUsedAt", nullptr}};
+}
+
 // By id or name; the organization's own, or a general one.
 Result<json::object> find_snapshot(DbContext& db, const std::string& org, const std::string& id_or_name) {
+  if (id_or_name == "default" || id_or_name == kDefaultSnapshotId) return default_snapshot_dto();
   pqxx::nontransaction tx(db.conn);
   const bool is_id = SnapshotId::parse(id_or_name).has_value();
   const auto rows = exec_cached(tx, "select " + kSnapshotColumns + " from snapshots where (organization_id = $1::uuid "
@@ -163,7 +194,9 @@ Result<std::int64_t> snapshot_command(DbContext& db, const Call& call, const Sna
   auto executed = execute<SnapshotEvent, snapshot::State>(
       db.store, StreamName::of("snapshot", id), metadata_for(call),
       [&](const snapshot::State& s) -> Result<snapshot::Events> {
-        if (s.exists && (!s.spec.organization_id || s.spec.organization_id->str() != call.organization_id)) {
+        constexpr bool creates = std::is_same_v<Command, snapshot::Create>;
+        if (!creates && (!s.exists || !may(call, access::Action::change,
+                                           access::owned(access::Kind::snapshot, s.spec.organization_id)))) {
           return make_error(ErrorCode::not_found, "Snapshot " + id.str() + " not found");
         }
         return snapshot::decide(c, s);
@@ -171,6 +204,16 @@ Result<std::int64_t> snapshot_command(DbContext& db, const Call& call, const Sna
       [](snapshot::State s, const SnapshotEvent& e) { return snapshot::evolve(std::move(s), e); });
   if (!executed) return executed.error();
   return executed->appended ? executed->appended->last.value() : std::int64_t{0};
+}
+
+bool valid_snapshot_name(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("._-/:@").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
 }
 
 Result<SnapshotCreated> parse_snapshot(std::string_view text, const std::string& org) {
@@ -212,16 +255,43 @@ Result<SnapshotCreated> parse_snapshot(std::string_view text, const std::string&
   if (c.image_name.empty() && o.contains("buildInfo")) {
     return bad("building snapshots from a Dockerfile is not supported yet; give imageName");
   }
+  if (!valid_snapshot_name(c.name)) {
+    return bad("name must be 1 to 255 of letters, digits and . _ - / : @");
+  }
   return c;
+}
+
+// The image a snapshot is made from, as the platform will read it: a host path only inside the
+// operator's allowed directories, another snapshot only when the caller may use it (stored by id).
+Result<std::string> image_to_import(DbContext& db, const Call& call, const ApiSettings& settings,
+                                    const std::string& image_name) {
+  auto source = images::parse(image_name, settings.snapshot_import_dirs);
+  if (!source) return source.error();
+  if (source->form != images::Form::snapshot) return images::to_image_name(*source);
+  auto from = find_snapshot(db, call.organization_id, source->location);
+  const auto* owner = from ? from->if_contains("organizationId") : nullptr;
+  std::optional<OrganizationId> owner_id;
+  if (owner != nullptr && owner->is_string()) owner_id = OrganizationId{std::string(owner->as_string())};
+  if (!from || !may(call, access::Action::use, access::owned(access::Kind::snapshot, owner_id))) {
+    return make_error(ErrorCode::not_found, "Snapshot " + source->location + " not found");
+  }
+  if (from->at("state").as_string() != "active") {
+    return make_error(ErrorCode::invalid_argument, "Snapshot " + source->location + " is not active");
+  }
+  source->location = std::string(from->at("id").as_string());
+  return images::to_image_name(*source);
 }
 
 asio::awaitable<Response> create_snapshot(Services& s, Call& call) {
   auto spec = parse_snapshot(call.request.body(), call.organization_id);
   if (!spec) co_return error_for(spec.error());
   auto position = co_await s.db.run([&](DbContext& db) -> Result<std::int64_t> {
-    if (find_snapshot(db, call.organization_id, spec->name)) {
+    if (find_snapshot(db, call.organization_id, spec->name) || spec->name == "default") {
       return make_error(ErrorCode::already_exists, "a snapshot named '" + spec->name + "' already exists");
     }
+    auto image = image_to_import(db, call, s.settings, spec->image_name);
+    if (!image) return image.error();
+    spec->image_name = *image;
     return snapshot_command(db, call, spec->snapshot_id, snapshot::Create{*spec});
   });
   if (!position) co_return error_for(position.error());
@@ -258,10 +328,14 @@ asio::awaitable<Response> list_snapshots(Services& s, Call& call) {
     pqxx::nontransaction tx(db.conn);
     const auto where = std::string(" from snapshots where (organization_id = $1::uuid or organization_id is null) "
                                    "and state <> 'removed'");
-    const auto total = exec_cached(tx, "select count(*)" + where, call.organization_id)[0][0].as<std::int64_t>();
+    // The default snapshot comes first, then the stored ones by name.
+    const auto total = exec_cached(tx, "select count(*)" + where, call.organization_id)[0][0].as<std::int64_t>() + 1;
     json::array items;
+    if (page == 1) items.push_back(default_snapshot_dto());
+    const int skip = std::max(0, (page - 1) * limit - 1);
+    const int take = page == 1 ? limit - 1 : limit;
     for (const auto& r : exec_cached(tx, "select " + kSnapshotColumns + where + " order by name limit $2 offset $3",
-                                        call.organization_id, limit, (page - 1) * limit)) {
+                                        call.organization_id, take, skip)) {
       items.push_back(snapshot_dto(r));
     }
     return json::object{{"items", std::move(items)},

@@ -192,7 +192,8 @@ int refill_warm_pools(DbContext& db) {
   return issued;
 }
 
-std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const SandboxCreated& spec) {
+std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const SandboxCreated& spec,
+                                          const std::string& forward_key) {
   // Volumes, a network block and builds change the sandbox itself, not only what the claim sets.
   if (spec.dockerfile || !spec.volumes.empty() || spec.network_block_all) return std::nullopt;
   const auto pool = warm_pool_id(spec.snapshot, spec.region, spec.resources);
@@ -226,13 +227,13 @@ std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const
     bool tried = false;
     bool applied = false;
     auto out = create_named(db, call, spec.organization_id, spec.name, id, [&]() -> Result<SandboxEvents> {
-      auto now = load<SandboxEvent, sandbox::State>(db.store, StreamName::of("sandbox", id), evolve);
+      auto now = load_sandbox(db, id);
       if (!now) return now.error();
       SandboxClaimed c = claim;
       if (auto claimable = sandbox::decide(sandbox::Claim{c}, now->state); !claimable) return claimable.error();
       if (!tried && endpoint) {
         tried = true;
-        auto posted = post_env_through_runner(*endpoint, id.str(), spec.env);
+        auto posted = post_env_through_runner(*endpoint, forward_key, id.str(), spec.env);
         applied = posted.has_value();
         if (!posted) spdlog::warn("warm pool: claim of {}: env not applied directly ({}); the runner will", id.str(), posted.error().message);
       }

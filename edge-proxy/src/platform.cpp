@@ -33,11 +33,11 @@ Platform::Platform(std::string api_url, std::string admin_key) : admin_key_(std:
 }
 
 asio::awaitable<Platform::HttpResult> Platform::call(const std::string& method, const std::string& path,
-                                                     const std::string& bearer) {
+                                                     const std::string& body) {
   auto ex = co_await asio::this_coro::executor;
   beast::tcp_stream stream(ex);
   asio::ip::tcp::resolver resolver(ex);
-  HttpResult out{502, ""};
+  HttpResult out{503, "", ""};
   stream.expires_after(std::chrono::seconds(10));
   auto [rec, endpoints] = co_await resolver.async_resolve(host_, port_, asio::as_tuple(asio::use_awaitable));
   if (rec) co_return out;
@@ -45,8 +45,12 @@ asio::awaitable<Platform::HttpResult> Platform::call(const std::string& method, 
   if (cec) co_return out;
   http::request<http::string_body> req{http::string_to_verb(method), prefix_ + path, 11};
   req.set(http::field::host, host_);
-  req.set(http::field::authorization, "Bearer " + bearer);
+  req.set(http::field::authorization, "Bearer " + admin_key_);
   req.set(http::field::user_agent, "edge-proxy");
+  if (!body.empty()) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+  }
   req.prepare_payload();
   auto [wec, wn] = co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
   if (wec) co_return out;
@@ -56,7 +60,7 @@ asio::awaitable<Platform::HttpResult> Platform::call(const std::string& method, 
   if (ec) co_return out;
   beast::error_code ignored;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  co_return HttpResult{static_cast<int>(res.result_int()), std::move(res.body())};
+  co_return HttpResult{static_cast<int>(res.result_int()), std::move(res.body()), std::string(res[http::field::retry_after])};
 }
 
 asio::awaitable<Lookup> Platform::sandbox(const std::string& id) {
@@ -68,7 +72,8 @@ asio::awaitable<Lookup> Platform::sandbox(const std::string& id) {
   }
   const std::string path = "/proxy/sandboxes/" + id;
   const std::string method = "GET";
-  const auto r = co_await call(method, path, admin_key_);
+  const std::string no_body;
+  const auto r = co_await call(method, path, no_body);
   Lookup out;
   out.status = r.status;
   if (r.status == 200) {
@@ -81,12 +86,12 @@ asio::awaitable<Lookup> Platform::sandbox(const std::string& id) {
       const auto& o = v.as_object();
       out.route = SandboxRoute{text(o, "id"), text(o, "organizationId"), text(o, "state"),
                                o.if_contains("public") && o.at("public").is_bool() && o.at("public").as_bool(),
-                               text(o, "runnerEndpoint"), text(o, "previewToken")};
+                               text(o, "runnerEndpoint")};
     }
   } else if (r.status == 404) {
     out.message = "Sandbox with ID " + id + " not found";
   } else {
-    out.status = 502;
+    out.status = 503;
     out.message = "the platform did not answer about sandbox " + id + " (status " + std::to_string(r.status) + ")";
   }
   // Only a running sandbox is cached: one that is stopped or starting is asked about again on
@@ -98,7 +103,8 @@ asio::awaitable<Lookup> Platform::sandbox(const std::string& id) {
   co_return out;
 }
 
-asio::awaitable<int> Platform::key_status(const std::string& key, const std::string& sandbox_id) {
+asio::awaitable<KeyCheck> Platform::check_key(const std::string& key, const std::string& sandbox_id,
+                                              const std::string& source) {
   const auto cache_key = events::sha256_hex(key) + sandbox_id;  // no key kept in memory
   {
     std::lock_guard lock(mutex_);
@@ -106,15 +112,20 @@ asio::awaitable<int> Platform::key_status(const std::string& key, const std::str
       co_return c->second.second;
     }
   }
-  const std::string path = "/sandbox/" + sandbox_id;
-  const std::string method = "GET";
-  const auto r = co_await call(method, path, key);
-  if (r.status == 200 || r.status == 401 || r.status == 403 || r.status == 404) {
+  const std::string path = "/proxy/authorize";
+  const std::string method = "POST";
+  const auto body = json::serialize(json::object{{"apiKey", key}, {"sandboxId", sandbox_id}, {"source", source}});
+  const auto r = co_await call(method, path, body);
+  KeyCheck out{r.status, "", r.retry_after};
+  boost::system::error_code ec;
+  const auto v = json::parse(r.body, ec);
+  if (!ec && v.is_object()) out.message = text(v.as_object(), "message");
+  if (r.status == 200 || r.status == 401 || r.status == 404) {
     std::lock_guard lock(mutex_);
     if (keys_.size() > 100000) keys_.clear();
-    keys_[cache_key] = {Clock::now(), r.status};
+    keys_[cache_key] = {Clock::now(), out};
   }
-  co_return r.status;
+  co_return out;
 }
 
 void Platform::forget(const std::string& sandbox_id) {
@@ -125,7 +136,8 @@ void Platform::forget(const std::string& sandbox_id) {
 asio::awaitable<void> Platform::post_activity(std::string sandbox_id) {
   const std::string path = "/proxy/sandboxes/" + sandbox_id + "/activity";
   const std::string method = "POST";
-  co_await call(method, path, admin_key_);
+  const std::string no_body;
+  co_await call(method, path, no_body);
 }
 
 void Platform::record_activity(asio::any_io_executor ex, const std::string& sandbox_id) {

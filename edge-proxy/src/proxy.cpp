@@ -2,10 +2,14 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include "edge/classify.hpp"
 #include "edge/relay.hpp"
+
+#include "events/access.hpp"
 
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <optional>
 
@@ -16,114 +20,6 @@ using tcp = asio::ip::tcp;
 using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
-
-enum class Kind { toolbox, preview, health, unknown };
-
-struct Target {
-  Kind kind = Kind::unknown;
-  std::string sandbox;
-  unsigned short port = 0;
-  std::string upstream_target;  // what the sandbox sees
-  std::string query_token;      // DAYTONA_SANDBOX_AUTH_KEY from the query
-};
-
-bool is_uuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
-
-std::optional<unsigned short> port_of(std::string_view text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  int port = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    port = port * 10 + (c - '0');
-  }
-  if (port < 1 || port > 65535) return std::nullopt;
-  return static_cast<unsigned short>(port);
-}
-
-// The value of `name` in a list of name=value pairs split by `separator` (a query string,
-// a Cookie header); empty when absent.
-std::string pair_value(std::string_view pairs, std::string_view name, char separator) {
-  while (!pairs.empty()) {
-    while (!pairs.empty() && pairs.front() == ' ') pairs.remove_prefix(1);
-    const auto end = pairs.find(separator);
-    const auto pair = pairs.substr(0, end);
-    if (pair.substr(0, name.size()) == name && pair.size() > name.size() && pair[name.size()] == '=') {
-      return std::string(pair.substr(name.size() + 1));
-    }
-    if (end == std::string_view::npos) break;
-    pairs.remove_prefix(end + 1);
-  }
-  return {};
-}
-
-std::string query_param(std::string_view target, std::string_view name) {
-  const auto q = target.find('?');
-  return q == std::string_view::npos ? std::string() : pair_value(target.substr(q + 1), name, '&');
-}
-
-// "/a/b/rest?x" split after `count` segments: the segments and the rest (starting with '/').
-std::pair<std::vector<std::string_view>, std::string> split_path(std::string_view target, std::size_t count) {
-  std::vector<std::string_view> parts;
-  std::size_t at = 0;
-  while (parts.size() < count && at < target.size() && target[at] == '/') {
-    const auto end = target.find_first_of("/?", at + 1);
-    parts.push_back(target.substr(at + 1, (end == std::string_view::npos ? target.size() : end) - at - 1));
-    at = end == std::string_view::npos ? target.size() : end;
-  }
-  std::string rest(target.substr(at));
-  if (rest.empty() || rest.front() == '?') rest.insert(0, "/");
-  return {parts, rest};
-}
-
-Target classify(const http::request_header<>& req, const ProxySettings& settings) {
-  Target t;
-  const std::string_view target = req.target();
-  // Host form: {port}-{sandboxId}.<preview domain>[:port]
-  std::string_view host = req[http::field::host];
-  if (const auto colon = host.rfind(':'); colon != std::string_view::npos) host = host.substr(0, colon);
-  const std::string suffix = "." + settings.preview_domain;
-  if (host.size() > suffix.size() && host.substr(host.size() - suffix.size()) == suffix) {
-    const auto label = host.substr(0, host.size() - suffix.size());
-    const auto dash = label.find('-');
-    const auto port = dash == std::string_view::npos ? std::nullopt : port_of(label.substr(0, dash));
-    if (port && is_uuid(label.substr(dash + 1))) {
-      t.kind = Kind::preview;
-      t.port = *port;
-      t.sandbox = std::string(label.substr(dash + 1));
-      t.upstream_target = std::string(target);
-      t.query_token = query_param(target, "DAYTONA_SANDBOX_AUTH_KEY");
-    }
-    return t;
-  }
-  auto [parts, rest] = split_path(target, 3);
-  if (parts.size() >= 2 && parts[0] == "toolbox" && is_uuid(parts[1])) {
-    auto [two, after] = split_path(target, 2);
-    t.kind = Kind::toolbox;
-    t.sandbox = std::string(parts[1]);
-    t.port = settings.daemon_port;
-    // The deprecated form repeats "toolbox": /toolbox/{id}/toolbox/{path}.
-    if (after.rfind("/toolbox/", 0) == 0) after.erase(0, 8);
-    t.upstream_target = after;
-  } else if (parts.size() == 3 && parts[0] == "preview" && is_uuid(parts[1]) && port_of(parts[2])) {
-    t.kind = Kind::preview;
-    t.sandbox = std::string(parts[1]);
-    t.port = *port_of(parts[2]);
-    t.upstream_target = rest;
-    t.query_token = query_param(target, "DAYTONA_SANDBOX_AUTH_KEY");
-  } else if (target == "/health") {
-    t.kind = Kind::health;
-  }
-  return t;
-}
-
-std::string cookie_name(const std::string& sandbox) { return "daytona-preview-" + sandbox; }
 
 http::response<http::string_body> error_response(http::status status, const std::string& message) {
   http::response<http::string_body> res{status, 11};
@@ -152,20 +48,61 @@ struct Failure {
 
 Proxy::Proxy(asio::io_context& io, ProxySettings settings, Platform& platform)
     : io_(io), settings_(std::move(settings)), platform_(platform),
-      acceptor_(io, tcp::endpoint(asio::ip::make_address(settings_.address), settings_.port)) {}
+      acceptor_(io, tcp::endpoint(asio::ip::make_address(settings_.address), settings_.port)),
+      limits_(settings_.connections) {}
 
 void Proxy::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
 
+namespace {
+
+// A connection past a limit gets a short answer, without its request being read.
+asio::awaitable<void> refuse(tcp::socket socket, http::status status, std::string message) {
+  auto res = error_response(status, message);
+  res.set(http::field::retry_after, "5");
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(2));
+  co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+}  // namespace
+
 asio::awaitable<void> Proxy::accept_loop() {
+  asio::steady_timer pause(io_);
+  auto last_log = std::chrono::steady_clock::time_point{};
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
+      // Out of descriptors: wait instead of spinning; say so at most every 10 s.
+      if (std::chrono::steady_clock::now() - last_log > std::chrono::seconds(10)) {
+        spdlog::warn("accept: {} ({} connections open)", ec.message(), limits_.open());
+        last_log = std::chrono::steady_clock::now();
+      }
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    socket.set_option(tcp::no_delay(true));
+    boost::system::error_code addr_ec;
+    const auto endpoint = socket.remote_endpoint(addr_ec);
+    const std::string remote = addr_ec ? std::string("unknown") : endpoint.address().to_string();
+    events::ConnectionLimits::Refusal refused{};
+    auto slot = limits_.admit(remote, refused);
     auto ex = socket.get_executor();
-    asio::co_spawn(ex, serve(std::move(socket)), asio::detached);
+    if (!slot) {
+      const bool per_source = refused == events::ConnectionLimits::Refusal::per_source;
+      asio::co_spawn(ex,
+                     refuse(std::move(socket), per_source ? http::status::too_many_requests : http::status::service_unavailable,
+                            per_source ? "too many connections from " + remote + " (limit " +
+                                             std::to_string(limits_.settings().per_source) + " at once)"
+                                       : "the proxy holds its limit of " + std::to_string(limits_.settings().total) +
+                                             " connections"),
+                     asio::detached);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), addr_ec);
+    asio::co_spawn(ex, serve(std::move(socket), std::move(slot), remote), asio::detached);
   }
 }
 
@@ -174,7 +111,8 @@ namespace {
 // Opens a connection into the sandbox's port through its runner's forwarding endpoint.
 asio::awaitable<std::variant<std::unique_ptr<Upstream>, Failure>> open_upstream(const SandboxRoute& route,
                                                                                  unsigned short port,
-                                                                                 std::chrono::seconds timeout) {
+                                                                                 std::chrono::seconds timeout,
+                                                                                 const std::string& forward_key) {
   auto ex = co_await asio::this_coro::executor;
   auto up = std::make_unique<Upstream>(Upstream{route.id + ":" + std::to_string(port), beast::tcp_stream(ex), {}});
   const auto colon = route.runner_endpoint.rfind(':');
@@ -189,7 +127,8 @@ asio::awaitable<std::variant<std::unique_ptr<Upstream>, Failure>> open_upstream(
   auto [cec] = co_await up->stream.async_connect(tcp::endpoint(address, *runner_port), asio::as_tuple(asio::use_awaitable));
   if (cec) co_return Failure{http::status::bad_gateway, "the runner of sandbox " + route.id + " does not answer"};
   up->stream.socket().set_option(tcp::no_delay(true));
-  const std::string connect = "CONNECT " + up->key + " HTTP/1.1\r\nHost: " + up->key + "\r\n\r\n";
+  const std::string connect = "CONNECT " + up->key + " HTTP/1.1\r\nHost: " + up->key +
+                              "\r\nProxy-Authorization: Bearer " + forward_key + "\r\n\r\n";
   auto [wec, wn] = co_await asio::async_write(up->stream, asio::buffer(connect), asio::as_tuple(asio::use_awaitable));
   if (wec) co_return Failure{http::status::bad_gateway, "the runner of sandbox " + route.id + " closed the connection"};
   http::response_parser<http::empty_body> reply;
@@ -209,7 +148,8 @@ asio::awaitable<std::variant<std::unique_ptr<Upstream>, Failure>> open_upstream(
 
 }  // namespace
 
-asio::awaitable<void> Proxy::serve(tcp::socket socket) {
+asio::awaitable<void> Proxy::serve(tcp::socket socket, [[maybe_unused]] events::ConnectionLimits::Slot slot,
+                                   std::string remote) {
   beast::tcp_stream client(std::move(socket));
   beast::flat_buffer buffer;
   std::unique_ptr<Upstream> upstream;
@@ -217,16 +157,34 @@ asio::awaitable<void> Proxy::serve(tcp::socket socket) {
   // outside any co_await: g++ 12 destroys temporaries in a co_await expression twice.
   std::optional<http::response<http::string_body>> refusal;
   auto fail = [&](http::status status, const std::string& message) { refusal = error_response(status, message); };
+  auto retry_later = [&](http::status status, const std::string& message, const std::string& seconds) {
+    fail(status, message);
+    refusal->set(http::field::retry_after, seconds.empty() ? "2" : seconds);
+  };
   try {
     for (;;) {
       http::request_parser<http::empty_body> head;
       head.body_limit(boost::none);
+      head.header_limit(static_cast<std::uint32_t>(settings_.header_limit));
       client.expires_after(settings_.idle_timeout);
       auto [ec, n] = co_await http::async_read_header(client, buffer, head, asio::as_tuple(asio::use_awaitable));
-      if (ec) break;
+      if (ec == http::error::header_limit) {
+        fail(http::status::request_header_fields_too_large,
+             "request headers are larger than " + std::to_string(settings_.header_limit) + " bytes");
+        break;
+      }
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+          ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+        break;
+      }
+      if (ec) {
+        // Conflicting Content-Length and Transfer-Encoding, a bad chunk size, garbage: say so.
+        fail(http::status::bad_request, "malformed HTTP request: " + ec.message());
+        break;
+      }
       client.expires_never();
       auto& req = head.get();
-      const auto target = classify(req, settings_);
+      const auto target = classify(req.target(), req[http::field::host], settings_.preview_domain, settings_.daemon_port);
       if (target.kind == Kind::health) {
         fail(http::status::ok, "ok");
         break;
@@ -237,55 +195,86 @@ asio::awaitable<void> Proxy::serve(tcp::socket socket) {
                                                    "the host {port}-{sandboxId}." + settings_.preview_domain);
         break;
       }
-      // Who may pass. A toolbox request's key is checked while the sandbox is looked up (both
-      // ask the platform; a new sandbox's first request would otherwise wait for two answers).
+      if (target.kind == Kind::preview && target.port == settings_.daemon_port) {
+        // The daemon's port is the toolbox: only the toolbox route, with an API key, reaches it.
+        fail(http::status::forbidden, "port " + std::to_string(target.port) +
+                                          " is the sandbox's toolbox: use /toolbox/{sandboxId}/... with an API key");
+        break;
+      }
+      // Who may pass (events/access.hpp). A toolbox request's key is checked while the sandbox is
+      // looked up (both ask the platform; a new sandbox's first request would otherwise wait for two).
       const std::string_view auth = req[http::field::authorization];
       const bool bearer = auth.size() > 7 && auth.substr(0, 7) == "Bearer ";
       const std::string api_key = bearer ? std::string(auth.substr(7)) : std::string();
+      if (target.kind == Kind::toolbox && !bearer) {
+        fail(http::status::unauthorized, "the toolbox needs an API key: Authorization: Bearer <key>");
+        break;
+      }
       Lookup lookup;
-      int key_status = 0;
-      if (target.kind == Kind::toolbox && bearer) {
-        auto both = co_await (platform_.sandbox(target.sandbox) && platform_.key_status(api_key, target.sandbox));
+      KeyCheck key_check;
+      if (target.kind == Kind::toolbox) {
+        auto both = co_await (platform_.sandbox(target.sandbox) && platform_.check_key(api_key, target.sandbox, remote));
         lookup = std::move(std::get<0>(both));
-        key_status = std::get<1>(both);
+        key_check = std::move(std::get<1>(both));
+        if (key_check.status == 401) {
+          fail(http::status::unauthorized, "the API key is not valid");
+          break;
+        }
+        if (key_check.status == 429) {
+          retry_later(http::status::too_many_requests, key_check.message, key_check.retry_after);
+          break;
+        }
+        if (key_check.status == 404 || (key_check.status == 200 && lookup.status == 404)) {
+          fail(http::status::not_found, "Sandbox with ID " + target.sandbox + " not found");
+          break;
+        }
+        if (key_check.status != 200) {
+          retry_later(http::status::service_unavailable, "the platform did not answer; retry shortly",
+                      key_check.retry_after);
+          break;
+        }
       } else {
         lookup = co_await platform_.sandbox(target.sandbox);
       }
-      if (lookup.status != 200) {
-        fail(lookup.status == 404 ? http::status::not_found : http::status::bad_gateway, lookup.message);
+      if (lookup.status != 200 && lookup.status != 404) {
+        retry_later(http::status::service_unavailable, lookup.message + "; retry shortly", "");
         break;
       }
       const auto& route = lookup.route;
       std::string new_cookie;
       if (target.kind == Kind::toolbox) {
-        if (!bearer) {
-          fail(http::status::unauthorized, "the toolbox needs an API key: Authorization: Bearer <key>");
-          break;
-        }
-        const int status = key_status;
-        if (status == 401) {
-          fail(http::status::unauthorized, "the API key is not valid");
-          break;
-        }
-        if (status != 200) {
-          fail(status == 404 || status == 403 ? http::status::not_found : http::status::bad_gateway,
-                        status == 404 || status == 403 ? "Sandbox with ID " + target.sandbox + " not found"
-                                                       : "the platform did not answer");
-          break;
-        }
         req.erase(http::field::authorization);
-      } else if (!route.is_public) {
+      } else {
+        // A preview: anyone for a public sandbox; otherwise a token signed for this sandbox port.
+        // A sandbox that does not exist answers as a private one does.
         std::string token(req["x-daytona-preview-token"]);
         if (token.empty()) token = target.query_token;
-        if (token.empty()) token = pair_value(req[http::field::cookie], cookie_name(route.id), ';');
-        if (token != route.preview_token) {
-          fail(http::status::unauthorized,
-                        "sandbox " + route.id + " is private: send its preview token (x-daytona-preview-token header "
-                        "or DAYTONA_SANDBOX_AUTH_KEY query parameter)");
+        if (token.empty()) token = pair_value(req[http::field::cookie], preview_cookie_name(target.sandbox, target.port), ';');
+        events::access::Caller caller = events::access::Anonymous{};
+        const auto sandbox_id = events::SandboxId::parse(target.sandbox);
+        if (!token.empty() && settings_.preview_keys && sandbox_id &&
+            events::tokens::verify_preview(*settings_.preview_keys, token, *sandbox_id, target.port,
+                                           events::tokens::unix_now())) {
+          caller = events::access::PreviewCaller{*sandbox_id, target.port};
+        }
+        const auto owner = events::OrganizationId::parse(route.organization_id);
+        const bool allowed = lookup.status == 200 && sandbox_id && owner &&
+                             events::access::authorize(caller, events::access::Action::preview,
+                                                       events::access::sandbox_port(*sandbox_id, *owner, route.is_public,
+                                                                                    target.port));
+        if (!allowed) {
+          if (lookup.status == 404 && std::holds_alternative<events::access::PreviewCaller>(caller)) {
+            fail(http::status::not_found, "Sandbox with ID " + target.sandbox + " not found");
+          } else {
+            fail(http::status::unauthorized,
+                 "port " + std::to_string(target.port) + " of sandbox " + target.sandbox +
+                     " needs a valid preview token (x-daytona-preview-token header or DAYTONA_SANDBOX_AUTH_KEY query "
+                     "parameter), unless the sandbox is public");
+          }
           break;
         }
-        if (!target.query_token.empty()) {
-          new_cookie = cookie_name(route.id) + "=" + token + "; Path=/; HttpOnly; SameSite=Lax";
+        if (!target.query_token.empty() && std::holds_alternative<events::access::PreviewCaller>(caller)) {
+          new_cookie = preview_cookie_name(target.sandbox, target.port) + "=" + token + "; Path=/; HttpOnly; SameSite=Lax";
         }
       }
       if (route.state != "started") {
@@ -295,7 +284,7 @@ asio::awaitable<void> Proxy::serve(tcp::socket socket) {
       // Into the sandbox.
       const auto key = route.id + ":" + std::to_string(target.port);
       if (!upstream || upstream->key != key) {
-        auto opened = co_await open_upstream(route, target.port, settings_.connect_timeout);
+        auto opened = co_await open_upstream(route, target.port, settings_.connect_timeout, settings_.forward_key);
         if (auto* f = std::get_if<Failure>(&opened)) {
           if (f->not_running) {
             // The cached state was older than a stop: ask again, and say what the sandbox is.

@@ -4,9 +4,9 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VAR=${SANDBOX_VAR:-$ROOT/var}
 PG_BIN=/usr/lib/postgresql/15/bin
-PG_PORT=${SANDBOX_PG_PORT:-54329}
-NATS_PORT=${SANDBOX_NATS_PORT:-42229}
-NATS_MONITOR_PORT=${SANDBOX_NATS_MONITOR_PORT:-42230}
+PG_PORT=${SANDBOX_PG_PORT:-15432}
+NATS_PORT=${SANDBOX_NATS_PORT:-14222}
+NATS_MONITOR_PORT=${SANDBOX_NATS_MONITOR_PORT:-18222}
 API_PORT=${SANDBOX_API_PORT:-3000}
 PROXY_PORT=${SANDBOX_PROXY_PORT:-4000}
 DB_NAME=platform
@@ -28,9 +28,30 @@ as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# pid_alive FILE: the pid in FILE is a running process.
+# pid_alive FILE [NAME]: the pid in FILE is a live process — not a zombie or one on its way out
+# (right after a kill -9 it still exists for a moment) — and, with NAME, one whose command line
+# names it (a pid the kernel gave to another process since does not count).
 pid_alive() {
-  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  [ -f "$1" ] || return 1
+  local pid state
+  pid=$(cat "$1")
+  case "$pid" in ''|*[!0-9]*) return 1 ;; esac
+  [ -r "/proc/$pid/stat" ] || return 1
+  state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+  case "$state" in ''|Z|X|x) return 1 ;; esac
+  if [ -n "${2:-}" ]; then tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" || return 1; fi
+  return 0
+}
+
+# port_free PORT WHAT: stops with a message naming the port, what needed it and who holds it when
+# something listens on it. (The default ports are below the kernel's ephemeral range, 32768 and
+# up, so an outgoing connection cannot draw one; a port set in that range may still collide.)
+port_free() {
+  local port=$1 what=$2 holder
+  holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | head -3)
+  [ -z "$holder" ] || die "port $port ($what) is taken:
+$holder
+set another with the environment (see infra/README.md) or stop what holds it"
 }
 
 # wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s.

@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include <chrono>
+#include <map>
 #include <unistd.h>
 
 namespace projector {
@@ -66,15 +67,39 @@ Result<ReplayResult> replay_into(const std::string& pg_connection, const std::st
   return result;
 }
 
+// Compares a replay with the live models as of one fixed moment: the live tables and their
+// checkpoints are copied in one repeatable-read transaction (one snapshot, so nothing the live
+// projector applies meanwhile — a heartbeat — moves them), then each model is replayed up to its
+// copied checkpoint and the two are compared.
 Result<VerifyResult> verify(const std::string& pg_connection, const std::string& live_schema) {
   const auto models = all_models();
   const std::string scratch = "replay_verify_" + std::to_string(getpid());
+  const std::string frozen = scratch + "_live";
   VerifyResult out;
   try {
     pqxx::connection c(pg_connection);
-    {
+    auto drop_both = [&] {
       pqxx::nontransaction tx(c);
       tx.exec("drop schema if exists " + tx.quote_name(scratch) + " cascade");
+      tx.exec("drop schema if exists " + tx.quote_name(frozen) + " cascade");
+    };
+    drop_both();
+    std::map<std::string, std::int64_t> positions;
+    {
+      pqxx::work tx(c);
+      tx.exec("set transaction isolation level repeatable read");
+      tx.exec("create schema " + tx.quote_name(frozen));
+      for (const auto& model : models) {
+        const auto rows = tx.exec_params("select position from " + tx.quote_name(live_schema) +
+                                             ".projection_checkpoints where model = $1",
+                                         model->name());
+        positions[model->name()] = rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+        for (const auto& table : model->tables()) {
+          tx.exec("create table " + tx.quote_name(frozen) + "." + tx.quote_name(table.name) + " as select * from " +
+                  tx.quote_name(live_schema) + "." + tx.quote_name(table.name));
+        }
+      }
+      tx.commit();
     }
     if (auto made = ensure_schema(pg_connection, scratch, models); !made) return made.error();
     Settings settings;
@@ -85,17 +110,16 @@ Result<VerifyResult> verify(const std::string& pg_connection, const std::string&
     int tables = 0;
     std::int64_t rows_compared = 0;
     for (const auto& model : models) {
-      auto live_position = checkpoint_of(pg_connection, live_schema, model->name());
-      if (!live_position) return live_position.error();
+      const auto live_position = positions[model->name()];
       Projector p(*model, pg_connection, settings);
-      auto n = p.catch_up(*live_position);
+      auto n = p.catch_up(live_position);
       if (!n) return n.error();
       out.replay.events = std::max(out.replay.events, *n);
-      out.replay.position = std::max(out.replay.position, *live_position);
+      out.replay.position = std::max(out.replay.position, live_position);
       pqxx::nontransaction tx(c);
       for (const auto& table : model->tables()) {
         ++tables;
-        const auto live = tx.quote_name(live_schema) + "." + tx.quote_name(table.name);
+        const auto live = tx.quote_name(frozen) + "." + tx.quote_name(table.name);
         const auto rebuilt = tx.quote_name(scratch) + "." + tx.quote_name(table.name);
         rows_compared += tx.exec("select count(*) from " + live)[0][0].as<std::int64_t>();
         for (const auto& [from, to, label] :
@@ -110,10 +134,7 @@ Result<VerifyResult> verify(const std::string& pg_connection, const std::string&
       }
     }
     out.replay.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    {
-      pqxx::nontransaction tx(c);
-      tx.exec("drop schema " + tx.quote_name(scratch) + " cascade");
-    }
+    drop_both();
     char line[256];
     std::snprintf(line, sizeof line, "%s: %zu models, %d tables, %lld live rows; %lld events replayed in %.2f s",
                   out.equal ? "equal" : "DIFFERENT", models.size(), tables,

@@ -1,5 +1,7 @@
 #include "runner/engine.hpp"
+#include "events/runtime.hpp"
 #include "runner/daemon_client.hpp"
+#include "runner/forwarder.hpp"
 #include "runner/json_fields.hpp"
 
 #include <spdlog/spdlog.h>
@@ -11,6 +13,8 @@
 #include <thread>
 #include <fstream>
 #include <set>
+#include <sstream>
+#include <unistd.h>
 
 namespace runner {
 
@@ -156,6 +160,91 @@ std::vector<std::string> Engine::toolbox_in_use(std::chrono::seconds window) con
   return busy;
 }
 
+void Engine::watch_exit(const std::string& id) {
+  std::lock_guard lock(exits_mutex_);
+  running_.insert(id);
+}
+
+void Engine::unwatch_exit(const std::string& id) {
+  std::lock_guard lock(exits_mutex_);
+  running_.erase(id);
+  exited_.erase(id);
+}
+
+bool Engine::take_exit(const std::string& id) {
+  std::lock_guard lock(exits_mutex_);
+  return exited_.erase(id) > 0;
+}
+
+std::vector<std::string> Engine::find_exits() {
+  std::vector<std::string> watched;
+  {
+    std::lock_guard lock(exits_mutex_);
+    watched.assign(running_.begin(), running_.end());
+  }
+  std::vector<std::string> gone;
+  for (const auto& id : watched) {
+    const auto state = crun_.state(id);
+    if (state && state->status == "running") continue;
+    std::lock_guard lock(exits_mutex_);
+    if (running_.erase(id) == 0) continue;  // converge stopped it meanwhile
+    exited_.insert(id);
+    gone.push_back(id);
+  }
+  return gone;
+}
+
+std::string Engine::exit_reason(const std::string& id) const {
+  const auto cgroup = "/sys/fs/cgroup/memory" + settings_.cgroup_parent + "/" + id;
+  std::ifstream control(cgroup + "/memory.oom_control");
+  long kills = 0;
+  for (std::string key; control >> key;) {
+    long value = 0;
+    control >> value;
+    if (key == "oom_kill") kills = value;
+  }
+  const auto limit = read_number(cgroup + "/memory.limit_in_bytes");
+  std::string reason = "the sandbox's main process (PID 1, its daemon) exited";
+  if (kills > 0) {
+    reason += ": the kernel killed processes for exceeding the memory limit";
+    if (limit > 0) reason += " of " + std::to_string(limit / (1024 * 1024)) + " MiB";
+    reason += " (" + std::to_string(kills) + " so far)";
+  }
+  return reason + "; start the sandbox to run it again";
+}
+
+events::Result<void> Engine::wait_ready(const std::string& id) {
+  const auto deadline = std::chrono::steady_clock::now() + settings_.ready_timeout;
+  for (int attempt = 0;; ++attempt) {
+    const auto state = crun_.state(id);
+    if (!state || state->status != "running") {
+      std::ifstream log(fs_.bundle_dir(id) + "/init.log");
+      std::stringstream text;
+      text << log.rdbuf();
+      auto tail = text.str();
+      if (tail.size() > 400) tail = tail.substr(tail.size() - 400);
+      while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+      return make_error(ErrorCode::unavailable,
+                        "the sandbox exited while starting" + (tail.empty() ? std::string() : ": " + tail));
+    }
+    if (auto fd = connect_in_namespace(state->pid, settings_.daemon_port)) {
+      ::close(*fd);
+      return {};
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return make_error(ErrorCode::unavailable, "the sandbox daemon did not listen on port " +
+                                                    std::to_string(settings_.daemon_port) + " within " +
+                                                    std::to_string(settings_.ready_timeout.count()) + " ms");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(attempt < 50 ? 1 : 10));
+  }
+}
+
+void Engine::forget_destroyed(const std::string& id) {
+  if (crun_.state(id)) crun_.stop(id, 0);
+  if (auto gone = fs_.destroy(id); !gone) spdlog::warn("sandbox {}: removing what is left: {}", id, gone.error().message);
+}
+
 bool Engine::report(const std::string& id, std::string& actual, const std::string& kind, const std::string& state,
                     const std::string& reason, const std::stop_token& stop, const std::string& archive_ref) {
   events::bus::RunnerReport r;
@@ -164,7 +253,16 @@ bool Engine::report(const std::string& id, std::string& actual, const std::strin
   r.state = state;
   r.reason = reason;
   r.archive_ref = archive_ref;
-  const auto reply = reporter_.send(r, stop);
+  auto reply = reporter_.send(r, stop);
+  // The platform could not take it now (its database is down): the fact stays true, so it is
+  // sent again until it is taken or refused for a reason (a lost report would leave the log
+  // behind the host for good).
+  for (auto wait = std::chrono::milliseconds(200); !reply.ok && reply.code == "unavailable" && !stop.stop_requested();
+       wait = std::min(wait * 2, std::chrono::milliseconds(5000))) {
+    spdlog::warn("sandbox {}: report {} {} not taken ({}); again in {} ms", id, kind, state, reply.message, wait.count());
+    events::nap(stop, wait);
+    reply = reporter_.send(r, stop);
+  }
   if (reply.ok || reply.code == "duplicate_report") {
     actual = kind == "error" ? "error" : state;
     return true;
@@ -275,6 +373,7 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
 
   const auto memory_cgroup = "/sys/fs/cgroup/memory" + settings_.cgroup_parent + "/" + id;
   if (t.desired != "started" && oom_ != nullptr) oom_->unwatch(id);
+  if (t.desired != "started") unwatch_exit(id);
   if (t.desired == "destroyed") {
     if (actual != "destroying") report(id, actual, "state", "destroying", "", stop);
     if (auto s = crun_.stop(id, settings_.stop_grace_ms); !s) return fail(s.error());
@@ -284,7 +383,19 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
   }
 
   if (t.desired == "started") {
+    if (!running && take_exit(id) && actual == "started") {
+      // PID 1 died under a running sandbox: say why, and leave it stopped (the error makes the
+      // log's desired state "stopped"; a start asks for it again).
+      const auto reason = exit_reason(id);
+      spdlog::warn("sandbox {}: {}", id, reason);
+      if (oom_ != nullptr) oom_->unwatch(id);
+      report(id, actual, "error", "", reason, stop);
+      crun_.stop(id, 0);
+      if (auto u = fs_.unmount(id); !u) spdlog::warn("sandbox {}: {}", id, u.error().message);
+      return {};
+    }
     if (running) {
+      watch_exit(id);
       if (oom_ != nullptr) oom_->watch(id, memory_cgroup);
       if (auto env = apply_env(t, container->pid); !env) return fail(env.error());
       if (auto resized = apply_resources(t); !resized) spdlog::warn("sandbox {}: resize: {}", id, resized.error().message);
@@ -314,6 +425,10 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
     const auto t1 = std::chrono::steady_clock::now();
     RunTimings crun_times;
     if (auto s = start(t, &crun_times); !s) return fail(s.error());
+    if (auto ready = wait_ready(id); !ready) {
+      crun_.stop(id, 0);
+      return fail(ready.error());
+    }
     const auto t2 = std::chrono::steady_clock::now();
     // bench/runner reads this line for its breakdown.
     spdlog::info("sandbox {}: timings look-up {:.2f} ms, layer {:.2f} ms, mount+bundle {:.2f} ms, crun create {:.2f} ms, "
@@ -321,6 +436,7 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
                  Ms(t2 - t1).count() - crun_times.create_ms - crun_times.start_ms, crun_times.create_ms,
                  crun_times.start_ms);
     if (oom_ != nullptr && !oom_->watch(id, memory_cgroup)) spdlog::warn("sandbox {}: cannot watch for OOM kills", id);
+    watch_exit(id);
     report(id, actual, "state", "started", "", stop);
     return {};
   }
@@ -338,6 +454,8 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
       if (actual != "archiving") report(id, actual, "state", "archiving", "", stop);
       auto ref = fs_.archive(id);
       if (!ref) return fail(ref.error());
+      // The archive is all that stays: the bundle (config, logs) goes with the layer.
+      if (auto local = fs_.remove_local(id); !local) spdlog::warn("sandbox {}: {}", id, local.error().message);
       report(id, actual, "state", "archived", "", stop, *ref);
     } else if (t.desired == "archived" && fs_.has_archive(id) && actual != "archived") {
       report(id, actual, "state", "archived", "", stop, fs_.archive_path(id));
@@ -355,7 +473,8 @@ events::Result<void> Engine::reconcile(const std::string& sandbox_id, const std:
     if (dto.error().code != ErrorCode::not_found) return dto.error();
     // Not ours (any more), or deleted: nothing of it may stay on this host.
     // Its archive stays in the object store: the log may still want it (restore elsewhere).
-    if (crun_.state(sandbox_id) || fs_.has_layer(sandbox_id)) {
+    unwatch_exit(sandbox_id);
+    if (crun_.state(sandbox_id) || fs_.has_layer(sandbox_id) || std::filesystem::exists(fs_.bundle_dir(sandbox_id))) {
       spdlog::info("sandbox {}: not on this runner any more; removing it from the host", sandbox_id);
       if (oom_ != nullptr) oom_->unwatch(sandbox_id);
       crun_.stop(sandbox_id, settings_.stop_grace_ms);

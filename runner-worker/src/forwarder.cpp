@@ -7,13 +7,16 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <arpa/inet.h>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -101,15 +104,53 @@ struct Forwarder::Impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::function<int(const std::string&)> pid_of;
+  std::string key;  // Proxy-Authorization: Bearer <key>, asked of every client
   std::jthread thread;
 
+  // The header's value in a request head, case-insensitively by name; empty when absent.
+  static std::string header(const std::string& head, std::string_view name) {
+    std::istringstream lines(head);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const auto colon = line.find(':');
+      if (colon != name.size()) continue;
+      bool same = true;
+      for (std::size_t i = 0; i < name.size() && same; ++i) {
+        same = std::tolower(static_cast<unsigned char>(line[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+      }
+      if (!same) continue;
+      auto value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      return value;
+    }
+    return {};
+  }
+
   asio::awaitable<void> serve(tcp::socket client) {
-    asio::streambuf head;
+    asio::streambuf head(8192);  // a request head larger than this is refused
+    // A client that never finishes its request head is dropped after 10 s.
+    asio::steady_timer deadline(io, std::chrono::seconds(10));
+    deadline.async_wait([&client](const boost::system::error_code& ec) {
+      if (!ec) {
+        boost::system::error_code ignored;
+        client.close(ignored);
+      }
+    });
     auto [ec, n] = co_await asio::async_read_until(client, head, "\r\n\r\n", kTuple);
+    deadline.cancel();
     if (ec) co_return;
     // The request head is the first n bytes; anything after it is the client's first data.
     const std::string request_head(asio::buffers_begin(head.data()), asio::buffers_begin(head.data()) + static_cast<std::ptrdiff_t>(n));
     head.consume(n);
+    // Only the platform (the edge proxy, the API) may open connections into sandboxes.
+    const auto given = header(request_head, "Proxy-Authorization");
+    const std::string wanted = "Bearer " + key;
+    if (key.empty() || given.size() != wanted.size() ||
+        CRYPTO_memcmp(given.data(), wanted.data(), wanted.size()) != 0) {
+      co_await answer(client, "407 Proxy Authentication Required");
+      co_return;
+    }
     std::istringstream in(request_head);
     std::string method, target, version;
     in >> method >> target >> version;
@@ -165,9 +206,11 @@ struct Forwarder::Impl {
   }
 };
 
-Forwarder::Forwarder(const std::string& address, unsigned short port, std::function<int(const std::string&)> pid_of)
+Forwarder::Forwarder(const std::string& address, unsigned short port, std::string key,
+                     std::function<int(const std::string&)> pid_of)
     : impl_(std::make_unique<Impl>()) {
   impl_->pid_of = std::move(pid_of);
+  impl_->key = std::move(key);
   const tcp::endpoint endpoint(asio::ip::make_address(address), port);
   impl_->acceptor.open(endpoint.protocol());
   // Not inherited by crun: a container created but not yet started (its init waits inside crun's

@@ -1,5 +1,8 @@
 #include "runner/image.hpp"
 
+#include "events/ids.hpp"
+#include "events/image_source.hpp"
+
 #include "runner/command.hpp"
 #include "runner/json_fields.hpp"
 
@@ -112,20 +115,53 @@ events::Result<void> shift_owners(const std::string& dir, unsigned base) {
 
 }  // namespace
 
-events::Result<std::string> image_source(const std::string& name) {
-  for (const auto* transport : {"oci:", "oci-archive:", "docker-archive:", "docker://", "dir:"}) {
-    if (starts_with(name, transport) && name.size() > std::strlen(transport)) return name;
+events::Result<std::string> image_source(const std::string& name, const std::vector<std::string>& import_dirs,
+                                         const std::string& object_store) {
+  auto source = events::images::parse(name, import_dirs);
+  if (!source) return bad_image(source.error().message);
+  using events::images::Form;
+  switch (source->form) {
+    case Form::registry:
+      if (source->public_registry) {
+        return bad_image("image '" + name +
+                         "' cannot be imported: this platform does not reach public registries. Give an image in a "
+                         "registry you run (docker://HOST:PORT/NAME:TAG), another snapshot (snapshot:NAME), or a "
+                         "file in a directory the operator allows (oci:DIR[:TAG], docker-archive:FILE.tar, "
+                         "oci-archive:FILE)");
+      }
+      return source->location;
+    case Form::snapshot: {
+      // The API resolved the name to a snapshot the caller may use and stored its id.
+      if (!events::SnapshotId::parse(source->location)) return bad_image("image '" + name + "' names no snapshot id");
+      return "oci:" + object_store + "/images/" + source->location + "/oci:latest";
+    }
+    case Form::oci_layout:
+    case Form::oci_archive:
+    case Form::docker_archive:
+    case Form::bare_path: break;
   }
-  if (!name.empty() && name.front() == '/') {
-    std::error_code ec;
-    if (fs::is_directory(name, ec) && fs::exists(name + "/index.json", ec)) return "oci:" + name;
-    if (fs::is_regular_file(name, ec)) return "docker-archive:" + name;
-    return bad_image("image '" + name + "' is neither an OCI layout directory (with index.json) nor a docker save tarball");
+  // A file of the host: checked again here, after symlinks are resolved, against the directories
+  // the operator allows (the API checked only the text).
+  std::error_code ec;
+  const auto real = fs::canonical(source->location, ec);
+  if (ec) return bad_image("cannot read " + source->location + ": " + ec.message());
+  std::vector<std::string> real_dirs;
+  for (const auto& d : import_dirs) {
+    const auto r = fs::weakly_canonical(d, ec);
+    if (!ec) real_dirs.push_back(r.string());
   }
-  return bad_image("image '" + name +
-                   "' cannot be imported: this platform does not reach public registries. Give an OCI layout "
-                   "(oci:DIR[:TAG]), a docker save tarball (docker-archive:FILE.tar), an OCI archive "
-                   "(oci-archive:FILE) or an image in a registry you run (docker://HOST:PORT/NAME:TAG)");
+  if (!events::images::inside(real.string(), real_dirs)) {
+    return bad_image("image '" + name + "' resolves outside the directories the operator allows (SNAPSHOT_IMPORT_DIRS)");
+  }
+  switch (source->form) {
+    case Form::oci_layout: return "oci:" + real.string() + (source->tag.empty() ? "" : ":" + source->tag);
+    case Form::oci_archive: return "oci-archive:" + real.string();
+    case Form::docker_archive: return "docker-archive:" + real.string();
+    default: break;
+  }
+  if (fs::is_directory(real, ec) && fs::exists(real / "index.json", ec)) return "oci:" + real.string();
+  if (fs::is_regular_file(real, ec)) return "docker-archive:" + real.string();
+  return bad_image("image '" + name + "' is neither an OCI layout directory (with index.json) nor a docker save tarball");
 }
 
 events::Result<ImageConfig> read_oci_layout(const std::string& layout) {
@@ -202,7 +238,7 @@ ImageStore::ImageStore(std::string object_store, std::string layer_dir, unsigned
 }
 
 events::Result<ImageConfig> ImageStore::import(const std::string& snapshot_id, const std::string& image_name) {
-  auto source = image_source(image_name);
+  auto source = image_source(image_name, import_dirs_, objects_);
   if (!source) return source.error();
   const auto dir = image_dir(snapshot_id);
   std::error_code ec;

@@ -1,5 +1,7 @@
 #include "runner/sandbox_fs.hpp"
 
+#include <algorithm>
+
 #include "runner/command.hpp"
 
 #include <cerrno>
@@ -209,8 +211,13 @@ events::Result<std::string> SandboxFs::ensure_volume(const std::string& volume_i
 
 std::vector<std::string> SandboxFs::known() const {
   std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(state_ + "/data", ec)) out.push_back(e.path().filename().string());
+  for (const auto* dir : {"/data", "/bundles"}) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(state_ + dir, ec)) {
+      const auto name = e.path().filename().string();
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
+  }
   return out;
 }
 

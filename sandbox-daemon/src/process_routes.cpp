@@ -63,7 +63,9 @@ asio::awaitable<Reply> execute(Call& call, Toolbox& tb) {
   const auto result = co_await run_to_end(tb.children, spec, input, p.timeout);
   if (result.timed_out) co_return timed_out(call, *p.timeout);
   if (!result.start_error.empty()) co_return json_reply(http::status::ok, {{"exitCode", -1}, {"result", result.start_error}});
-  co_return json_reply(http::status::ok, {{"exitCode", result.exit_code}, {"result", result.output}});
+  json::object reply{{"exitCode", result.exit_code}, {"result", result.output}};
+  if (result.truncated) reply["truncated"] = true;  // the result says how much was left out
+  co_return json_reply(http::status::ok, reply);
 }
 
 constexpr std::string_view kArtifact = "dtn_artifact_k39fd2:";
@@ -88,7 +90,9 @@ json::object with_artifacts(const RunResult& r) {
     }
     result += line;
   }
-  return {{"exitCode", r.exit_code}, {"result", result}, {"artifacts", {{"charts", charts}}}};
+  json::object reply{{"exitCode", r.exit_code}, {"result", result}, {"artifacts", {{"charts", charts}}}};
+  if (r.truncated) reply["truncated"] = true;
+  return reply;
 }
 
 asio::awaitable<Reply> code_run(Call& call, Toolbox& tb) {

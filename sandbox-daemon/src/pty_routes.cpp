@@ -3,6 +3,7 @@
 // none is attached); the client's frames are the terminal's input. With the exit-control
 // subprotocol the end is a {"type":"control","status":"exited","exitCode":n} frame, then close 1000.
 #include "daemon/toolbox.hpp"
+#include "daemon/pty_headers.hpp"
 
 #include <boost/beast/core/detail/base64.hpp>
 
@@ -21,7 +22,6 @@ namespace daemon_tb {
 namespace {
 
 constexpr const char* kExitControl = "X-Daytona-Pty-Exit-Control";
-constexpr const char* kEnvsPrefix = "X-Daytona-Pty-Envs~";
 
 struct Pty : std::enable_shared_from_this<Pty> {
   std::string id;
@@ -181,38 +181,7 @@ class Ptys {
 };
 
 std::vector<std::string> offered_protocols(const Call& call) {
-  std::vector<std::string> out;
-  std::string_view all = call.header[http::field::sec_websocket_protocol];
-  while (!all.empty()) {
-    const auto comma = all.find(',');
-    auto one = all.substr(0, comma);
-    while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
-    while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
-    if (!one.empty()) out.emplace_back(one);
-    if (comma == std::string_view::npos) break;
-    all.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
-std::optional<std::map<std::string, std::string>> envs_from_protocols(const std::vector<std::string>& offered) {
-  std::map<std::string, std::string> envs;
-  for (const auto& p : offered) {
-    if (p.rfind(kEnvsPrefix, 0) != 0) continue;
-    std::string b64 = p.substr(std::strlen(kEnvsPrefix));
-    for (char& c : b64) c = c == '-' ? '+' : c == '_' ? '/' : c;
-    while (b64.size() % 4 != 0) b64 += '=';
-    std::string decoded(beast::detail::base64::decoded_size(b64.size()), '\0');
-    const auto [written, read] = beast::detail::base64::decode(decoded.data(), b64.data(), b64.size());
-    decoded.resize(written);
-    boost::system::error_code ec;
-    auto v = json::parse(decoded, ec);
-    if (ec || !v.is_object()) return std::nullopt;
-    for (const auto& [k, val] : v.as_object()) {
-      if (val.is_string()) envs[std::string(k)] = std::string(val.as_string());
-    }
-  }
-  return envs;
+  return split_protocols(call.header[http::field::sec_websocket_protocol]);
 }
 
 int int_arg(const Call& call, const char* name, int fallback) {

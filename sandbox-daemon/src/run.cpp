@@ -1,4 +1,5 @@
 #include "daemon/toolbox.hpp"
+#include "daemon/bounded_output.hpp"
 
 #include <csignal>
 #include <memory>
@@ -43,7 +44,7 @@ struct Job : std::enable_shared_from_this<Job> {
   Job(asio::any_io_executor ex, int fd) : out(ex, fd), done(ex) {}
   asio::posix::stream_descriptor out;
   asio::steady_timer done;
-  std::string output;
+  BoundedOutput output;
   std::array<char, 16384> chunk{};
   bool eof = false;
   bool exited = false;
@@ -108,11 +109,13 @@ asio::awaitable<RunResult> run_to_end(Children& children, SpawnSpec spec, std::s
   if (!ec) {  // the timer ran out first
     kill(-spawned.pid, SIGKILL);
     result.timed_out = true;
-    result.output = job->output;
+    result.output = job->output.text();
+    result.truncated = job->output.truncated();
     co_return result;
   }
   result.exit_code = exit_code_of(job->status);
-  result.output = std::move(job->output);
+  result.output = job->output.text();
+  result.truncated = job->output.truncated();
   co_return result;
 }
 

@@ -44,8 +44,8 @@ std::variant<Found, Reply> find_command(const Call& call, Sessions& sessions) {
 }
 
 json::object logs_json(const SessionCommand& c) {
-  const auto out = Sessions::read_file(c.dir + "/stdout");
-  const auto err = Sessions::read_file(c.dir + "/stderr");
+  const auto out = Sessions::read_bounded(c.dir + "/stdout");
+  const auto err = Sessions::read_bounded(c.dir + "/stderr");
   return {{"output", out + err}, {"stdout", out}, {"stderr", err}};
 }
 
@@ -90,7 +90,7 @@ asio::awaitable<void> follow(std::shared_ptr<WebSocket> ws, std::shared_ptr<Sess
     for (;;) {
       const bool finished = c->exit_code.has_value();  // looked at first: nothing written after it is missed
       for (auto [name, at, prefix] : {std::tuple{"/stdout", &out_at, "\x01\x01\x01"}, std::tuple{"/stderr", &err_at, "\x02\x02\x02"}}) {
-        auto chunk = Sessions::read_file(c->dir + name, *at);
+        auto chunk = Sessions::read_file(c->dir + name, *at, 1 << 20);  // a backlog goes out a MiB at a time
         if (chunk.empty()) continue;
         *at += chunk.size();
         const std::string frame = std::string(prefix) + chunk;

@@ -1,7 +1,9 @@
 #include "daemon/sessions.hpp"
+#include "daemon/bounded_output.hpp"
 
 #include "daemon/toolbox.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -194,10 +196,31 @@ void Sessions::remove(const std::string& id) {
   fs::remove_all(root_ + "/" + id, ec);
 }
 
-std::string Sessions::read_file(const std::string& path, std::size_t from) {
+std::string Sessions::read_file(const std::string& path, std::size_t from, std::size_t max) {
   std::ifstream in(path, std::ios::binary);
   in.seekg(static_cast<std::streamoff>(from));
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string out;
+  char chunk[65536];
+  while (out.size() < max) {
+    in.read(chunk, static_cast<std::streamsize>(std::min(sizeof chunk, max - out.size())));
+    const auto got = in.gcount();
+    if (got <= 0) break;
+    out.append(chunk, static_cast<std::size_t>(got));
+  }
+  return out;
+}
+
+std::string Sessions::read_bounded(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  BoundedOutput kept;
+  char chunk[65536];
+  for (;;) {
+    in.read(chunk, sizeof chunk);
+    const auto got = in.gcount();
+    if (got <= 0) break;
+    kept.append(chunk, static_cast<std::size_t>(got));
+  }
+  return kept.text();
 }
 
 }  // namespace daemon_tb

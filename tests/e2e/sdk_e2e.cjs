@@ -295,7 +295,8 @@ async function main() {
   });
 
   await step('11b a snapshot from an image (busybox-static, OCI layout), a sandbox from it, its toolbox', async () => {
-    const dir = require('node:fs').mkdtempSync('/tmp/e2e-image-');
+    // Inside the directory the operator allows (SNAPSHOT_IMPORT_DIRS): no other host path is read.
+    const dir = require('node:fs').mkdtempSync(`${process.env.SNAPSHOT_IMPORT_DIRS}/image-`);
     require('node:child_process').execFileSync('python3', [`${__dirname}/../images/make_busybox_image.py`, dir]);
     const name = `busybox-${Date.now()}`;
     const snap = await daytona.snapshot.create({ name, image: `oci:${dir}/oci:latest` });

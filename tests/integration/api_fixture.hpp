@@ -11,6 +11,7 @@
 #include "events/bus/hints.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
+#include "events/tokens.hpp"
 #include "events/deciders/organization.hpp"
 #include "events/deciders/runner.hpp"
 #include "projector/projector.hpp"
@@ -32,6 +33,10 @@ using testing_support::HttpReply;
 namespace api_fixture {
 
 namespace json = boost::json;
+
+// The admin key of every API (and runner) a test process starts: the forwarding key and the
+// preview keys derive from it, as in main.
+inline const std::string kTestAdminKey = "admin-" + new_uuid();
 
 // An organization with one API key, written through the organization decider.
 inline std::string create_org(PgEventStore& store, const OrganizationId& org, const std::string& name) {
@@ -68,7 +73,7 @@ struct Api {
   std::unique_ptr<EventFeed> feed;
   Metrics metrics;
   std::unique_ptr<ReportListener> reports;
-  const std::string admin_key = "admin-" + new_uuid();
+  const std::string admin_key = kTestAdminKey;
   Router router;
   boost::asio::io_context io;
   std::unique_ptr<HttpServer> server;
@@ -86,7 +91,8 @@ struct Api {
     key_a = create_org(store, OrganizationId::generate(), "a");
     key_b = create_org(store, OrganizationId::generate(), "b");
     router.set_admin_key_hash(sha256_hex(admin_key));
-    services.settings.preview_secret = "test-preview-secret";
+    services.settings.preview_keys = *tokens::preview_keys("", admin_key);
+    services.settings.forward_key = tokens::forward_key(admin_key);
     feed = std::make_unique<EventFeed>(db, appended);
     services.feed = feed.get();
     services.metrics = &metrics;
@@ -129,6 +135,12 @@ struct Api {
     pqxx::connection c(conn);
     pqxx::nontransaction tx(c);
     return tx.exec("select count(*) from events")[0][0].as<std::int64_t>();
+  }
+  // Events of one category (runner heartbeats, also events, do not move it).
+  std::int64_t event_count(const std::string& category) {
+    pqxx::connection c(conn);
+    pqxx::nontransaction tx(c);
+    return tx.exec_params("select count(*) from events where stream like $1", category + "-%")[0][0].as<std::int64_t>();
   }
 };
 

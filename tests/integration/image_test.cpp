@@ -33,12 +33,23 @@ std::size_t unpacked_layers(const RunnerProcess& r) {
 }  // namespace
 
 TEST_CASE("runner: images imported into snapshots, and sandboxes started from them", "[root]") {
+  // Host paths are read only inside the directories the operator allows (API and runner alike).
+  const auto allowed = testing_support::make_temp_dir("images");
+  setenv("SNAPSHOT_IMPORT_DIRS", allowed.c_str(), 1);
   Api api;
+  api.services.settings.snapshot_import_dirs = {allowed};
   RunnerProcess r(api);
+  unsetenv("SNAPSHOT_IMPORT_DIRS");
   runner_ready(api, r);
-  const auto image = r.dir + "/image";
+  const auto image = allowed + "/image";
   fs::create_directories(image);
   REQUIRE(testing_support::run_command({"python3", PROJECT_SOURCE_DIR "/tests/images/make_busybox_image.py", image}) == 0);
+  // A symlink inside the allowed directory that points out of it is refused by the runner.
+  fs::create_directory_symlink(r.dir, allowed + "/escape");
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { testing_support::remove_tree(dir); }
+  } cleanup{allowed};
 
   auto create_snapshot = [&](const std::string& name, const std::string& image_name) {
     auto created = api.call("POST", "/api/snapshots",
@@ -50,7 +61,26 @@ TEST_CASE("runner: images imported into snapshots, and sandboxes started from th
   create_snapshot("busybox-oci", "oci:" + image + "/oci:latest");
   create_snapshot("busybox-docker", "docker-archive:" + image + "/busybox.tar");
   create_snapshot("from-the-internet", "python:3.12");
-  create_snapshot("not-there", "/nonexistent/image");
+  create_snapshot("not-there", allowed + "/nonexistent");
+  create_snapshot("escaped", "oci:" + allowed + "/escape/image/oci:latest");
+
+  // Refused at once, with nothing appended: host paths outside the allowed directories (whether
+  // they exist or not: the answer is the same), transports that read the host, another
+  // organization's snapshot.
+  const auto before = api.event_count("snapshot");
+  for (const auto* refused : {"/etc/shadow", "/nonexistent/image", "docker-archive:/etc/shadow",
+                              "oci:/var/lib/x:latest", "dir:/etc", "containers-storage:busybox",
+                              "oci:/tmp/../etc"}) {
+    auto made = api.call("POST", "/api/snapshots",
+                         boost::json::serialize(boost::json::object{{"name", "refused"}, {"imageName", refused}}));
+    INFO(refused << " -> " << made.body);
+    CHECK(made.status == 400);
+  }
+  auto shadow = api.call("POST", "/api/snapshots", R"({"name":"x","imageName":"docker-archive:/etc/shadow"})");
+  auto absent = api.call("POST", "/api/snapshots", R"({"name":"x","imageName":"docker-archive:/etc/no-such-file"})");
+  CHECK(shadow.body.substr(shadow.body.find("SNAPSHOT_IMPORT_DIRS")) ==
+        absent.body.substr(absent.body.find("SNAPSHOT_IMPORT_DIRS")));
+  CHECK(api.event_count("snapshot") == before);
 
   const auto oci = settled(api, r, "busybox-oci");
   CHECK(str(oci, "state") == "active");
@@ -61,7 +91,10 @@ TEST_CASE("runner: images imported into snapshots, and sandboxes started from th
   CHECK_THAT(str(remote, "errorReason"), Catch::Contains("does not reach public registries"));
   const auto missing = settled(api, r, "not-there");
   CHECK(str(missing, "state") == "error");
-  CHECK_THAT(str(missing, "errorReason"), Catch::Contains("neither an OCI layout directory"));
+  CHECK_THAT(str(missing, "errorReason"), Catch::Contains("cannot read"));
+  const auto escaped = settled(api, r, "escaped");
+  CHECK(str(escaped, "state") == "error");
+  CHECK_THAT(str(escaped, "errorReason"), Catch::Contains("resolves outside"));
   // The same layers, whichever the form they came in: unpacked once (keyed by uncompressed digest).
   CHECK(unpacked_layers(r) == 2);
   // The audit trail has the import's transitions.
@@ -114,6 +147,24 @@ TEST_CASE("runner: images imported into snapshots, and sandboxes started from th
     CHECK(sh(r, id, "cat /etc/greeting").second == "changed\n");
     for (const auto& s : {id, other}) REQUIRE(api.call("DELETE", "/api/sandbox/" + s).status == 200);
     CHECK(eventually([&] { return !r.crun.state(id) && !r.crun.state(other); }));
+  }
+
+  SECTION("a snapshot from another snapshot's image; another organization cannot name it") {
+    auto copy = api.call("POST", "/api/snapshots", R"({"name":"bb-copy","imageName":"snapshot:busybox-oci"})");
+    INFO(copy.body);
+    REQUIRE(copy.status == 200);
+    CHECK(str(parse(copy), "imageName") == "snapshot:" + oci_id);
+    CHECK(str(settled(api, r, "bb-copy"), "state") == "active");
+    const auto before_b = api.event_count("snapshot");
+    auto theirs = api.call("POST", "/api/snapshots", R"({"name":"stolen","imageName":"snapshot:busybox-oci"})", api.key_b);
+    CHECK(theirs.status == 404);
+    auto by_id = api.call("POST", "/api/snapshots",
+                          R"({"name":"stolen","imageName":"snapshot:)" + oci_id + R"("})", api.key_b);
+    CHECK(by_id.status == 404);
+    auto none = api.call("POST", "/api/snapshots", R"({"name":"stolen","imageName":"snapshot:no-such"})", api.key_b);
+    CHECK(none.status == 404);
+    CHECK(theirs.body.substr(theirs.body.find("not found")) == none.body.substr(none.body.find("not found")));
+    CHECK(api.event_count("snapshot") == before_b);
   }
 
   SECTION("removing a snapshot removes its image from the object store") {

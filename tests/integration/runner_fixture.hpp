@@ -3,6 +3,7 @@
 // btrfs, mounts), and the helpers the runner tests share.
 #include "api_fixture.hpp"
 #include "events/bus/relay.hpp"
+#include "events/tokens.hpp"
 #include "runner/crun.hpp"
 #include "support/process.hpp"
 
@@ -119,12 +120,16 @@ inline std::string create_started(Api& api, RunnerProcess& r, const std::string&
   return id;
 }
 
-// Sends `request` through the runner's forwarding endpoint to `port` in the sandbox; the reply.
-inline std::string through_endpoint(int endpoint_port, const std::string& target, const std::string& request) {
+// Sends `request` through the runner's forwarding endpoint to `port` in the sandbox (with the
+// forwarding key the platform derives from the admin key, unless `key` says otherwise); the reply.
+inline std::string through_endpoint(int endpoint_port, const std::string& target, const std::string& request,
+                                    const std::optional<std::string>& key = std::nullopt) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket socket(io);
   socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(endpoint_port)});
-  boost::asio::write(socket, boost::asio::buffer("CONNECT " + target + " HTTP/1.1\r\nHost: runner\r\n\r\n" + request));
+  const std::string forward = key.value_or(events::tokens::forward_key(kTestAdminKey));
+  const std::string auth = forward.empty() ? std::string() : "Proxy-Authorization: Bearer " + forward + "\r\n";
+  boost::asio::write(socket, boost::asio::buffer("CONNECT " + target + " HTTP/1.1\r\nHost: runner\r\n" + auth + "\r\n" + request));
   std::string reply;
   boost::system::error_code ec;
   char buf[4096];

@@ -2,16 +2,24 @@
 // The API's routes. Each register_* adds its routes to the router.
 #include "command_service/db.hpp"
 #include "command_service/router.hpp"
+#include "events/tokens.hpp"
 
 #include <chrono>
+#include <optional>
+#include <vector>
 
 namespace command_service {
 
 struct ApiSettings {
   std::string proxy_url = "http://127.0.0.1:4000";  // toolboxProxyUrl = proxy_url + "/toolbox"
   std::string default_region = "local";
-  // Key of the preview tokens (HMAC-SHA256 of the sandbox id); main derives it from the admin key.
-  std::string preview_secret;
+  // Signs preview tokens (events/tokens.hpp); main reads PREVIEW_KEYS or derives one from the admin key.
+  std::optional<events::tokens::KeyRing> preview_keys;
+  std::chrono::seconds preview_token_ttl{24 * 3600};  // getPreviewLink's tokens
+  // Runners' forwarding endpoints ask for it (the warm-pool claim posts env through them).
+  std::string forward_key;
+  // Host directories a snapshot's imageName may name (oci:, docker-archive:, ...); none by default.
+  std::vector<std::string> snapshot_import_dirs;
   std::chrono::milliseconds read_your_writes_wait{2000};
 };
 

@@ -10,9 +10,9 @@
 namespace command_service {
 
 // POST /env {"set": env} to the daemon of `sandbox` on the runner at `endpoint` (host:port);
-// blocking, at most `timeout`. An error says which step failed.
-events::Result<void> post_env_through_runner(const std::string& endpoint, const std::string& sandbox,
-                                             const events::StringMap& env,
+// blocking, at most `timeout`. `forward_key` is what runners ask of their clients (tokens.hpp). An error says which step failed.
+events::Result<void> post_env_through_runner(const std::string& endpoint, const std::string& forward_key,
+                                             const std::string& sandbox, const events::StringMap& env,
                                              std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
 }  // namespace command_service

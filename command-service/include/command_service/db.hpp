@@ -4,6 +4,8 @@
 // its own request; every hop to another thread costs a wake-up (measured 0.1-0.3 ms each on
 // this kind of VM), and a request that stays on one thread has none. Each thread has its own
 // event store and query connection (search_path: read, public).
+#include "events/command_runner.hpp"
+#include "events/deciders/sandbox.hpp"
 #include "events/store/pg_event_store.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -19,6 +21,8 @@ namespace command_service {
 struct DbContext {
   events::PgEventStore& store;
   pqxx::connection_base& conn;
+  // Sandboxes this thread has loaded: a command reads only the events since (command_runner.hpp).
+  events::AggregateCache<events::sandbox::State>& sandboxes;
 };
 
 class Db {

@@ -28,5 +28,7 @@ struct Reply {
 Response json_response(http::status status, const boost::json::value& body, unsigned version = 11);
 // The API's error body: {statusCode, message, error, code?} (what the Daytona SDK reads).
 Response error_response(http::status status, const std::string& message, const std::string& code = {});
+// 503 with Retry-After: a dependency (PostgreSQL, NATS) is down; the request may be retried.
+Response unavailable_response(const std::string& message);
 
 }  // namespace command_service

@@ -2,6 +2,7 @@
 // A Boost.Beast HTTP/1.1 server on Asio C++20 coroutines: keep-alive, a timeout on every read
 // and write, a body limit, and a graceful stop that lets in-flight requests finish.
 #include "command_service/http.hpp"
+#include "events/conn_limits.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,6 +20,9 @@ struct ServerSettings {
   std::size_t body_limit = 1 << 20;
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds request_timeout{60};
+  std::size_t header_limit = 16 * 1024;  // 431 past it
+  // Connections held at once, per source address and in all (429 / 503 past them).
+  events::ConnectionLimitSettings connections;
 };
 
 // The handler gets the request and the client's address (for per-source rate limits).
@@ -35,7 +39,8 @@ class HttpServer {
 
  private:
   boost::asio::awaitable<void> accept_loop();
-  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket, events::ConnectionLimits::Slot slot,
+                                      std::string remote);
 
   boost::asio::io_context& io_;
   ServerSettings settings_;
@@ -44,6 +49,7 @@ class HttpServer {
   unsigned short port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> in_flight_{0};
+  events::ConnectionLimits limits_;
 };
 
 }  // namespace command_service

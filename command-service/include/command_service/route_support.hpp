@@ -2,6 +2,9 @@
 // What every route file needs: errors to HTTP, command metadata and idempotency from the
 // request, and the read-your-writes wait.
 #include "command_service/api.hpp"
+#include "events/access.hpp"
+#include "events/command_runner.hpp"
+#include "events/deciders/sandbox.hpp"
 #include "events/store/recorded_event.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -37,7 +40,31 @@ struct SnapshotRef {
 };
 std::optional<SnapshotRef> snapshot_for_sandbox(DbContext& db, const std::string& org, const std::string& name);
 
-// A sandbox of the organization by id or name (not_found otherwise).
+// An id as given, or the id of the sandbox holding that name in the organization. Says nothing
+// about who may use it: sandbox_for and the commands' authorize do.
 events::Result<events::SandboxId> resolve_sandbox(DbContext& db, const std::string& org, const std::string& id_or_name);
+
+// ---- who may do what (events/access.hpp), asked by every use case ----
+bool may(const Call& call, events::access::Action action, const events::access::Resource& resource);
+events::access::Resource resource_of(const events::sandbox::State& sandbox);
+// "Sandbox with ID or name X not found": what a caller hears about a sandbox that does not exist
+// and about one it may not see alike.
+events::Error sandbox_not_found(const std::string& id_or_name);
+
+using SandboxAggregate = events::Aggregate<events::sandbox::State, events::SandboxEvent>;
+// The sandbox's aggregate through this thread's cache (only new events are read).
+events::Result<SandboxAggregate> load_sandbox(DbContext& db, const events::SandboxId& id);
+// The sandbox by id or name when it exists, is not deleted and the caller may `action` it;
+// sandbox_not_found otherwise.
+events::Result<events::sandbox::State> sandbox_for(DbContext& db, const Call& call, const std::string& id_or_name,
+                                                   events::access::Action action);
+// Runs one command on a sandbox's stream through the cache; events go to the runner the state
+// after them names (routing key) unless `options` says otherwise.
+using SandboxDecide = std::function<events::Result<events::sandbox::Events>(const events::sandbox::State&)>;
+using SandboxAppendOptions =
+    std::function<events::AppendOptions(const events::sandbox::State&, const events::sandbox::State&)>;
+events::Result<events::Executed> execute_sandbox(DbContext& db, const events::SandboxId& id,
+                                                 const events::Metadata& metadata, const SandboxDecide& decide,
+                                                 const SandboxAppendOptions& options = {});
 
 }  // namespace command_service

@@ -4,6 +4,7 @@
 #include "command_service/http.hpp"
 #include "command_service/metrics.hpp"
 #include "command_service/rate_limiter.hpp"
+#include "events/access.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -21,6 +22,7 @@ struct Call {
   std::map<std::string, std::vector<std::string>> query;
   std::string organization_id;               // set by auth for authenticated routes
   std::string actor;                         // who, for the audit log ("apikey:<key id>")
+  events::access::Caller caller;             // set by the router: what events::access::authorize judges
   Takeover takeover;                         // set by streaming handlers (http.hpp)
   std::optional<std::string> query_one(const std::string& key) const;
 };
@@ -56,7 +58,12 @@ class Router {
   // SHA-256 of the admin API key; empty: admin routes refuse everyone.
   void set_admin_key_hash(std::string hash) { admin_key_hash_ = std::move(hash); }
   boost::asio::awaitable<Reply> dispatch(Request& request, const std::string& remote);
+  // Authenticates an API key on behalf of a client at `source` (the edge proxy asks for its
+  // clients): the same check and the same failed-authentication limit as a request of its own.
+  boost::asio::awaitable<std::variant<Identity, Response>> authenticate_for(const std::string& api_key,
+                                                                            const std::string& source);
   boost::json::value openapi() const;
+  const std::vector<Route>& routes() const { return routes_; }
 
  private:
   boost::asio::awaitable<Response> run(const Route& route, Call& call, const std::string& remote);

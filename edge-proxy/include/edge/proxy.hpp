@@ -11,9 +11,12 @@
 // sandbox through its runner's forwarding endpoint (CONNECT sandbox:port); bodies stream both
 // ways, WebSocket upgrades become a tunnel, upstream connections are kept per client connection.
 #include "edge/platform.hpp"
+#include "events/conn_limits.hpp"
+#include "events/tokens.hpp"
 
 #include <boost/asio.hpp>
 
+#include <optional>
 #include <string>
 
 namespace edge {
@@ -25,6 +28,12 @@ struct ProxySettings {
   unsigned short daemon_port = 2280;
   std::chrono::seconds idle_timeout{120};    // a keep-alive connection waiting for its next request
   std::chrono::seconds connect_timeout{10};  // reaching the runner and the sandbox port
+  std::size_t header_limit = 64 * 1024;      // a request's headers; 431 past it
+  events::ConnectionLimitSettings connections;
+  // Verifies preview tokens (events/tokens.hpp); the command-service signs with the same ring.
+  std::optional<events::tokens::KeyRing> preview_keys;
+  // Sent to runners' forwarding endpoints (Proxy-Authorization): only the platform may use them.
+  std::string forward_key;
 };
 
 class Proxy {
@@ -35,11 +44,12 @@ class Proxy {
 
  private:
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(asio::ip::tcp::socket socket);
+  asio::awaitable<void> serve(asio::ip::tcp::socket socket, events::ConnectionLimits::Slot slot, std::string remote);
   asio::io_context& io_;
   ProxySettings settings_;
   Platform& platform_;
   asio::ip::tcp::acceptor acceptor_;
+  events::ConnectionLimits limits_;
 };
 
 }  // namespace edge

@@ -52,6 +52,7 @@ struct Decider {
 
   std::optional<Error> check_spec(const SandboxCreated& spec) const {
     if (s.exists) return make_error(ErrorCode::already_exists, "sandbox already exists");
+    if (auto bad = validate::sandbox_name(spec.name)) return bad;
     if (auto bad = validate::resources(spec.resources)) return bad;
     if (auto bad = validate::env(spec.env)) return bad;
     if (auto bad = validate::labels(spec.labels)) return bad;
@@ -78,6 +79,7 @@ struct Decider {
     if (c.claim.organization_id == warm_pool_organization()) {
       return make_error(ErrorCode::invalid_argument, "a claim must name the organization that takes the sandbox");
     }
+    if (auto bad = validate::sandbox_name(c.claim.name)) return *bad;
     if (auto bad = validate::env(c.claim.env)) return *bad;
     if (auto bad = validate::labels(c.claim.labels)) return *bad;
     if (auto bad = validate::timer(LifecycleTimer::auto_stop, c.claim.auto_stop_minutes)) return *bad;
@@ -352,7 +354,13 @@ struct Evolver {
     s.desired = D::destroyed;
     s.runner.reset();
   }
-  void operator()(const SandboxErrored& e) { fail(e.reason, e.recoverable); }
+  // A runner's error stops a sandbox that was meant to run: nothing restarts it behind the user's
+  // back (a sandbox whose PID 1 died of memory would otherwise die again and again); a start
+  // asks for it again.
+  void operator()(const SandboxErrored& e) {
+    fail(e.reason, e.recoverable);
+    if (s.desired == D::started) s.desired = D::stopped;
+  }
   void operator()(const SandboxBuildFailed& e) {
     s.actual = S::build_failed;
     s.error_reason = e.reason;

@@ -1,5 +1,7 @@
 #include "events/deciders/validate.hpp"
 
+#include "events/text.hpp"
+
 #include <cctype>
 #include <set>
 
@@ -25,19 +27,51 @@ std::optional<Error> resources(const Resources& r) {
 }
 
 std::optional<Error> env(const StringMap& env) {
+  if (env.size() > kMaxEnvVariables) {
+    return bad("env has " + std::to_string(env.size()) + " variables; the limit is " + std::to_string(kMaxEnvVariables));
+  }
+  std::size_t total = 0;
   for (const auto& [key, value] : env) {
-    bool ok = !key.empty() && (std::isalpha(static_cast<unsigned char>(key[0])) || key[0] == '_');
+    bool ok = !key.empty() && key.size() <= 256 && (std::isalpha(static_cast<unsigned char>(key[0])) || key[0] == '_');
     for (char c : key) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
-    if (!ok) return bad("env key '" + key + "' must match ^[A-Za-z_][A-Za-z0-9_]*$");
+    if (!ok) return bad("env key '" + key.substr(0, 64) + "' must match ^[A-Za-z_][A-Za-z0-9_]*$ (at most 256 characters)");
     if (value.find('\0') != std::string::npos) return bad("env value of '" + key + "' contains a NUL byte");
+    if (value.size() > kMaxEnvValueBytes) {
+      return bad("env value of '" + key + "' is " + std::to_string(value.size()) + " bytes; the limit is " +
+                 std::to_string(kMaxEnvValueBytes) + " bytes per value");
+    }
+    total += key.size() + value.size() + 2;
+  }
+  if (total > kMaxEnvBytes) {
+    return bad("env is " + std::to_string(total) + " bytes (keys and values); the limit is " +
+               std::to_string(kMaxEnvBytes) + " bytes");
   }
   return std::nullopt;
 }
 
 std::optional<Error> labels(const StringMap& labels) {
+  if (labels.size() > kMaxLabels) {
+    return bad("there are " + std::to_string(labels.size()) + " labels; the limit is " + std::to_string(kMaxLabels));
+  }
+  std::size_t total = 0;
   for (const auto& [key, value] : labels) {
     if (key.empty() || key.size() > 253) return bad("label keys must be 1 to 253 characters");
     if (value.size() > 1024) return bad("label '" + key + "' is longer than 1024 characters");
+    if (auto problem = text::line_problem(key)) return bad("a label key " + *problem);
+    if (auto problem = text::line_problem(value)) return bad("label '" + key + "' " + *problem);
+    total += key.size() + value.size();
+  }
+  if (total > kMaxLabelBytes) {
+    return bad("labels are " + std::to_string(total) + " bytes; the limit is " + std::to_string(kMaxLabelBytes) +
+               " bytes");
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> sandbox_name(std::string_view value) {
+  if (auto problem = name("name", value)) return problem;
+  if (!std::isalnum(static_cast<unsigned char>(value.front()))) {
+    return bad("name '" + std::string(value) + "' must start with a letter or a digit");
   }
   return std::nullopt;
 }

@@ -252,7 +252,8 @@ Result<std::vector<RecordedEvent>> PgEventStore::read_all(GlobalPosition after, 
       const auto to = std::min(head, from + kWindow);
       const auto rows = filter.routing_key.empty()
                             ? exec_cached(tx, select + where, from, to, prefix, limit)
-                            : exec_cached(tx, select + where, from, to, prefix, limit, filter.routing_key);
+                            : exec_cached(tx, select + where, from, to, prefix, limit,
+                                          filter.routing_key == kUnrouted ? std::string() : filter.routing_key);
       if (!rows.empty()) return rows_to_events(rows);
     }
     return std::vector<RecordedEvent>{};

@@ -11,6 +11,8 @@
 #include "runner/sandbox_fs.hpp"
 
 #include <map>
+#include <mutex>
+#include <set>
 #include <stop_token>
 
 namespace runner {
@@ -22,6 +24,10 @@ struct EngineSettings {
   std::string seccomp_bpf;     // base64 BPF (seccomp.hpp)
   unsigned uid_base = 100000;
   int stop_grace_ms = 3000;
+  unsigned short daemon_port = 2280;
+  // A started sandbox answers its toolbox: `started` is reported only once the daemon accepts
+  // connections, waiting at most this long (then the start is an error).
+  std::chrono::milliseconds ready_timeout{10000};
 };
 
 // The snapshot a sandbox runs from, when it is an imported image.
@@ -59,6 +65,13 @@ class Engine {
   // /.platform/activity while a toolbox process runs (sandbox-daemon/main.cpp).
   std::vector<std::string> toolbox_in_use(std::chrono::seconds window) const;
   void watch_oom(OomWatch* oom) { oom_ = oom; }
+  // Sandboxes whose PID 1 has exited since the last look although this runner did not stop them
+  // (killed for memory, crashed). The caller queues them; converge reports each as an error
+  // with the reason and leaves it stopped until someone starts it again.
+  std::vector<std::string> find_exits();
+  // A sandbox deleted while on no runner (archived, or never placed): what any host and the
+  // object store still hold of it goes.
+  void forget_destroyed(const std::string& id);
   // Fork bombs: a sandbox whose pids limit stayed full for `checks` looks in a row has every
   // process but its PID 1 killed (frozen first, so none can fork away). Returns how many.
   int defuse_fork_bombs(int checks = 3);
@@ -75,6 +88,13 @@ class Engine {
   // A running sandbox whose env changed in the log (a claimed warm sandbox) gets it through its
   // daemon: every process started afterwards sees it. What was applied is kept beside the bundle.
   events::Result<void> apply_env(const Target& t, int pid);
+  // Waits until the daemon of a just started sandbox accepts connections on its port.
+  events::Result<void> wait_ready(const std::string& id);
+  // Why PID 1 of a sandbox is gone, for the error the runner reports.
+  std::string exit_reason(const std::string& id) const;
+  void watch_exit(const std::string& id);
+  void unwatch_exit(const std::string& id);
+  bool take_exit(const std::string& id);
 
   EngineSettings settings_;
   SandboxFs& fs_;
@@ -84,6 +104,9 @@ class Engine {
   Reporter& reporter_;
   OomWatch* oom_ = nullptr;
   std::map<std::string, int> full_pids_;  // sandbox -> looks in a row with the pids limit full
+  std::mutex exits_mutex_;
+  std::set<std::string> running_;  // started here, PID 1 watched
+  std::set<std::string> exited_;   // PID 1 gone unasked, not yet reported
 };
 
 }  // namespace runner

@@ -2,6 +2,7 @@
 // The runner's forwarding endpoint (RUNNER_ENDPOINT, loopback): how the edge proxy reaches a
 // port inside a sandbox. The proxy opens a TCP connection and asks, HTTP CONNECT style,
 //   CONNECT <sandbox id>:<port> HTTP/1.1
+//   Proxy-Authorization: Bearer <forwarding key>   (events::tokens::forward_key of the admin key)
 // and after "200 Connection established" the bytes flow both ways untouched, so HTTP, keep-alive
 // and WebSocket pass alike. The socket to the sandbox is opened inside its network namespace
 // (setns on a thread of our own, connect to 127.0.0.1:<port>, setns back): sandboxes need no
@@ -21,7 +22,9 @@ namespace runner {
 class Forwarder {
  public:
   // `pid_of(sandbox id)`: the host pid of the sandbox's PID 1, or 0 when it is not running.
-  Forwarder(const std::string& address, unsigned short port, std::function<int(const std::string&)> pid_of);
+  // `key`: what every client must send as Proxy-Authorization: Bearer <key> (407 otherwise).
+  Forwarder(const std::string& address, unsigned short port, std::string key,
+            std::function<int(const std::string&)> pid_of);
   ~Forwarder();
   unsigned short port() const { return port_; }
 

@@ -7,9 +7,10 @@
 //   S/layers/<diff id hex>/             one unpacked layer: whiteouts turned into overlay ones,
 //                                       owners shifted into the sandboxes' uid range; keyed by
 //                                       the uncompressed digest, so images share their layers
-// Sources (the snapshot's imageName): oci:DIR[:TAG], docker-archive:FILE.tar (what `docker
-// save` writes), oci-archive:FILE, docker://HOST/NAME:TAG (a registry you run), or a bare path
-// to an OCI layout directory or a docker save tarball.
+// Sources (the snapshot's imageName, events/image_source.hpp): docker://HOST/NAME:TAG (a registry
+// you run), snapshot:<id> (another snapshot's image), and, inside the directories the operator
+// allows only, oci:DIR[:TAG], docker-archive:FILE.tar (what `docker save` writes),
+// oci-archive:FILE, or a bare path to an OCI layout directory or a docker save tarball.
 #include "events/error.hpp"
 
 #include <cstdint>
@@ -32,8 +33,11 @@ struct ImageConfig {
   std::int64_t size_bytes = 0;     // of the layer blobs
 };
 
-// The skopeo source for an imageName, or an error that lists the forms accepted.
-events::Result<std::string> image_source(const std::string& image_name);
+// The skopeo source for an imageName (events/image_source.hpp): a registry, another snapshot's
+// image in the object store, or a file inside `import_dirs` once symlinks are resolved; or an
+// error that lists the forms accepted.
+events::Result<std::string> image_source(const std::string& image_name, const std::vector<std::string>& import_dirs,
+                                         const std::string& object_store);
 
 // Reads an OCI layout (index.json → manifest → config) into an ImageConfig.
 events::Result<ImageConfig> read_oci_layout(const std::string& layout_dir);
@@ -47,6 +51,8 @@ class ImageStore {
   ImageStore(std::string object_store, std::string layer_dir, unsigned uid_base);
 
   std::string image_dir(const std::string& snapshot_id) const { return objects_ + "/images/" + snapshot_id; }
+  // The host directories images may be read from (SNAPSHOT_IMPORT_DIRS); none by default.
+  void set_import_dirs(std::vector<std::string> dirs) { import_dirs_ = std::move(dirs); }
 
   // Copies the image into the object store and returns its config. Idempotent: an import a
   // crash cut short starts over.
@@ -63,6 +69,7 @@ class ImageStore {
   std::string objects_;
   std::string layers_;
   unsigned uid_base_;
+  std::vector<std::string> import_dirs_;
 };
 
 }  // namespace runner

@@ -49,7 +49,7 @@ class SandboxFs {
   // A new disk size for the layer (its qgroup limit).
   events::Result<void> resize(const std::string& id, int disk_gib);
 
-  // Sandboxes with a layer on this host.
+  // Sandboxes with a layer or a bundle on this host.
   std::vector<std::string> known() const;
   // Bytes the sandbox's layer uses (its qgroup's referenced size), 0 when unknown.
   std::int64_t disk_used(const std::string& id) const;

@@ -50,7 +50,9 @@ class Sessions {
   // its pid (also its process group and session), or -1.
   pid_t start_entrypoint(const std::vector<std::string>& argv);
   // The files of a command: stdout and stderr as they are now.
-  static std::string read_file(const std::string& path, std::size_t from = 0);
+  static std::string read_file(const std::string& path, std::size_t from = 0, std::size_t max = SIZE_MAX);
+  // The whole file within the output bound (bounded_output.hpp): head and tail of a huge log.
+  static std::string read_bounded(const std::string& path);
 
  private:
   void read_markers(std::shared_ptr<Session> s);

@@ -24,7 +24,8 @@ struct RunResult {
   std::string start_error;  // set when it could not start
   bool timed_out = false;
   int exit_code = -1;
-  std::string output;       // stdout and stderr as they came
+  std::string output;       // stdout and stderr as they came, bounded (bounded_output.hpp)
+  bool truncated = false;   // output was left out; the text says how much
 };
 
 // Runs to the end (or to the timeout: then its process group is killed), feeding `input` on

@@ -28,7 +28,11 @@ struct StreamAppend {
   AppendOptions options = {};
 };
 
-// Only events of one category, and optionally one routing key (empty = any).
+// A ReadFilter routing key that selects the events appended without one (the subject token the
+// bus gives them, bus::kNoRoutingKey).
+inline constexpr const char* kUnrouted = "_";
+
+// Only events of one category, and optionally one routing key (empty = any; kUnrouted = none).
 struct ReadFilter {
   std::string category;
   std::string routing_key;
