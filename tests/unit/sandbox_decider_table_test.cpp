@@ -68,8 +68,9 @@ TEST_CASE("sandbox decider: every (state, command) pair") {
       {"fail scheduling", FailScheduling{"no runner"}, "iiiiiiiiiiiinii"},
       {"report pulling", Report{kRunner1, Reported::pulling_snapshot}, "Ulldllllllwllll"},
       {"report building", Report{kRunner1, Reported::building_snapshot}, "lBdlllllllwllll"},
-      {"report starting", Report{kRunner1, Reported::starting}, "SlSSdlllSlwllSl"},
-      {"report started", Report{kRunner1, Reported::started}, "RlRRRdllRlwllRl"},
+      // An error stops the sandbox (desired: stopped): a runner may not bring it back on its own.
+      {"report starting", Report{kRunner1, Reported::starting}, "SlSSdlllSlwllll"},
+      {"report started", Report{kRunner1, Reported::started}, "RlRRRdllRlwllll"},
       {"report stopping", Report{kRunner1, Reported::stopping}, "lllllldlllwllll"},
       {"report stopped", Report{kRunner1, Reported::stopped}, "llllllOdllwllll"},
       {"report archiving", Report{kRunner1, Reported::archiving}, "llllllllldwllll"},
