@@ -9,6 +9,7 @@
 #include "events/deciders/validate.hpp"
 #include "events/deciders/volume.hpp"
 #include "events/image_source.hpp"
+#include "events/text.hpp"
 
 #include <pqxx/pqxx>
 
@@ -206,15 +207,8 @@ Result<std::int64_t> snapshot_command(DbContext& db, const Call& call, const Sna
   return executed->appended ? executed->appended->last.value() : std::int64_t{0};
 }
 
-bool valid_snapshot_name(std::string_view name) {
-  if (name.empty() || name.size() > 255) return false;
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("._-/:@").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
+// Snapshot names read like image references (Daytona names them "daytonaio/sandbox:0.4.3").
+bool valid_snapshot_name(std::string_view name) { return text::plain_name(name, 255, "._-/:@"); }
 
 Result<SnapshotCreated> parse_snapshot(std::string_view text, const std::string& org) {
   auto bad = [](std::string m) { return make_error(ErrorCode::invalid_argument, std::move(m)); };

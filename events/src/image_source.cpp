@@ -1,5 +1,7 @@
 #include "events/image_source.hpp"
 
+#include "events/text.hpp"
+
 #include <cctype>
 
 namespace events::images {
@@ -26,23 +28,9 @@ bool clean_absolute(std::string_view path) {
   }
 }
 
-bool valid_tag(std::string_view tag) {
-  if (tag.empty() || tag.size() > 128) return false;
-  for (char c : tag) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
-  }
-  return true;
-}
+bool valid_tag(std::string_view tag) { return text::plain_name(tag, 128, "_.-"); }
 
-bool valid_reference(std::string_view ref) {
-  if (ref.empty() || ref.size() > 512) return false;
-  for (char c : ref) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("._-/:@").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
+bool valid_reference(std::string_view ref) { return text::plain_name(ref, 512, "._-/:@"); }
 
 std::string dirs_text(const std::vector<std::string>& dirs) {
   if (dirs.empty()) return "none is allowed on this platform";

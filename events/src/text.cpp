@@ -71,6 +71,15 @@ bool valid_utf8(std::string_view s) {
 }
 
 std::optional<std::string> line_problem(std::string_view s) { return problem(s, false); }
+
+bool plain_name(std::string_view s, std::size_t max, std::string_view extra) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s) {
+    const bool letter_or_digit = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!letter_or_digit && extra.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
 std::optional<std::string> multiline_problem(std::string_view s) { return problem(s, true); }
 
 }  // namespace events::text

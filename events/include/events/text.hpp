@@ -13,5 +13,7 @@ bool valid_utf8(std::string_view s);
 std::optional<std::string> line_problem(std::string_view s);
 // The same for a field that may hold several lines (tab, CR and LF allowed).
 std::optional<std::string> multiline_problem(std::string_view s);
+// 1 to `max` characters, each an ASCII letter, a digit or one of `extra` (names, tags, references).
+bool plain_name(std::string_view s, std::size_t max, std::string_view extra);
 
 }  // namespace events::text
