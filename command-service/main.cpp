@@ -88,7 +88,8 @@ int main() {
   }
   // Host directories snapshots may be imported from (oci:DIR, docker-archive:FILE, ...): none
   // unless the operator lists them, colon-separated, as absolute paths.
-  for (std::string_view dirs = env_or("SNAPSHOT_IMPORT_DIRS", ""); !dirs.empty();) {
+  const std::string import_dirs = env_or("SNAPSHOT_IMPORT_DIRS", "");
+  for (std::string_view dirs = import_dirs; !dirs.empty();) {
     const auto colon = dirs.find(':');
     const std::string dir(dirs.substr(0, colon));
     if (!dir.empty() && dir.front() != '/') {

@@ -116,7 +116,8 @@ int main(int argc, char** argv) {
   // the command-service has them): none unless the operator lists them.
   {
     std::vector<std::string> dirs;
-    for (std::string_view list = env_or("SNAPSHOT_IMPORT_DIRS", ""); !list.empty();) {
+    const std::string configured = env_or("SNAPSHOT_IMPORT_DIRS", "");
+    for (std::string_view list = configured; !list.empty();) {
       const auto colon = list.find(':');
       if (const std::string dir(list.substr(0, colon)); !dir.empty()) dirs.push_back(dir);
       if (colon == std::string_view::npos) break;

@@ -102,11 +102,12 @@ inline std::pair<int, std::string> sh(RunnerProcess& r, const std::string& id, c
 }
 
 inline std::string runner_ready(Api& api, RunnerProcess& r) {
-  REQUIRE(eventually([&] {
+  const bool registered = eventually([&] {
     auto listed = http_call(api.server->port(), "GET", "/api/runners", "", {{"Authorization", "Bearer " + api.admin_key}});
     return listed.status == 200 && !parse(listed).at("items").as_array().empty();
-  }));
-  INFO(r.log());
+  });
+  INFO("runner log:\n" << r.log());
+  REQUIRE(registered);
   return r.id();
 }
 
