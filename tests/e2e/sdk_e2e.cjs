@@ -292,6 +292,9 @@ async function main() {
     const snapshots = await daytona.snapshot.list();
     assert.ok(Array.isArray(snapshots.items));
     assert.equal(typeof snapshots.total, 'number');
+    // The default snapshot every create uses is listed, and found by name.
+    assert.ok(snapshots.items.some((s) => s.name === 'default' && s.state === 'active'));
+    assert.equal((await daytona.snapshot.get('default')).general, true);
   });
 
   await step('11b a snapshot from an image (busybox-static, OCI layout), a sandbox from it, its toolbox', async () => {
