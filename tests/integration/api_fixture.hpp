@@ -2,6 +2,7 @@
 // The API under test: the command service in-process on a free port, with real PostgreSQL,
 // NATS, projector, event feed and runner-report listener; two organizations with a key each.
 #include "command_service/api.hpp"
+#include "command_service/app.hpp"
 #include "command_service/event_feed.hpp"
 #include "command_service/http_server.hpp"
 #include "command_service/metrics.hpp"
@@ -58,6 +59,25 @@ inline std::string create_org(PgEventStore& store, const OrganizationId& org, co
   return key;
 }
 
+// The command-service as main builds it (App::build), with the settings a test wants: its own
+// database and NATS, any free port, no scheduler loop (tests run its passes themselves).
+inline std::unique_ptr<App> test_app(const std::string& conn, const std::string& nats_url, RateLimitSettings limits) {
+  Settings s;
+  s.database_url = conn;
+  s.nats_url = nats_url;
+  s.port = 0;
+  s.threads = 4;  // several, as in main: PostgreSQL work runs inline on them
+  s.admin_api_key = kTestAdminKey;
+  s.limits = limits;
+  s.body_limit = 64 * 1024;
+  s.run_scheduler = false;
+  auto app = App::build(s);
+  INFO((app ? std::string() : app.error().message));
+  REQUIRE(app);
+  (*app)->start();
+  return std::move(*app);
+}
+
 struct Api {
   std::string conn = testing_support::shared_postgres().create_database();
   testing_support::NatsServer nats_server;
@@ -66,23 +86,16 @@ struct Api {
   std::vector<std::unique_ptr<projector::ReadModel>> models = projector::all_models();
   std::unique_ptr<projector::Projector> projection;
   std::jthread projecting;
-  Db db{conn, bus::append_hint(*nats)};
-  Services services{db, ApiSettings{}, [this] { return nats->connected(); }};
-  std::shared_ptr<Doorbell> appended = std::make_shared<Doorbell>();
-  bus::HintListener hints{*nats, appended};
-  std::unique_ptr<EventFeed> feed;
-  Metrics metrics;
-  std::unique_ptr<ReportListener> reports;
   const std::string admin_key = kTestAdminKey;
-  Router router;
-  boost::asio::io_context io;
-  std::unique_ptr<HttpServer> server;
-  std::vector<std::thread> io_threads;
+  std::unique_ptr<App> app;
+  Db& db;
+  Router& router;
+  Services& services;
   std::string key_a;
   std::string key_b;
 
-  explicit Api(RateLimitSettings limits = RateLimitSettings{0, 0, 0, 0, 0}) {
-    router.set_rate_limits(limits);
+  explicit Api(RateLimitSettings limits = RateLimitSettings{0, 0, 0, 0, 0})
+      : app(test_app(conn, nats_server.url(), limits)), db(app->db()), router(app->router()), services(app->services()) {
     REQUIRE(projector::ensure_schema(conn, "read", models));
     projector::Settings ps;
     ps.idle_poll = std::chrono::milliseconds(2);
@@ -90,25 +103,6 @@ struct Api {
     projecting = std::jthread([this](std::stop_token stop) { projection->run(stop); });
     key_a = create_org(store, OrganizationId::generate(), "a");
     key_b = create_org(store, OrganizationId::generate(), "b");
-    router.set_admin_key_hash(sha256_hex(admin_key));
-    services.settings.preview_keys = *tokens::preview_keys("", admin_key);
-    services.settings.forward_key = tokens::forward_key(admin_key);
-    feed = std::make_unique<EventFeed>(db, appended);
-    services.feed = feed.get();
-    services.metrics = &metrics;
-    router.set_metrics(&metrics);
-    router.set_authenticator(api_key_authenticator(services));
-    register_all_routes(router, services);  // what main serves
-    reports = std::make_unique<ReportListener>(*nats, db);
-    REQUIRE(reports->ok());
-    ServerSettings settings;
-    settings.port = 0;
-    settings.body_limit = 64 * 1024;
-    server = std::make_unique<HttpServer>(io, settings,
-                                          [this](Request& r, const std::string& remote) { return router.dispatch(r, remote); });
-    server->start();
-    // Several threads, as in main: PostgreSQL work runs inline on them.
-    for (int i = 0; i < 4; ++i) io_threads.emplace_back([this] { io.run(); });
     // The keys are usable once the projection has them (asked of the database, not the API,
     // so that no failed authentication is counted against the rate limits).
     pqxx::connection c(conn);
@@ -119,17 +113,15 @@ struct Api {
     }
   }
   ~Api() {
-    server->stop();
-    io.stop();
-    for (auto& t : io_threads) t.join();
-    feed.reset();  // before the io_context: it holds executors of the streams that waited on it
+    app.reset();  // stops serving, joins its threads
     projecting.request_stop();
   }
+  unsigned short port() const { return app->port(); }
 
   HttpReply call(const std::string& method, const std::string& target, const std::string& body = {},
                  const std::string& key = "", std::map<std::string, std::string> headers = {}) {
     headers["Authorization"] = "Bearer " + (key.empty() ? key_a : key);
-    return http_call(server->port(), method, target, body, headers);
+    return http_call(port(), method, target, body, headers);
   }
   std::int64_t event_count() {
     pqxx::connection c(conn);

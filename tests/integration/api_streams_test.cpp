@@ -17,7 +17,7 @@ namespace {
 std::map<std::string, std::string> admin(const Api& api) { return {{"Authorization", "Bearer " + api.admin_key}}; }
 
 std::string register_runner(Api& api, const std::string& region = "local") {
-  auto r = http_call(api.server->port(), "POST", "/api/runners",
+  auto r = http_call(api.port(), "POST", "/api/runners",
                      R"({"region":")" + region + R"(","endpoint":"127.0.0.1:4100","capacity":{"cpu":4,"memory_gib":8,"disk_gib":50,"max_sandboxes":10}})",
                      admin(api));
   INFO(r.body);
@@ -78,7 +78,7 @@ TEST_CASE("runners: registration, heartbeat, drain and removal take the admin ke
   Api api;
   const auto id = register_runner(api);
   CHECK(RunnerId::parse(id));
-  auto listed = http_call(api.server->port(), "GET", "/api/runners", "", admin(api));
+  auto listed = http_call(api.port(), "GET", "/api/runners", "", admin(api));
   REQUIRE(listed.status == 200);
   const auto items = parse(listed).at("items").as_array();
   REQUIRE(items.size() == 1);
@@ -87,13 +87,13 @@ TEST_CASE("runners: registration, heartbeat, drain and removal take the admin ke
 
   // Re-registering after a restart is accepted and changes nothing.
   const auto events_before = api.event_count();
-  auto again = http_call(api.server->port(), "POST", "/api/runners",
+  auto again = http_call(api.port(), "POST", "/api/runners",
                          R"({"id":")" + id + R"(","region":"local","endpoint":"127.0.0.1:4100","capacity":{"cpu":4,"memory_gib":8,"disk_gib":50,"max_sandboxes":10}})",
                          admin(api));
   CHECK(again.status == 200);
   CHECK(api.event_count() == events_before);
 
-  auto beat = http_call(api.server->port(), "POST", "/api/runners/" + id + "/heartbeat",
+  auto beat = http_call(api.port(), "POST", "/api/runners/" + id + "/heartbeat",
                         R"({"load":{"sandboxes":2,"cpu_used":1.5,"memory_used_gib":3,"disk_used_gib":4}})", admin(api));
   REQUIRE(beat.status == 200);
   CHECK(parse(beat).at("reportedSandboxes").as_int64() == 2);
@@ -111,23 +111,23 @@ TEST_CASE("runners: registration, heartbeat, drain and removal take the admin ke
            {R"({"id":"nope","region":"local","endpoint":"x","capacity":{"cpu":1,"memory_gib":1,"disk_gib":1,"max_sandboxes":1}})", "'nope' is not a UUID"},
            {R"({"endpoint":"x","capacity":{"cpu":1,"memory_gib":1,"disk_gib":1,"max_sandboxes":1}})", "region is required"},
        }) {
-    auto r = http_call(api.server->port(), "POST", "/api/runners", b.body, admin(api));
+    auto r = http_call(api.port(), "POST", "/api/runners", b.body, admin(api));
     INFO(b.body << " -> " << r.body);
     CHECK(r.status == 400);
     CHECK_THAT(str(parse(r), "message"), Catch::Contains(b.says));
   }
   CHECK(api.event_count() == events_before + 1);  // only the heartbeat
-  CHECK(http_call(api.server->port(), "POST", "/api/runners", R"({})", {{"Authorization", "Bearer " + api.key_a}}).status == 401);
-  CHECK(http_call(api.server->port(), "POST", "/api/runners/" + RunnerId::generate().str() + "/drain", "", admin(api)).status == 404);
+  CHECK(http_call(api.port(), "POST", "/api/runners", R"({})", {{"Authorization", "Bearer " + api.key_a}}).status == 401);
+  CHECK(http_call(api.port(), "POST", "/api/runners/" + RunnerId::generate().str() + "/drain", "", admin(api)).status == 404);
 
-  auto drained = http_call(api.server->port(), "POST", "/api/runners/" + id + "/drain", "", admin(api));
+  auto drained = http_call(api.port(), "POST", "/api/runners/" + id + "/drain", "", admin(api));
   REQUIRE(drained.status == 200);
   CHECK(str(parse(drained), "state") == "draining");
   // A draining runner takes no new sandbox.
   auto created = api.call("POST", "/api/sandbox", R"({"name":"after-drain"})");
   REQUIRE(created.status == 200);
   CHECK(str(parse(created), "runnerId").empty());
-  auto removed = http_call(api.server->port(), "DELETE", "/api/runners/" + id, "", admin(api));
+  auto removed = http_call(api.port(), "DELETE", "/api/runners/" + id, "", admin(api));
   REQUIRE(removed.status == 200);
   CHECK(str(parse(removed), "state") == "removed");
 }
@@ -140,7 +140,7 @@ TEST_CASE("runners: reports over NATS drive the sandbox through the decider; mis
   const auto id = str(parse(created), "id");
   REQUIRE(str(parse(created), "runnerId") == runner);
 
-  auto listed = http_call(api.server->port(), "GET", "/api/runners/" + runner + "/sandboxes", "", admin(api));
+  auto listed = http_call(api.port(), "GET", "/api/runners/" + runner + "/sandboxes", "", admin(api));
   REQUIRE(listed.status == 200);
   REQUIRE(parse(listed).at("items").as_array().size() == 1);
   CHECK(str(parse(listed).at("items").as_array()[0].as_object(), "desiredState") == "started");
@@ -211,7 +211,7 @@ TEST_CASE("names: of concurrent creates with one name exactly one wins; a delete
 
 TEST_CASE("events: the SSE stream follows the organization's events live and resumes with Last-Event-ID") {
   Api api;
-  SseClient sse(api.server->port(), "/api/events", api.key_a);
+  SseClient sse(api.port(), "/api/events", api.key_a);
   REQUIRE(sse.wait_for("following the log"));
   CHECK(sse.received.find("Content-Type: text/event-stream") != std::string::npos);
   auto mine = api.call("POST", "/api/sandbox", R"({"name":"streamed"})");
@@ -228,19 +228,19 @@ TEST_CASE("events: the SSE stream follows the organization's events live and res
 
   // Resume after the first event: the second comes again, the first does not.
   const auto first_position = mine.headers.at("X-Event-Position");
-  SseClient resumed(api.server->port(), "/api/events?category=sandbox", api.key_a, first_position);
+  SseClient resumed(api.port(), "/api/events?category=sandbox", api.key_a, first_position);
   REQUIRE(resumed.wait_for(second_id));
   CHECK(resumed.received.find("\"stream\":\"sandbox-" + mine_id) == std::string::npos);
 
   CHECK(api.call("GET", "/api/events?after=minus").status == 400);
-  CHECK(http_call(api.server->port(), "GET", "/api/events").status == 401);
+  CHECK(http_call(api.port(), "GET", "/api/events").status == 401);
 }
 
 TEST_CASE("metrics: requests, latencies, conflicts and projection lag in Prometheus text") {
   Api api;
   REQUIRE(api.call("POST", "/api/sandbox", R"({"name":"counted"})").status == 200);
   REQUIRE(api.call("GET", "/api/sandbox/counted").status == 200);
-  auto m = http_call(api.server->port(), "GET", "/metrics");
+  auto m = http_call(api.port(), "GET", "/metrics");
   REQUIRE(m.status == 200);
   CHECK_THAT(m.body, Catch::Contains(R"(api_requests_total{method="POST",route="/api/sandbox",status="200"} 1)"));
   CHECK_THAT(m.body, Catch::Contains(R"(api_request_duration_seconds_bucket{route="/api/sandbox/{sandboxIdOrName}")"));
@@ -258,7 +258,7 @@ TEST_CASE("socket.io: the real socket.io-client connects with the key and hears 
   const auto dir = testing_support::make_temp_dir("socketio");
   const auto log = dir + "/client.log";
   setenv("NODE_PATH", node_path, 1);
-  setenv("API_ORIGIN", ("http://127.0.0.1:" + std::to_string(api.server->port())).c_str(), 1);
+  setenv("API_ORIGIN", ("http://127.0.0.1:" + std::to_string(api.port())).c_str(), 1);
   setenv("API_KEY", api.key_a.c_str(), 1);
   testing_support::ChildProcess client({"node", std::string(TESTS_DIR) + "/e2e/socketio_client.cjs"}, "", log);
   auto log_has = [&](const std::string& text) {

@@ -3,22 +3,22 @@
 
 TEST_CASE("api: health and the generated OpenAPI document") {
   Api api;
-  auto health = http_call(api.server->port(), "GET", "/api/health");
+  auto health = http_call(api.port(), "GET", "/api/health");
   CHECK(health.status == 200);
   CHECK(str(parse(health).at("info").as_object(), "postgres") == "up");
-  auto doc = http_call(api.server->port(), "GET", "/api/openapi.json");
+  auto doc = http_call(api.port(), "GET", "/api/openapi.json");
   REQUIRE(doc.status == 200);
   const auto paths = parse(doc).at("paths").as_object();
   CHECK(paths.contains("/sandbox"));
   CHECK(paths.at("/sandbox").as_object().contains("post"));
   CHECK(paths.at("/sandbox").as_object().contains("get"));
   CHECK(paths.contains("/sandbox/{sandboxIdOrName}/stop"));
-  CHECK(http_call(api.server->port(), "GET", "/api/nope").status == 404);
+  CHECK(http_call(api.port(), "GET", "/api/nope").status == 404);
 }
 
 TEST_CASE("api: authentication and organization isolation") {
   Api api;
-  auto none = http_call(api.server->port(), "GET", "/api/sandbox");
+  auto none = http_call(api.port(), "GET", "/api/sandbox");
   CHECK(none.status == 401);
   CHECK(parse(none).at("statusCode").as_int64() == 401);
   CHECK(api.call("GET", "/api/sandbox", "", "dtn_wrong").status == 401);
@@ -286,7 +286,7 @@ TEST_CASE("api: snapshots") {
 
 TEST_CASE("api: admin creates organizations and keys; a revoked key stops working at once") {
   Api api;
-  const auto port = api.server->port();
+  const auto port = api.port();
   const std::map<std::string, std::string> admin{{"Authorization", "Bearer " + api.admin_key}};
   CHECK(http_call(port, "POST", "/api/admin/organizations", R"({"name":"c"})").status == 401);
   CHECK(http_call(port, "POST", "/api/admin/organizations", R"({"name":"c"})", {{"Authorization", "Bearer " + api.key_a}})

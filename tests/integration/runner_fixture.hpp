@@ -35,7 +35,7 @@ struct RunnerProcess {
   void start() {
     setenv("DATABASE_URL", api.conn.c_str(), 1);
     setenv("NATS_URL", api.nats_server.url().c_str(), 1);
-    setenv("API_URL", ("http://127.0.0.1:" + std::to_string(api.server->port()) + "/api").c_str(), 1);
+    setenv("API_URL", ("http://127.0.0.1:" + std::to_string(api.port()) + "/api").c_str(), 1);
     setenv("ADMIN_API_KEY", api.admin_key.c_str(), 1);
     setenv("RUNNER_STATE_DIR", state.c_str(), 1);
     setenv("RUNNER_DAEMON", DAEMON_BIN, 1);
@@ -103,7 +103,7 @@ inline std::pair<int, std::string> sh(RunnerProcess& r, const std::string& id, c
 
 inline std::string runner_ready(Api& api, RunnerProcess& r) {
   const bool registered = eventually([&] {
-    auto listed = http_call(api.server->port(), "GET", "/api/runners", "", {{"Authorization", "Bearer " + api.admin_key}});
+    auto listed = http_call(api.port(), "GET", "/api/runners", "", {{"Authorization", "Bearer " + api.admin_key}});
     return listed.status == 200 && !parse(listed).at("items").as_array().empty();
   });
   INFO("runner log:\n" << r.log());

@@ -87,7 +87,7 @@ TEST_CASE("runner: what runs inside is isolated, and the sandbox still works aft
   SECTION("only lo, and neither the host's loopback services nor the platform's ports are reachable") {
     CHECK(sh(r, id, "ls /sys/class/net").second == "lo\n");
     CHECK(sh(r, id, "timeout 3 bash -c 'echo > /dev/tcp/127.0.0.1/" + host_port + "' 2>/dev/null").first != 0);
-    CHECK(sh(r, id, "timeout 3 bash -c 'echo > /dev/tcp/127.0.0.1/" + std::to_string(api.server->port()) +
+    CHECK(sh(r, id, "timeout 3 bash -c 'echo > /dev/tcp/127.0.0.1/" + std::to_string(api.port()) +
                         "' 2>/dev/null").first != 0);
   }
   SECTION("root inside is an unprivileged range outside, with Docker's capabilities") {

@@ -94,7 +94,7 @@ std::int64_t events_of(Api& api, const std::string& org) {
 
 TEST_CASE("tenancy: every route refuses another organization, a revoked key, no key and a preview token alike") {
   Api api;
-  const auto port = api.server->port();
+  const auto port = api.port();
   const std::map<std::string, std::string> admin{{"Authorization", "Bearer " + api.admin_key}};
 
   // Organization A's resources.
@@ -251,7 +251,7 @@ struct EdgeProxy {
   std::string dir = testing_support::make_temp_dir("proxy");
   testing_support::ChildProcess process;
   explicit EdgeProxy(Api& api) {
-    setenv("API_URL", ("http://127.0.0.1:" + std::to_string(api.server->port()) + "/api").c_str(), 1);
+    setenv("API_URL", ("http://127.0.0.1:" + std::to_string(api.port()) + "/api").c_str(), 1);
     setenv("ADMIN_API_KEY", api.admin_key.c_str(), 1);
     setenv("PROXY_PORT", std::to_string(port).c_str(), 1);
     setenv("PROXY_MAX_CONNECTIONS_PER_SOURCE", "20", 1);

@@ -15,7 +15,7 @@ void refill(Api& api) {
 }
 
 HttpReply admin(Api& api, const std::string& method, const std::string& path, const std::string& body = {}) {
-  return http_call(api.server->port(), method, path, body, {{"Authorization", "Bearer " + api.admin_key}});
+  return http_call(api.port(), method, path, body, {{"Authorization", "Bearer " + api.admin_key}});
 }
 
 // The pool's counts, refilling until `ready` sandboxes are ready (the scheduler's loop does
