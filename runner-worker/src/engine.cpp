@@ -3,6 +3,9 @@
 #include "runner/daemon_client.hpp"
 #include "runner/forwarder.hpp"
 #include "runner/json_fields.hpp"
+#include "runner/plan.hpp"
+
+#include <boost/describe/enum_from_string.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -356,111 +359,110 @@ events::Result<void> Engine::apply_resources(const Target& t) {
   return {};
 }
 
+// Observe → plan → act: what the host shows, the steps plan() makes of it (pure, plan.hpp), and
+// each step's one I/O thing. A step that must succeed and fails is the sandbox's error, reported
+// to the log; the next event (a start, a delete) tries again. Not a reason to hold up the other
+// sandboxes' events.
 events::Result<void> Engine::converge(const Target& t, const std::stop_token& stop) {
   const auto& id = t.spec.id;
   std::string actual = t.actual;
+  // Observe.
   const auto container = crun_.state(id);
-  const bool running = container && container->status == "running";
-  spdlog::info("sandbox {}: desired {}, log says {}, here {}", id, t.desired, actual,
-               running ? "running" : container ? container->status : fs_.has_layer(id) ? "stopped" : "absent");
-  // A step that failed is the sandbox's error, reported to the log; the next event (a start,
-  // a delete) tries again. Not a reason to hold up the other sandboxes' events.
-  auto fail = [&](const events::Error& e) -> events::Result<void> {
-    spdlog::warn("sandbox {}: {}", id, e.message);
-    report(id, actual, "error", "", e.message, stop);
-    return {};
-  };
-
+  plan::Seen seen;
+  if (container) {
+    seen.container = container->status == "running"   ? plan::Seen::Container::running
+                     : container->status == "stopped" ? plan::Seen::Container::stopped
+                                                      : plan::Seen::Container::created;
+  }
+  seen.has_layer = fs_.has_layer(id);
+  seen.has_archive = fs_.has_archive(id);
+  seen.exited = seen.container != plan::Seen::Container::running && take_exit(id);
+  plan::Wanted wanted;
+  boost::describe::enum_from_string(t.desired.c_str(), wanted.desired);
+  boost::describe::enum_from_string(t.actual.c_str(), wanted.actual);
+  wanted.from_image = t.image.has_value();
+  if (t.image) {
+    wanted.image_name = t.image->name;
+    wanted.image_active = t.image->state == "active";
+  }
+  // Plan.
+  const auto steps = plan::plan(wanted, seen);
+  spdlog::info("sandbox {}: desired {}, log says {}, here {}: {}", id, t.desired, actual,
+               container ? container->status : seen.has_layer ? "stopped" : "absent", plan::describe(steps));
+  // Act.
   const auto memory_cgroup = "/sys/fs/cgroup/memory" + settings_.cgroup_parent + "/" + id;
-  if (t.desired != "started" && oom_ != nullptr) oom_->unwatch(id);
-  if (t.desired != "started") unwatch_exit(id);
-  if (t.desired == "destroyed") {
-    if (actual != "destroying") report(id, actual, "state", "destroying", "", stop);
-    if (auto s = crun_.stop(id, settings_.stop_grace_ms); !s) return fail(s.error());
-    if (auto d = fs_.destroy(id); !d) return fail(d.error());
-    report(id, actual, "state", "destroyed", "", stop);
-    return {};
-  }
-
-  if (t.desired == "started") {
-    if (!running && take_exit(id) && actual == "started") {
-      // PID 1 died under a running sandbox: say why, and leave it stopped (the error makes the
-      // log's desired state "stopped"; a start asks for it again).
-      const auto reason = exit_reason(id);
-      spdlog::warn("sandbox {}: {}", id, reason);
-      if (oom_ != nullptr) oom_->unwatch(id);
-      report(id, actual, "error", "", reason, stop);
-      crun_.stop(id, 0);
-      if (auto u = fs_.unmount(id); !u) spdlog::warn("sandbox {}: {}", id, u.error().message);
-      return {};
-    }
-    if (running) {
-      watch_exit(id);
-      if (oom_ != nullptr) oom_->watch(id, memory_cgroup);
-      if (auto env = apply_env(t, container->pid); !env) return fail(env.error());
-      if (auto resized = apply_resources(t); !resized) spdlog::warn("sandbox {}: resize: {}", id, resized.error().message);
-      if (actual != "started") report(id, actual, "state", "started", "", stop);
-      return {};
-    }
-    if (!fs_.has_layer(id) && (fs_.has_archive(id) || actual == "archived" || actual == "restoring")) {
-      if (!fs_.has_archive(id)) {
-        return fail(make_error(ErrorCode::not_found, "the archive of this sandbox is missing from the object store (" +
-                                                         fs_.archive_path(id) + "); it cannot be restored"));
+  std::string archive_ref;
+  using Ms = std::chrono::duration<double, std::milli>;
+  auto t0 = std::chrono::steady_clock::now();
+  RunTimings crun_times;
+  for (const auto& step : steps) {
+    events::Result<void> done;
+    switch (step.op) {
+      case plan::Op::report: {
+        const bool archived = step.state == events::SandboxState::archived;
+        report(id, actual, "state", std::string(events::to_string(step.state)), "", stop,
+               archived ? (archive_ref.empty() ? fs_.archive_path(id) : archive_ref) : std::string());
+        break;
       }
-      if (actual != "restoring") report(id, actual, "state", "restoring", "", stop);
-      if (auto r = fs_.restore(id, t.spec.disk_gib); !r) return fail(r.error());
+      case plan::Op::report_error:
+        spdlog::warn("sandbox {}: {}", id, step.reason);
+        report(id, actual, "error", "", step.reason, stop);
+        break;
+      case plan::Op::report_exit: {
+        const auto reason = exit_reason(id);
+        spdlog::warn("sandbox {}: {}", id, reason);
+        report(id, actual, "error", "", reason, stop);
+        break;
+      }
+      case plan::Op::stop: done = crun_.stop(id, step.graceful ? settings_.stop_grace_ms : 0); break;
+      case plan::Op::destroy_files: done = fs_.destroy(id); break;
+      case plan::Op::unmount: done = fs_.unmount(id); break;
+      case plan::Op::watch:
+        watch_exit(id);
+        if (oom_ != nullptr && !oom_->watch(id, memory_cgroup)) spdlog::warn("sandbox {}: cannot watch for OOM kills", id);
+        break;
+      case plan::Op::unwatch:
+        if (oom_ != nullptr) oom_->unwatch(id);
+        unwatch_exit(id);
+        break;
+      case plan::Op::apply_env: done = apply_env(t, container ? container->pid : 0); break;
+      case plan::Op::apply_resources: done = apply_resources(t); break;
+      case plan::Op::restore: done = fs_.restore(id, t.spec.disk_gib); break;
+      case plan::Op::create_layer:
+        t0 = std::chrono::steady_clock::now();
+        done = fs_.create(id, t.spec.disk_gib, t.image.has_value());
+        break;
+      case plan::Op::start: {
+        const auto t1 = std::chrono::steady_clock::now();
+        done = start(t, &crun_times);
+        if (done) {
+          // bench/runner reads this line for its breakdown.
+          spdlog::info("sandbox {}: timings look-up {:.2f} ms, layer {:.2f} ms, mount+bundle {:.2f} ms, crun create "
+                       "{:.2f} ms, crun start {:.2f} ms", id, lookup_ms, Ms(t1 - t0).count(),
+                       Ms(std::chrono::steady_clock::now() - t1).count() - crun_times.create_ms - crun_times.start_ms,
+                       crun_times.create_ms, crun_times.start_ms);
+        }
+        break;
+      }
+      case plan::Op::wait_ready:
+        done = wait_ready(id);
+        if (!done) crun_.stop(id, 0);
+        break;
+      case plan::Op::archive: {
+        auto ref = fs_.archive(id);
+        if (ref) archive_ref = *ref;
+        else done = ref.error();
+        break;
+      }
+      case plan::Op::remove_local: done = fs_.remove_local(id); break;
     }
-    // A first start reports only `started` (`creating` says as much as `starting` would, and the
-    // report is a synchronous append on the create's path); a restart or restore says `starting`.
-    if (actual != "starting" && actual != "creating") report(id, actual, "state", "starting", "", stop);
-    // Idempotent: completes a layer a crash left half-made, and sets the disk size (it may have
-    // been resized while stopped).
-    using Ms = std::chrono::duration<double, std::milli>;
-    const auto t0 = std::chrono::steady_clock::now();
-    if (t.image && t.image->state != "active") {
-      return fail(make_error(ErrorCode::invalid_argument, "snapshot " + t.image->name + " is " + t.image->state +
-                                                              ", not active: the sandbox cannot start from it"));
+    if (!done) {
+      spdlog::warn("sandbox {}: {}", id, done.error().message);
+      if (step.must) {
+        report(id, actual, "error", "", done.error().message, stop);
+        return {};
+      }
     }
-    if (auto c = fs_.create(id, t.spec.disk_gib, t.image.has_value()); !c) return fail(c.error());
-    const auto t1 = std::chrono::steady_clock::now();
-    RunTimings crun_times;
-    if (auto s = start(t, &crun_times); !s) return fail(s.error());
-    if (auto ready = wait_ready(id); !ready) {
-      crun_.stop(id, 0);
-      return fail(ready.error());
-    }
-    const auto t2 = std::chrono::steady_clock::now();
-    // bench/runner reads this line for its breakdown.
-    spdlog::info("sandbox {}: timings look-up {:.2f} ms, layer {:.2f} ms, mount+bundle {:.2f} ms, crun create {:.2f} ms, "
-                 "crun start {:.2f} ms", id, lookup_ms, Ms(t1 - t0).count(),
-                 Ms(t2 - t1).count() - crun_times.create_ms - crun_times.start_ms, crun_times.create_ms,
-                 crun_times.start_ms);
-    if (oom_ != nullptr && !oom_->watch(id, memory_cgroup)) spdlog::warn("sandbox {}: cannot watch for OOM kills", id);
-    watch_exit(id);
-    report(id, actual, "state", "started", "", stop);
-    return {};
-  }
-
-  if (t.desired == "stopped" || t.desired == "archived") {
-    if (running) {
-      if (actual == "started") report(id, actual, "state", "stopping", "", stop);
-      if (auto s = crun_.stop(id, settings_.stop_grace_ms); !s) return fail(s.error());
-    } else if (container) {
-      crun_.stop(id, 0);  // a leftover container record
-    }
-    if (auto u = fs_.unmount(id); !u) return fail(u.error());
-    if (actual == "started" || actual == "stopping") report(id, actual, "state", "stopped", "", stop);
-    if (t.desired == "archived" && fs_.has_layer(id)) {
-      if (actual != "archiving") report(id, actual, "state", "archiving", "", stop);
-      auto ref = fs_.archive(id);
-      if (!ref) return fail(ref.error());
-      // The archive is all that stays: the bundle (config, logs) goes with the layer.
-      if (auto local = fs_.remove_local(id); !local) spdlog::warn("sandbox {}: {}", id, local.error().message);
-      report(id, actual, "state", "archived", "", stop, *ref);
-    } else if (t.desired == "archived" && fs_.has_archive(id) && actual != "archived") {
-      report(id, actual, "state", "archived", "", stop, fs_.archive_path(id));
-    }
-    return {};
   }
   return {};
 }
