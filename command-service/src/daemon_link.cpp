@@ -1,4 +1,6 @@
 #include "command_service/daemon_link.hpp"
+#include "events/json.hpp"
+#include "events/wire/daemon_env.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -43,13 +45,11 @@ events::Result<void> post_env_through_runner(const std::string& endpoint, const 
     return make_error(ErrorCode::unavailable, "the runner answered " + std::to_string(tunnel.get().result_int()) +
                                                   " to CONNECT " + sandbox + ":2280");
   }
-  boost::json::object set;
-  for (const auto& [k, v] : env) set[k] = v;
   http::request<http::string_body> req{http::verb::post, "/env", 11};
   req.set(http::field::host, "daemon");
   req.set(http::field::content_type, "application/json");
   req.keep_alive(false);
-  req.body() = boost::json::serialize(boost::json::object{{"set", std::move(set)}});
+  req.body() = events::to_json_text(events::wire::DaemonEnv{env, {}});
   req.prepare_payload();
   http::write(stream, req, ec);
   http::response<http::string_body> res;

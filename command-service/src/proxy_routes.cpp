@@ -7,6 +7,7 @@
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
 #include "events/store/sql.hpp"
+#include "events/wire/proxy.hpp"
 
 #include <pqxx/pqxx>
 
@@ -90,30 +91,19 @@ asio::awaitable<Response> signed_preview_url(Services& s, Call& call) {
 // its holder had called the API from `source`: 401 for no such key, 429 when that source failed
 // too often, 404 when it is not the key's sandbox (or none), 200 {organizationId} otherwise.
 asio::awaitable<Response> authorize_toolbox(Router& router, Services& s, Call& call) {
-  boost::system::error_code ec;
-  const auto body = json::parse(call.request.body(), ec);
-  const auto* o = !ec && body.is_object() ? &body.as_object() : nullptr;
-  auto text = [&](const char* field) -> std::string {
-    const auto* v = o != nullptr ? o->if_contains(field) : nullptr;
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-  };
-  const auto key = text("apiKey");
-  const auto sandbox = text("sandboxId");
-  const auto source = text("source");
-  if (key.empty() || sandbox.empty()) {
-    co_return error_response(http::status::bad_request, "body must be {apiKey, sandboxId, source}");
-  }
-  const std::string client = source.empty() ? std::string("edge-proxy") : source;
-  auto who = co_await router.authenticate_for(key, client);
+  auto asked = from_json_text<wire::ToolboxAccessRequest>(call.request.body(), "body {api_key, sandbox_id, source}");
+  if (!asked) co_return error_response(http::status::bad_request, asked.error().message);
+  const std::string client = asked->source.empty() ? std::string("edge-proxy") : asked->source;
+  auto who = co_await router.authenticate_for(asked->api_key, client);
   if (auto* refused = std::get_if<Response>(&who)) co_return std::move(*refused);
   const auto& identity = std::get<Identity>(who);
   Call as_key = call;
   as_key.organization_id = identity.organization_id;
   as_key.actor = identity.actor;
   as_key.caller = access::ApiKeyCaller{OrganizationId{identity.organization_id}};
-  auto st = co_await s.db.run([&](DbContext& db) { return sandbox_for(db, as_key, sandbox, access::Action::toolbox); });
+  auto st = co_await s.db.run([&](DbContext& db) { return sandbox_for(db, as_key, asked->sandbox_id, access::Action::toolbox); });
   if (!st) co_return error_for(st.error());
-  co_return json_response(http::status::ok, json::object{{"organizationId", identity.organization_id}});
+  co_return json_response(http::status::ok, json::value_from(wire::ToolboxAccess{OrganizationId{identity.organization_id}}));
 }
 
 // Admin: where the sandbox runs and who may reach it.
@@ -133,12 +123,9 @@ asio::awaitable<Response> placement(Services& s, Call& call) {
       const auto r = exec_cached(tx, "select endpoint from runners where id = $1", view.state.runner->str());
       if (!r.empty()) endpoint = r[0][0].as<std::string>();
     }
-    return json::object{{"id", id->str()},
-                        {"organizationId", view.state.organization_id.str()},
-                        {"state", api_state(view.state)},
-                        {"public", view.state.is_public},
-                        {"runnerId", view.state.runner ? json::value(view.state.runner->str()) : json::value(nullptr)},
-                        {"runnerEndpoint", endpoint}};
+    const wire::SandboxPlacement placement{*id, view.state.organization_id, view.state.actual, view.state.is_public,
+                                          view.state.runner, endpoint};
+    return json::value_from(placement).as_object();
   });
   if (!dto) co_return error_response(http::status::not_found, "no sandbox " + id->str());
   co_return json_response(http::status::ok, *dto);

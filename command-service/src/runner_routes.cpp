@@ -2,6 +2,7 @@
 // drain and leave, and the list of sandboxes the log assigns to a runner (its reconciliation).
 #include "command_service/api.hpp"
 #include "command_service/route_support.hpp"
+#include "events/wire/runner_target.hpp"
 #include "command_service/sandbox_view.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
@@ -217,25 +218,37 @@ asio::awaitable<Response> list_runners(Services& s, Call&) {
   co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});
 }
 
-// The image a sandbox runs from, when it is not the host userland: the snapshot's id (its files
-// in the object store) and its layers; state says whether it can be used.
-json::value image_of(DbContext& db, const SandboxView& view) {
-  if (view.state.snapshot == "default") return nullptr;
-  const auto snapshot = snapshot_for_sandbox(db, view.state.organization_id.str(), view.state.snapshot);
-  if (!snapshot) return json::object{{"name", view.state.snapshot}, {"state", "missing"}};
-  return json::object{{"name", view.state.snapshot}, {"snapshotId", snapshot->id}, {"state", snapshot->state},
-                      {"layers", snapshot->layers}, {"entrypoint", snapshot->entrypoint}};
-}
-
-// Rows read first and their transaction closed: the image look-up opens its own (one
-// transaction at a time per connection).
-json::object placement_dto(DbContext& db, const pqxx::row& r, const std::string& proxy_url) {
-  auto view = view_from_row(r);
-  auto dto = sandbox_dto(view, proxy_url);
-  dto["desiredState"] = std::string(to_string(view.state.desired));
-  dto["actualState"] = std::string(to_string(view.state.actual));
-  dto["image"] = image_of(db, view);
-  return dto;
+// What the runner converges a sandbox to (events/wire/runner_target.hpp). The image, when the
+// sandbox does not run the host userland: the snapshot's id (its files in the object store),
+// state (only an active one can be used) and entrypoint. Rows are read first and their
+// transaction closed: the image look-up opens its own (one transaction at a time per connection).
+json::value runner_target(DbContext& db, const pqxx::row& r) {
+  const auto view = view_from_row(r);
+  const auto& st = view.state;
+  events::wire::RunnerTarget t;
+  t.id = st.id;
+  t.organization_id = st.organization_id;
+  t.desired = st.desired;
+  t.actual = st.actual;
+  t.resources = st.resources;
+  t.env = st.env;
+  for (const auto& v : st.volumes) t.volumes.push_back({v.volume_id, v.mount_path});
+  if (st.snapshot != "default") {
+    events::wire::TargetImage image;
+    image.name = st.snapshot;
+    image.state = "missing";
+    if (const auto snapshot = snapshot_for_sandbox(db, st.organization_id.str(), st.snapshot)) {
+      image.snapshot_id = events::SnapshotId{snapshot->id};
+      image.state = snapshot->state;
+      if (snapshot->entrypoint.is_array()) {
+        for (const auto& part : snapshot->entrypoint.as_array()) {
+          if (part.is_string()) image.entrypoint.emplace_back(part.as_string());
+        }
+      }
+    }
+    t.image = std::move(image);
+  }
+  return json::value_from(t);
 }
 
 pqxx::result sandbox_rows(DbContext& db, const std::string& where, const std::string& a, const std::string& b = {}) {
@@ -254,7 +267,7 @@ asio::awaitable<Response> runner_sandboxes(Services& s, Call& call) {
   auto items = co_await s.db.run([&](DbContext& db) {
     json::array out;
     for (const auto& r : sandbox_rows(db, "runner_id = $1 and state <> 'destroyed' order by id", id->str())) {
-      out.push_back(placement_dto(db, r, s.settings.proxy_url));
+      out.push_back(runner_target(db, r));
     }
     return out;
   });
@@ -272,7 +285,7 @@ asio::awaitable<Response> runner_sandbox(Services& s, Call& call) {
   auto dto = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
     const auto rows = sandbox_rows(db, "id = $1 and runner_id = $2 and state <> 'destroyed'", sandbox->str(), id->str());
     if (rows.empty()) return std::nullopt;
-    return placement_dto(db, rows[0], s.settings.proxy_url);
+    return runner_target(db, rows[0]).as_object();
   });
   if (!dto) co_return error_response(http::status::not_found, "sandbox " + sandbox->str() + " is not on runner " + id->str());
   co_return json_response(http::status::ok, *dto);

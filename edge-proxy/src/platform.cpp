@@ -1,6 +1,7 @@
 #include "edge/platform.hpp"
 
 #include "events/api_keys.hpp"
+#include "events/wire/proxy.hpp"
 
 #include <boost/beast.hpp>
 #include <boost/json.hpp>
@@ -77,16 +78,15 @@ asio::awaitable<Lookup> Platform::sandbox(const std::string& id) {
   Lookup out;
   out.status = r.status;
   if (r.status == 200) {
-    boost::system::error_code ec;
-    const auto v = json::parse(r.body, ec);
-    if (ec || !v.is_object()) {
-      out.status = 502;
-      out.message = "the platform's answer about the sandbox was not JSON";
+    // Decoded strictly (events/wire/proxy.hpp): a field missing or of another type is an error.
+    auto placement = events::from_json_text<events::wire::SandboxPlacement>(r.body, "the platform's placement");
+    if (!placement) {
+      out.status = 503;
+      out.message = placement.error().message;
     } else {
-      const auto& o = v.as_object();
-      out.route = SandboxRoute{text(o, "id"), text(o, "organizationId"), text(o, "state"),
-                               o.if_contains("public") && o.at("public").is_bool() && o.at("public").as_bool(),
-                               text(o, "runnerEndpoint")};
+      out.route = SandboxRoute{placement->id.str(), placement->organization_id.str(),
+                               std::string(events::to_string(placement->state)), placement->is_public,
+                               placement->runner_endpoint};
     }
   } else if (r.status == 404) {
     out.message = "Sandbox with ID " + id + " not found";
@@ -114,7 +114,7 @@ asio::awaitable<KeyCheck> Platform::check_key(const std::string& key, const std:
   }
   const std::string path = "/proxy/authorize";
   const std::string method = "POST";
-  const auto body = json::serialize(json::object{{"apiKey", key}, {"sandboxId", sandbox_id}, {"source", source}});
+  const auto body = events::to_json_text(events::wire::ToolboxAccessRequest{key, sandbox_id, source});
   const auto r = co_await call(method, path, body);
   KeyCheck out{r.status, "", r.retry_after};
   boost::system::error_code ec;

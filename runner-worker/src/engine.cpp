@@ -4,6 +4,8 @@
 #include "runner/forwarder.hpp"
 #include "runner/json_fields.hpp"
 #include "runner/plan.hpp"
+#include "events/wire/daemon_env.hpp"
+#include "events/wire/runner_target.hpp"
 
 #include <boost/describe/enum_from_string.hpp>
 
@@ -43,35 +45,20 @@ std::string resources_text(const SandboxSpec& s) {
 }  // namespace
 
 events::Result<Target> target_from_dto(const json::object& dto) {
+  auto wire = events::from_json<events::wire::RunnerTarget>(dto, "the platform's target for a sandbox");
+  if (!wire) return wire.error();
   Target t;
-  t.spec.id = text(dto, "id");
-  if (t.spec.id.empty()) return make_error(ErrorCode::decode_failed, "sandbox without an id");
-  t.spec.cpu = number(dto, "cpu", 1);
-  t.spec.memory_gib = number(dto, "memory", 1);
-  t.spec.disk_gib = number(dto, "disk", 3);
-  if (const auto* env = dto.if_contains("env"); env != nullptr && env->is_object()) {
-    for (const auto& [k, v] : env->as_object()) {
-      if (v.is_string()) t.spec.env.emplace(std::string(k), std::string(v.as_string()));
-    }
+  t.spec.id = wire->id.str();
+  t.spec.cpu = wire->resources.cpu;
+  t.spec.memory_gib = wire->resources.memory_gib;
+  t.spec.disk_gib = wire->resources.disk_gib;
+  t.spec.env = wire->env;
+  for (const auto& v : wire->volumes) t.volumes.emplace_back(v.volume_id.str(), v.mount_path);
+  if (wire->image) {
+    t.image = TargetImage{wire->image->name, wire->image->snapshot_id.str(), wire->image->state, wire->image->entrypoint};
   }
-  if (const auto* vols = dto.if_contains("volumes"); vols != nullptr && vols->is_array()) {
-    for (const auto& v : vols->as_array()) {
-      if (!v.is_object()) continue;
-      t.volumes.emplace_back(text(v.as_object(), "volumeId"), text(v.as_object(), "mountPath"));
-    }
-  }
-  if (const auto* image = dto.if_contains("image"); image != nullptr && image->is_object()) {
-    const auto& o = image->as_object();
-    TargetImage i{text(o, "name"), text(o, "snapshotId"), text(o, "state"), {}};
-    if (const auto* ep = o.if_contains("entrypoint"); ep != nullptr && ep->is_array()) {
-      for (const auto& a : ep->as_array()) {
-        if (a.is_string()) i.entrypoint.emplace_back(a.as_string());
-      }
-    }
-    t.image = std::move(i);
-  }
-  t.desired = text(dto, "desiredState");
-  t.actual = text(dto, "actualState");
+  t.desired = std::string(events::to_string(wire->desired));
+  t.actual = std::string(events::to_string(wire->actual));
   return t;
 }
 
@@ -328,15 +315,15 @@ events::Result<void> Engine::apply_env(const Target& t, int pid) {
   std::string applied;
   std::getline(in, applied);
   if (applied == wanted) return {};
-  json::array unset;
+  events::wire::DaemonEnv change{t.spec.env, {}};
   boost::system::error_code ec;
   const auto before = json::parse(applied, ec);
   if (!ec && before.is_object()) {
     for (const auto& [k, v] : before.as_object()) {
-      if (!t.spec.env.contains(std::string(k))) unset.emplace_back(k);
+      if (!t.spec.env.contains(std::string(k))) change.unset.emplace_back(k);
     }
   }
-  const auto body = json::serialize(json::object{{"set", json::parse(wanted)}, {"unset", std::move(unset)}});
+  const auto body = events::to_json_text(change);
   if (auto posted = post_to_daemon(pid, "/env", body); !posted) return posted;
   std::ofstream(path) << wanted;
   spdlog::info("sandbox {}: env applied ({} variables)", t.spec.id, t.spec.env.size());
@@ -499,7 +486,10 @@ void Engine::reconcile_all(const std::stop_token& stop) {
   for (const auto& item : listed->at("items").as_array()) {
     if (!item.is_object()) continue;
     auto target = target_from_dto(item.as_object());
-    if (!target) continue;
+    if (!target) {
+      spdlog::warn("reconcile: {}", target.error().message);
+      continue;
+    }
     wanted.insert(target->spec.id);
     if (auto done = converge(*target, stop); !done) spdlog::warn("reconcile {}: {}", target->spec.id, done.error().message);
   }

@@ -143,7 +143,7 @@ TEST_CASE("runners: reports over NATS drive the sandbox through the decider; mis
   auto listed = http_call(api.port(), "GET", "/api/runners/" + runner + "/sandboxes", "", admin(api));
   REQUIRE(listed.status == 200);
   REQUIRE(parse(listed).at("items").as_array().size() == 1);
-  CHECK(str(parse(listed).at("items").as_array()[0].as_object(), "desiredState") == "started");
+  CHECK(str(parse(listed).at("items").as_array()[0].as_object(), "desired") == "started");
 
   CHECK(report(api, runner, id, "state", "starting").at("ok").as_bool());
   auto started = report(api, runner, id, "state", "started");
