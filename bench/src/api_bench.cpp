@@ -1,8 +1,7 @@
 // bench/api: commands over HTTP (set labels, the cheap command) at 1 and 16 connections, and
 // projection lag under that load, beside raw PostgreSQL INSERTs at the same concurrency.
 // Everything real: durable PostgreSQL, NATS, the projector and the command service in-process.
-#include "command_service/api.hpp"
-#include "command_service/http_server.hpp"
+#include "command_service/app.hpp"
 #include "events/api_keys.hpp"
 #include "events/bus/hints.hpp"
 #include "events/catalogue.hpp"
@@ -22,9 +21,9 @@
 #include <thread>
 
 using namespace events;
-using namespace command_service;
 using bench::Clock;
 namespace beast = boost::beast;
+namespace http = beast::http;
 
 namespace {
 
@@ -180,19 +179,24 @@ int main() {
   std::jthread projecting([&](std::stop_token stop) { projection.run(stop); });
   PgEventStore store(conn);
   const auto key = make_org(store);
-  Db db(conn, bus::append_hint(*nats));
-  Services services{db, ApiSettings{}, [&] { return nats->connected(); }};
-  Router router;
-  router.set_authenticator(api_key_authenticator(services));
-  router.set_rate_limits(RateLimitSettings{0, 0, 0, 0, 0});
-  register_sandbox_routes(router, services);
-  boost::asio::io_context io;
-  ServerSettings settings;
+  // The service as main builds it (App::build), without its scheduler loop and rate limits.
+  command_service::Settings settings;
+  settings.database_url = conn;
+  settings.nats_url = nats_server.url();
   settings.port = 0;
-  HttpServer server(io, settings, [&](Request& r, const std::string& remote) { return router.dispatch(r, remote); });
-  server.start();
-  std::vector<std::thread> io_threads;
-  for (int i = 0; i < 8; ++i) io_threads.emplace_back([&] { io.run(); });
+  settings.threads = 8;
+  settings.limits = command_service::RateLimitSettings{0, 0, 0, 0, 0};
+  settings.run_scheduler = false;
+  auto app = command_service::App::build(settings);
+  if (!app) {
+    std::fprintf(stderr, "bench/api: %s\n", app.error().message.c_str());
+    return 1;
+  }
+  (*app)->start();
+  struct {
+    command_service::App& app;
+    unsigned short port() const { return app.port(); }
+  } server{**app};
   {
     pqxx::connection c(conn);
     while (pqxx::nontransaction(c).exec("select count(*) from read.api_keys")[0][0].as<int>() == 0) {
@@ -232,8 +236,6 @@ int main() {
   }
   std::printf("api bench: %u cores\n\n", std::thread::hardware_concurrency());
   bench::print_table(rows);
-  server.stop();
-  io.stop();
-  for (auto& t : io_threads) t.join();
+  app->reset();
   return 0;
 }

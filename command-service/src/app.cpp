@@ -70,7 +70,7 @@ events::Result<std::unique_ptr<App>> App::build(const Settings& settings) {
   if (settings.run_scheduler) {
     SchedulerSettings scheduling;
     scheduling.wait = settings.schedule_wait;
-    boost::asio::co_spawn(*app->io_, run_scheduler(*app->db_, scheduling), boost::asio::detached);
+    boost::asio::co_spawn(*app->io_, run_scheduler(*app->db_, scheduling, app->services_->clock), boost::asio::detached);
   }
   app->reports_ = std::make_unique<ReportListener>(*app->nats_, *app->db_);
   if (!app->reports_->ok()) {

@@ -135,8 +135,7 @@ asio::awaitable<Response> placement(Services& s, Call& call) {
 asio::awaitable<Response> activity(Services& s, Call& call) {
   const auto id = SandboxId::parse(call.path.at("sandboxId"));
   if (!id) co_return error_response(http::status::not_found, "no sandbox " + call.path.at("sandboxId"));
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(s.clock().time_since_epoch()).count();
   auto done = co_await s.db.run([&](DbContext& db) -> Result<bool> {
     Metadata meta = metadata_for(call);
     meta.actor = "edge-proxy";

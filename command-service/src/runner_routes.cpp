@@ -180,9 +180,7 @@ asio::awaitable<Response> heartbeat(Services& s, Call& call) {
   if (!id) co_return unknown_runner(call);
   auto load = parse_load(call.request);
   if (!load) co_return error_for(load.error());
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(s.clock().time_since_epoch()).count();
   const runner::Command command = runner::Heartbeat{now_ms, *load};
   co_return co_await run_and_show(s, call, *id, command);
 }

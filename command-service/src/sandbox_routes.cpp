@@ -260,8 +260,8 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
     if (!spec) return spec.error();
     if (auto usable = snapshot_usable(db, call.organization_id, spec->snapshot); !usable) return usable.error();
     if (auto unusable = volumes_usable(db, call, spec->volumes)) return *unusable;
-    if (auto warm = claim_warm(db, call, *spec, s.settings.forward_key)) return std::move(*warm);
-    const auto runner = pick_runner(db, spec->region, spec->resources);
+    if (auto warm = claim_warm(db, call, *spec, s.settings.forward_key, s.clock())) return std::move(*warm);
+    const auto runner = pick_runner(db, spec->region, spec->resources, s.clock());
     auto out = create_new(db, call, id, *spec, runner);
     if (out && out->view.region.empty()) {
       out->view.region = spec->region;
@@ -417,7 +417,7 @@ asio::awaitable<Response> start_sandbox(Services& s, Call& call) {
       if (!events || events->empty()) return events;
       const auto started = sandbox::replay_onto(st, *events);
       if (started.runner) return events;
-      if (auto runner = pick_runner(db, started.region, started.resources)) {
+      if (auto runner = pick_runner(db, started.region, started.resources, s.clock())) {
         auto assigned = sandbox::decide(sandbox::AssignRunner{*runner}, started);
         if (assigned) events->insert(events->end(), assigned->begin(), assigned->end());
       }
@@ -492,8 +492,7 @@ asio::awaitable<Response> stop_sandbox(Services& s, Call& call) {
 }
 
 asio::awaitable<Response> record_activity(Services& s, Call& call) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(s.clock().time_since_epoch()).count();
   sandbox::Command command = sandbox::RecordActivity{ms};
   auto res = co_await sandbox_command(s, call, std::move(command));
   if (res.result() == http::status::ok) res.result(http::status::created);

@@ -48,9 +48,8 @@ std::int64_t last_refill_position(DbContext& db) {
   return refill_positions[database_of(db)];
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+std::int64_t ms_of(Time t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
 sandbox::State evolve(sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); }
@@ -65,7 +64,7 @@ struct Pool {
 };
 
 // A new member, placed on a runner when one has room (else the scheduler places it).
-Result<void> add_member(DbContext& db, const Pool& pool) {
+Result<void> add_member(DbContext& db, const Pool& pool, Time now) {
   SandboxCreated spec;
   spec.sandbox_id = SandboxId::generate();
   spec.organization_id = warm_pool_organization();
@@ -78,7 +77,7 @@ Result<void> add_member(DbContext& db, const Pool& pool) {
   auto events = sandbox::decide(sandbox::CreateWarm{spec, pool.id}, sandbox::State{});
   if (!events) return events.error();
   StreamAppend append{StreamName::of("sandbox", spec.sandbox_id), ExpectedVersion::no_stream(), {}};
-  if (const auto runner = pick_runner(db, pool.region, pool.resources)) {
+  if (const auto runner = pick_runner(db, pool.region, pool.resources, now)) {
     auto assigned = sandbox::decide(sandbox::AssignRunner{*runner}, sandbox::replay(*events));
     if (!assigned) return assigned.error();
     events->insert(events->end(), assigned->begin(), assigned->end());
@@ -146,7 +145,7 @@ struct ClaimLock {
 
 }  // namespace
 
-int refill_warm_pools(DbContext& db) {
+int refill_warm_pools(DbContext& db, Time now) {
   std::vector<Pool> pools;
   std::vector<std::string> broken;
   {
@@ -182,7 +181,7 @@ int refill_warm_pools(DbContext& db) {
       if (!snapshot || snapshot->state != "active") continue;  // a general snapshot, once active
     }
     for (int i = 0; i < std::min(pool.size - pool.live, kCreatesPerPass); ++i) {
-      if (auto added = add_member(db, pool); !added) {
+      if (auto added = add_member(db, pool, now); !added) {
         spdlog::warn("warm pool {}: cannot add a sandbox: {}", pool.id.str(), added.error().message);
         break;
       }
@@ -193,7 +192,7 @@ int refill_warm_pools(DbContext& db) {
 }
 
 std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const SandboxCreated& spec,
-                                          const std::string& forward_key) {
+                                          const std::string& forward_key, Time now) {
   // Volumes, a network block and builds change the sandbox itself, not only what the claim sets.
   if (spec.dockerfile || !spec.volumes.empty() || spec.network_block_all) return std::nullopt;
   const auto pool = warm_pool_id(spec.snapshot, spec.region, spec.resources);
@@ -215,7 +214,7 @@ std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const
     if (!general || !wanted || general->id != wanted->id) return std::nullopt;
   }
   const SandboxClaimed claim{spec.organization_id, spec.name, spec.user, spec.env, spec.labels, spec.is_public,
-                             spec.auto_stop_minutes, spec.auto_archive_minutes, spec.auto_delete_minutes, now_ms()};
+                             spec.auto_stop_minutes, spec.auto_archive_minutes, spec.auto_delete_minutes, ms_of(now)};
   for (const auto& row : candidates) {
     const SandboxId id{row[0].as<std::string>()};
     const auto endpoint = row[1].is_null() ? std::optional<std::string>() : row[1].as<std::string>();

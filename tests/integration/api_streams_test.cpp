@@ -302,16 +302,13 @@ TEST_CASE("timers: auto-stop after no activity, auto-delete when stopped, each a
     REQUIRE(report(api, runner, id, "state", "started").at("ok").as_bool());
   }
   REQUIRE(state_of(api, busy) == "started");
-  // Two minutes pass for the read model (the timers read it): `busy` reports activity now.
-  {
-    pqxx::connection conn(api.conn);
-    pqxx::nontransaction tx(conn);
-    tx.exec("update read.sandboxes set updated_at = updated_at - interval '2 minutes', "
-            "last_activity_at = null where name in ('idle', 'busy')");
-  }
+  // Two minutes pass, by the platform's clock (the Clock port: no sleep, no tampering with the
+  // read model); then `busy` reports activity.
+  const auto later = std::chrono::system_clock::now() + std::chrono::minutes(2);
+  api.services.clock = [later] { return later; };
   REQUIRE(api.call("POST", "/api/sandbox/" + busy + "/last-activity").status == 201);
   REQUIRE(api.call("GET", "/api/sandbox/" + busy).status == 200);  // projected
-  CHECK(api.db.run_blocking([](DbContext& db) { return apply_timers(db); }) == 1);
+  CHECK(api.db.run_blocking([&](DbContext& db) { return apply_timers(db, later); }) == 1);
   auto got = parse(api.call("GET", "/api/sandbox/" + idle));
   CHECK(str(got, "state") == "stopping");
   CHECK(state_of(api, busy) == "started");
@@ -328,7 +325,7 @@ TEST_CASE("timers: auto-stop after no activity, auto-delete when stopped, each a
   REQUIRE(api.call("POST", "/api/sandbox/" + ephemeral + "/stop?force=false").status == 200);
   REQUIRE(report(api, runner, ephemeral, "state", "stopped").at("ok").as_bool());
   REQUIRE(api.call("GET", "/api/sandbox/" + ephemeral).status == 200);
-  CHECK(api.db.run_blocking([](DbContext& db) { return apply_timers(db); }) == 1);
+  CHECK(api.db.run_blocking([&](DbContext& db) { return apply_timers(db, later); }) == 1);
   CHECK(api.call("GET", "/api/sandbox/" + ephemeral).status == 404);  // deleted: gone for a get at once
   // The list still shows it on its way out.
   const auto listed = parse(api.call("GET", "/api/sandbox"));

@@ -361,9 +361,11 @@ TEST_CASE("api: with no runner, a sandbox goes to error after the bounded wait; 
   settings.wait = std::chrono::seconds(1);
   auto created = api.call("POST", "/api/sandbox", R"({"name":"nowhere"})");
   const auto id = str(parse(created), "id");
-  CHECK(api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings); }) == 0);  // still waiting
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  CHECK(api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings); }) == 1);
+  REQUIRE(api.call("GET", "/api/sandbox/" + id).status == 200);  // the scheduler reads the projection
+  const auto now = std::chrono::system_clock::now();
+  CHECK(api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings, now); }) == 0);  // still waiting
+  // A second and a half later, by the scheduler's clock: no sleep.
+  CHECK(api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings, now + std::chrono::milliseconds(1500)); }) == 1);
   auto failed = parse(api.call("GET", "/api/sandbox/" + id));
   CHECK(str(failed, "state") == "error");
   CHECK_THAT(str(failed, "errorReason"), Catch::Contains("no runner with free capacity in region 'local'"));
@@ -379,13 +381,13 @@ TEST_CASE("api: with no runner, a sandbox goes to error after the bounded wait; 
       [](runner::State s, const RunnerEvent& e) { return runner::evolve(std::move(s), e); }));
   bool placed = false;
   for (int i = 0; i < 200 && !placed; ++i) {
-    api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings); });
+    api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings, std::chrono::system_clock::now()); });
     placed = str(parse(api.call("GET", "/api/sandbox/" + later)), "runnerId") == runner.str();
     if (!placed) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   CHECK(placed);
   // The failed one is placed again once it is started again.
   CHECK(api.call("POST", "/api/sandbox/" + id + "/start").status == 200);
-  api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings); });
+  api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings, std::chrono::system_clock::now()); });
   CHECK(str(parse(api.call("GET", "/api/sandbox/" + id)), "runnerId") == runner.str());
 }

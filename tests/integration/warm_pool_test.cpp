@@ -11,7 +11,7 @@ namespace {
 using command_service::DbContext;
 
 void refill(Api& api) {
-  api.db.run_blocking([](DbContext& db) { return command_service::refill_warm_pools(db); });
+  api.db.run_blocking([](DbContext& db) { return command_service::refill_warm_pools(db, std::chrono::system_clock::now()); });
 }
 
 HttpReply admin(Api& api, const std::string& method, const std::string& path, const std::string& body = {}) {

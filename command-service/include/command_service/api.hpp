@@ -1,6 +1,7 @@
 #pragma once
 // The API's routes. Each register_* adds its routes to the router.
 #include "command_service/db.hpp"
+#include "command_service/policies.hpp"
 #include "command_service/router.hpp"
 #include "events/tokens.hpp"
 
@@ -32,6 +33,7 @@ struct Services {
   std::function<bool()> nats_connected;
   EventFeed* feed = nullptr;     // live streams (SSE, Socket.IO); null: they answer 503
   Metrics* metrics = nullptr;    // GET /metrics; null: 503
+  Clock clock = system_clock();  // what time commands say it is (tests set their own)
 };
 
 void register_sandbox_routes(Router& router, Services& services);

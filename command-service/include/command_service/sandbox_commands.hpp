@@ -36,6 +36,6 @@ events::Result<Outcome> create_named(DbContext& db, const Call& call, const even
 // A create that a warm pool can serve: claims one of the pool's started sandboxes for the caller
 // (SandboxClaimed). Nothing when no pool matches or none is ready: the create goes the cold way.
 std::optional<events::Result<Outcome>> claim_warm(DbContext& db, const Call& call, const events::SandboxCreated& spec,
-                                                  const std::string& forward_key);
+                                                  const std::string& forward_key, Time now);
 
 }  // namespace command_service

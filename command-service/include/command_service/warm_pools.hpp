@@ -11,7 +11,7 @@ namespace command_service {
 
 // One pass: creates the members a pool lacks (at most a few per pool and pass), destroys what a
 // smaller pool no longer needs and members that failed. Returns how many commands it issued.
-int refill_warm_pools(DbContext& db);
+int refill_warm_pools(DbContext& db, Time now);
 
 // After a claim: waits (bounded) until the runner reports the claimed sandbox started again (its
 // env applied), so the create can answer "started" and the first command sees the env.

@@ -3,10 +3,23 @@
 
 #include "events/deciders/sandbox.hpp"
 
+#include <cstdio>
+#include <ctime>
+
 namespace projector::models {
 namespace {
 
 using namespace events;
+
+std::string iso_of_ms(std::int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  const auto n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return text;
+}
 
 class Sandboxes final : public ReadModel {
  public:
@@ -101,8 +114,9 @@ class Sandboxes final : public ReadModel {
     s.oom_kills = r[13].as<int>();
     s = sandbox::evolve(std::move(s), *decoded);
 
+    // The activity's own time (the command's clock), not when it was written.
     std::optional<std::string> activity;
-    if (std::holds_alternative<SandboxActivityRecorded>(*decoded)) activity = e.recorded_at;
+    if (const auto* a = std::get_if<SandboxActivityRecorded>(&*decoded)) activity = iso_of_ms(a->at_ms);
     std::optional<std::string> oom;
     if (const auto* o = std::get_if<SandboxOomKilled>(&*decoded)) oom = o->reason;
     tx.exec_prepared("sbx_update", id, std::string(to_string(s.actual)), std::string(to_string(s.desired)),
