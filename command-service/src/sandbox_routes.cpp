@@ -168,6 +168,12 @@ Result<Outcome> outcome_of(DbContext& db, const sandbox::State& final_state, std
   return out;
 }
 
+Result<bool> name_in_use(DbContext& db, const OrganizationId& org, const std::string& name) {
+  auto claims = db.store.read_stream(StreamName::of("sandboxname", sandbox_name_key(org, name)));
+  if (!claims) return claims.error();
+  return name_taken(db, *claims);
+}
+
 // Claims the name and appends the sandbox's events in one transaction; a concurrent create of the
 // same name (or a concurrent claim of the same warm sandbox) makes one of the two appends
 // conflict, and its retry decides again.

@@ -220,27 +220,30 @@ std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const
     const auto endpoint = row[1].is_null() ? std::optional<std::string>() : row[1].as<std::string>();
     if (!lock_for_claim(db, id)) continue;  // another create is claiming it
     ClaimLock held{db, id};
-    // The env first, straight to the daemon, once the name is known to be free and the sandbox
-    // claimable (create_named checks the name before it calls this), so the claim can leave the
-    // sandbox started; if that fails the runner applies it from the claim event.
-    bool tried = false;
-    bool applied = false;
+    // Claimable and the name free: then the env goes straight to the daemon — here, not in the
+    // function that makes the events — so the claim can leave the sandbox started; if that fails
+    // the runner applies it from the claim event. (create_named checks the name again, in the
+    // same transaction as the claim.)
+    auto member = load_sandbox(db, id);
+    if (!member) return member.error();
+    if (!sandbox::decide(sandbox::Claim{claim}, member->state)) continue;  // taken meanwhile, or not ready
+    auto in_use = name_in_use(db, spec.organization_id, spec.name);
+    if (!in_use) return in_use.error();
+    if (*in_use) return Result<Outcome>(make_error(ErrorCode::already_exists, "a sandbox named '" + spec.name + "' already exists"));
+    SandboxClaimed c = claim;
+    if (endpoint) {
+      auto posted = post_env_through_runner(*endpoint, forward_key, id.str(), spec.env);
+      c.env_applied = posted.has_value();
+      if (!posted) spdlog::warn("warm pool: claim of {}: env not applied directly ({}); the runner will", id.str(), posted.error().message);
+    }
+    const bool applied = c.env_applied;
     auto out = create_named(db, call, spec.organization_id, spec.name, id, [&]() -> Result<SandboxEvents> {
-      auto now = load_sandbox(db, id);
-      if (!now) return now.error();
-      SandboxClaimed c = claim;
-      if (auto claimable = sandbox::decide(sandbox::Claim{c}, now->state); !claimable) return claimable.error();
-      if (!tried && endpoint) {
-        tried = true;
-        auto posted = post_env_through_runner(*endpoint, forward_key, id.str(), spec.env);
-        applied = posted.has_value();
-        if (!posted) spdlog::warn("warm pool: claim of {}: env not applied directly ({}); the runner will", id.str(), posted.error().message);
-      }
-      c.env_applied = applied;
-      auto events = sandbox::decide(sandbox::Claim{c}, now->state);
+      auto current = load_sandbox(db, id);
+      if (!current) return current.error();
+      auto events = sandbox::decide(sandbox::Claim{c}, current->state);
       if (!events) return events.error();
-      auto after = sandbox::replay_onto(now->state, *events);
-      return SandboxEvents{std::move(*events), ExpectedVersion::after(now->count), std::move(after)};
+      auto after = sandbox::replay_onto(current->state, *events);
+      return SandboxEvents{std::move(*events), ExpectedVersion::after(current->count), std::move(after)};
     });
     if (!out && applied) {
       // It has this caller's env but is not theirs: nobody else may get it.

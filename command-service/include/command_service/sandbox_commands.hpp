@@ -33,6 +33,9 @@ events::Result<Outcome> create_named(DbContext& db, const Call& call, const even
                                      const std::string& name, const events::SandboxId& id,
                                      const MakeSandboxEvents& make);
 
+// Whether a live sandbox of `org` holds `name` (a deleted one's name is free again).
+events::Result<bool> name_in_use(DbContext& db, const events::OrganizationId& org, const std::string& name);
+
 // A create that a warm pool can serve: claims one of the pool's started sandboxes for the caller
 // (SandboxClaimed). Nothing when no pool matches or none is ready: the create goes the cold way.
 std::optional<events::Result<Outcome>> claim_warm(DbContext& db, const Call& call, const events::SandboxCreated& spec,
