@@ -10,8 +10,8 @@ bool user_action(Action a) {
     case Action::create:
     case Action::change:
     case Action::remove:
-    case Action::use: return true;
-    case Action::toolbox: return true;  // and the kind must be a sandbox
+    case Action::use:
+    case Action::toolbox: return true;  // the toolbox: only on a sandbox (Check below)
     case Action::preview:
     case Action::report:
     case Action::operate: return false;

@@ -94,7 +94,7 @@ std::optional<std::string> read_multipart(const std::string& file, const std::st
     buf.erase(0, 2);
     std::size_t end_of_headers;
     while ((end_of_headers = buf.find("\r\n\r\n")) == std::string::npos) {
-      if (buf.size() > 64 * 1024) return "a part's headers are too long";
+      if (buf.size() > std::size_t{64} * 1024) return "a part's headers are too long";
       if (!fill()) return "the body ends inside a part's headers";
     }
     const auto headers = parse_headers(std::string_view(buf).substr(0, end_of_headers));
@@ -104,7 +104,7 @@ std::optional<std::string> read_multipart(const std::string& file, const std::st
     for (;;) {
       at = buf.find(delimiter);
       if (at != std::string::npos) {
-        if (writing && sink.data) writing = sink.data(std::string_view(buf).substr(0, at));
+        if (writing && sink.data) sink.data(std::string_view(buf).substr(0, at));  // the part ends here either way
         buf.erase(0, at + delimiter.size());
         break;
       }

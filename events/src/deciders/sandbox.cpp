@@ -262,7 +262,7 @@ struct Decider {
     std::string reason = "a process";
     if (!r.process.empty()) reason += " (" + r.process + ")";
     reason += " was killed for exceeding the sandbox memory limit of " +
-              std::to_string(r.memory_limit_bytes / (1024 * 1024)) + " MiB";
+              std::to_string(r.memory_limit_bytes / (std::int64_t{1024} * 1024)) + " MiB";
     return Events{SandboxOomKilled{r.runner, r.memory_limit_bytes, r.process, reason}};
   }
 

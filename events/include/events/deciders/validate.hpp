@@ -9,10 +9,10 @@ namespace events::validate {
 // Limits on what a sandbox carries into its runner and its process environment (a 900 KB env
 // was once accepted and the sandbox never started).
 inline constexpr std::size_t kMaxEnvVariables = 256;
-inline constexpr std::size_t kMaxEnvValueBytes = 32 * 1024;
-inline constexpr std::size_t kMaxEnvBytes = 64 * 1024;
+inline constexpr std::size_t kMaxEnvValueBytes = std::size_t{32} * 1024;
+inline constexpr std::size_t kMaxEnvBytes = std::size_t{64} * 1024;
 inline constexpr std::size_t kMaxLabels = 64;
-inline constexpr std::size_t kMaxLabelBytes = 16 * 1024;
+inline constexpr std::size_t kMaxLabelBytes = std::size_t{16} * 1024;
 
 std::optional<Error> resources(const Resources& r);
 std::optional<Error> env(const StringMap& env);
