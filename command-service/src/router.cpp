@@ -2,6 +2,7 @@
 
 #include "events/api_keys.hpp"
 #include "events/text.hpp"
+#include "events/url.hpp"
 
 #include <openssl/crypto.h>
 #include <pqxx/except>
@@ -26,13 +27,19 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
-bool match(const std::string& pattern, std::string_view path, std::map<std::string, std::string>& params) {
+// The route's parameters, percent-decoded (events/url.hpp); a parameter whose escapes are
+// malformed is named in `malformed` (the request then gets a 400 that says so).
+bool match(const std::string& pattern, std::string_view path, std::map<std::string, std::string>& params,
+           std::string& malformed) {
   const auto want = split_path(pattern);
   const auto got = split_path(path);
   if (want.size() != got.size()) return false;
   for (std::size_t i = 0; i < want.size(); ++i) {
     if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
-      params[std::string(want[i].substr(1, want[i].size() - 2))] = percent_decode(got[i]);
+      const std::string name(want[i].substr(1, want[i].size() - 2));
+      auto decoded = events::url::decode(got[i]);
+      if (!decoded && malformed.empty()) malformed = name;
+      params[name] = decoded.value_or(std::string(got[i]));
     } else if (want[i] != got[i]) {
       return false;
     }
@@ -40,45 +47,13 @@ bool match(const std::string& pattern, std::string_view path, std::map<std::stri
   return true;
 }
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else if (s[i] == '+') {
-      out += ' ';
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::vector<std::string>> parse_query(std::string_view query) {
+std::optional<std::map<std::string, std::vector<std::string>>> parse_query(std::string_view query) {
+  auto pairs = events::url::query(query);
+  if (!pairs) return std::nullopt;
   std::map<std::string, std::vector<std::string>> out;
-  std::size_t start = 0;
-  while (start < query.size()) {
-    auto amp = query.find('&', start);
-    if (amp == std::string_view::npos) amp = query.size();
-    const auto pair = query.substr(start, amp - start);
-    const auto eq = pair.find('=');
-    if (!pair.empty()) {
-      out[percent_decode(pair.substr(0, eq))].push_back(
-          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1)));
-    }
-    start = amp + 1;
-  }
+  for (auto& [k, v] : *pairs) out[k].push_back(std::move(v));
   return out;
 }
 
@@ -248,14 +223,19 @@ boost::asio::awaitable<Reply> Router::dispatch(Request& request, const std::stri
   std::string pattern = "unmatched";
   for (const auto& route : routes_) {
     std::map<std::string, std::string> params;
-    if (!match(route.pattern, path, params)) continue;
+    std::string malformed;
+    if (!match(route.pattern, path, params, malformed)) continue;
     path_matched = true;
     if (route.method != request.method()) continue;
-    Call call{request, std::move(params),
-              qmark == std::string_view::npos ? decltype(Call::query){} : parse_query(target.substr(qmark + 1)),
-              {}};
+    auto query = qmark == std::string_view::npos ? std::optional<decltype(Call::query)>(decltype(Call::query){})
+                                                 : parse_query(target.substr(qmark + 1));
+    Call call{request, std::move(params), query.value_or(decltype(Call::query){}), {}};
     pattern = route.pattern;
-    if (auto bad = bad_text(call.path, call.query)) {
+    if (!malformed.empty()) {
+      reply.response = error_response(http::status::bad_request, "path parameter " + malformed + " has a malformed %-escape");
+    } else if (!query) {
+      reply.response = error_response(http::status::bad_request, "the query string has a malformed %-escape");
+    } else if (auto bad = bad_text(call.path, call.query)) {
       reply.response = std::move(*bad);
     } else if (auto nul = nul_in_body(request)) {
       reply.response = std::move(*nul);

@@ -4,11 +4,11 @@ namespace command_service {
 
 void declare(events::settings::Declared& d, Settings& s) {
   d.text("DATABASE_URL", s.database_url, "the PostgreSQL connection string (libpq form)", true);
-  d.text("NATS_URL", s.nats_url, "the NATS server");
+  d.url("NATS_URL", s.nats_url, "the NATS server");
   d.text("API_ADDRESS", s.address, "the address the API listens on");
   d.port("API_PORT", s.port, "the port the API listens on (0: any free port)");
   d.number("API_THREADS", s.threads, "threads serving requests; PostgreSQL work runs inline on them", 1, 256);
-  d.text("PROXY_URL", s.proxy_url, "the edge proxy as clients reach it (toolbox and preview URLs)");
+  d.url("PROXY_URL", s.proxy_url, "the edge proxy as clients reach it (toolbox and preview URLs)");
   d.text("ADMIN_API_KEY", s.admin_api_key, "the admin key (admin routes; preview and forwarding keys derive from it)");
   d.text("PREVIEW_KEYS", s.preview_keys, "preview-token key ring id:secret[,id:secret]: the first signs (default: derived)");
   d.seconds("PREVIEW_TOKEN_TTL", s.preview_token_ttl, "how long a getPreviewLink token is valid", 60, 30 * 86400);

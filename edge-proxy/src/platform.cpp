@@ -1,6 +1,7 @@
 #include "edge/platform.hpp"
 
 #include "events/api_keys.hpp"
+#include "events/url.hpp"
 #include "events/wire/proxy.hpp"
 
 #include <boost/beast.hpp>
@@ -22,15 +23,11 @@ std::string text(const json::object& o, const char* key) {
 }  // namespace
 
 Platform::Platform(std::string api_url, std::string admin_key) : admin_key_(std::move(admin_key)) {
-  // http://host:port/prefix
-  auto rest = api_url.substr(api_url.find("://") + 3);
-  const auto slash = rest.find('/');
-  prefix_ = slash == std::string::npos ? "" : rest.substr(slash);
-  rest = rest.substr(0, slash);
-  const auto colon = rest.rfind(':');
-  host_ = rest.substr(0, colon);
-  port_ = colon == std::string::npos ? "80" : rest.substr(colon + 1);
-  while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
+  // Checked when the settings were read (Declared::url): http://host:port/prefix.
+  const auto url = events::url::endpoint(api_url).value();
+  host_ = url.host;
+  port_ = url.port;
+  prefix_ = url.path;
 }
 
 asio::awaitable<Platform::HttpResult> Platform::call(const std::string& method, const std::string& path,

@@ -3,7 +3,7 @@
 namespace edge {
 
 void declare(events::settings::Declared& d, Settings& s) {
-  d.text("API_URL", s.api_url, "the command-service API the proxy asks where sandboxes run and who may pass");
+  d.url("API_URL", s.api_url, "the command-service API the proxy asks where sandboxes run and who may pass");
   d.text("ADMIN_API_KEY", s.admin_api_key, "the admin key (its calls to the API; preview and forwarding keys derive from it)", true);
   d.text("PROXY_ADDRESS", s.address, "the address the proxy listens on");
   d.port("PROXY_PORT", s.port, "the port the proxy listens on");

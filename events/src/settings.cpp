@@ -1,5 +1,7 @@
 #include "events/settings.hpp"
 
+#include "events/url.hpp"
+
 #include <charconv>
 #include <cstdlib>
 #include <iostream>
@@ -72,6 +74,16 @@ void Declared::seconds(const std::string& name, std::chrono::seconds& field, std
                                  std::to_string(max);
                         }
                         field = std::chrono::seconds(*n);
+                        return std::nullopt;
+                      },
+                      false});
+}
+
+void Declared::url(const std::string& name, std::string& field, std::string help) {
+  entries_.push_back({name, std::move(help), field, "a URL",
+                      [&field](const std::string& v) -> std::optional<std::string> {
+                        if (auto parsed = url::endpoint(v); !parsed) return parsed.error().message;
+                        field = v;
                         return std::nullopt;
                       },
                       false});

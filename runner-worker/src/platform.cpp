@@ -1,4 +1,5 @@
 #include "runner/platform.hpp"
+#include "events/url.hpp"
 
 #include "events/runtime.hpp"
 
@@ -19,15 +20,11 @@ using events::ErrorCode;
 using events::make_error;
 
 ApiClient::ApiClient(const std::string& api_url, std::string admin_key) : key_(std::move(admin_key)) {
-  // http://host:port/base
-  auto rest = api_url.substr(api_url.find("://") == std::string::npos ? 0 : api_url.find("://") + 3);
-  const auto slash = rest.find('/');
-  base_ = slash == std::string::npos ? "" : rest.substr(slash);
-  if (!base_.empty() && base_.back() == '/') base_.pop_back();
-  const auto hostport = rest.substr(0, slash);
-  const auto colon = hostport.rfind(':');
-  host_ = colon == std::string::npos ? hostport : hostport.substr(0, colon);
-  port_ = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
+  // Checked when the settings were read (Declared::url): http://host:port/base.
+  const auto url = events::url::endpoint(api_url).value();
+  host_ = url.host;
+  port_ = url.port;
+  base_ = url.path;
 }
 
 events::Result<json::object> ApiClient::call(const std::string& method, const std::string& path,

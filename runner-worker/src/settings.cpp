@@ -5,8 +5,8 @@ namespace runner {
 void declare(events::settings::Declared& d, Settings& s) {
   d.text("DATABASE_URL", s.database_url, "the PostgreSQL connection string (the subscriber's checkpoints)", true);
   d.text("ADMIN_API_KEY", s.admin_api_key, "the admin key (the runner's calls to the API; the forwarding key derives from it)", true);
-  d.text("NATS_URL", s.nats_url, "the NATS server");
-  d.text("API_URL", s.api_url, "the command-service API");
+  d.url("NATS_URL", s.nats_url, "the NATS server");
+  d.url("API_URL", s.api_url, "the command-service API");
   d.text("RUNNER_STATE_DIR", s.state_dir, "where this runner keeps its id, data image, bundles and layers");
   d.text("RUNNER_OBJECT_STORE", s.object_store, "archives and images, shared by the machine's runners (default: objects/ beside the state dir)");
   d.text("RUNNER_DAEMON", s.daemon, "the sandbox daemon binary, PID 1 of every sandbox (default: beside this binary's build dir)");

@@ -1,4 +1,5 @@
 #include "daemon/http.hpp"
+#include "events/url.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -20,27 +21,10 @@ std::string now_iso() {
 
 namespace {
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
+// The query of a toolbox call (events/url.hpp, as the API parses its own); a malformed one
+// counts as empty, and the handler then says what is missing.
 std::multimap<std::string, std::string> parse_query(std::string_view q) {
-  std::multimap<std::string, std::string> out;
-  while (!q.empty()) {
-    const auto amp = q.find('&');
-    const auto pair = q.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (!pair.empty()) {
-      out.emplace(percent_decode(pair.substr(0, eq), true),
-                  eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true));
-    }
-    if (amp == std::string_view::npos) break;
-    q.remove_prefix(amp + 1);
-  }
-  return out;
+  return events::url::query(q).value_or(std::multimap<std::string, std::string>{});
 }
 
 std::vector<std::string_view> segments(std::string_view path) {
@@ -61,19 +45,7 @@ std::vector<std::string_view> segments(std::string_view path) {
 }  // namespace
 
 std::string percent_decode(std::string_view text, bool form) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (form && text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
+  return events::url::decode(text, form).value_or(std::string(text));  // a malformed escape stays as it came
 }
 
 std::optional<std::string> Call::arg(const std::string& name) const {

@@ -9,6 +9,7 @@
 #include "events/redact.hpp"
 #include "events/text.hpp"
 #include "events/tokens.hpp"
+#include "events/url.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -16,11 +17,15 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(bytes), size);
-  for (const auto& [name, values] : command_service::parse_query(text)) {
-    (void)events::text::line_problem(name);
-    for (const auto& v : values) (void)events::text::multiline_problem(v);
+  if (auto query = command_service::parse_query(text)) {
+    for (const auto& [name, values] : *query) {
+      (void)events::text::line_problem(name);
+      for (const auto& v : values) (void)events::text::multiline_problem(v);
+    }
   }
-  (void)command_service::percent_decode(text);
+  (void)events::url::decode(text);
+  (void)events::url::decode(text, true);
+  (void)events::url::endpoint(text);
   const auto id = events::SandboxId::generate();
   const auto org = events::OrganizationId::generate();
   if (auto spec = command_service::parse_create_sandbox(text, id, org, {})) {

@@ -3,6 +3,7 @@
 #include "events/deciders/validate.hpp"
 #include "events/image_source.hpp"
 #include "events/text.hpp"
+#include "events/url.hpp"
 #include "support/catch.hpp"
 
 using namespace events;
@@ -80,4 +81,30 @@ TEST_CASE("images: registries and other snapshots") {
   CHECK(images::inside("/a/b", {"/a"}));
   CHECK_FALSE(images::inside("/ab", {"/a"}));
   CHECK(images::inside("/a", {"/a/"}));
+}
+
+TEST_CASE("url: percent-decoding, queries and endpoints, one way for every service") {
+  CHECK(url::decode("a%20b") == "a b");
+  CHECK(url::decode("a+b") == "a+b");
+  CHECK(url::decode("a+b", true) == "a b");
+  CHECK(url::decode("%ff") == std::string("\xff"));  // well-formed: its text check is the caller's
+  CHECK_FALSE(url::decode("%zz"));
+  CHECK_FALSE(url::decode("100%"));
+  const auto q = url::query("labels=%7B%22a%22%3A1%7D&states=started&states=stopped&flag&x=a+b");
+  REQUIRE(q);
+  CHECK(q->count("states") == 2);
+  CHECK(q->find("labels")->second == R"({"a":1})");
+  CHECK(q->find("flag")->second.empty());
+  CHECK(q->find("x")->second == "a b");
+  CHECK_FALSE(url::query("a=%g1"));
+  const auto e = url::endpoint("http://127.0.0.1:3000/api/");
+  REQUIRE(e);
+  CHECK(e->host == "127.0.0.1");
+  CHECK(e->port == "3000");
+  CHECK(e->path == "/api");
+  CHECK(url::endpoint("nats://127.0.0.1")->port == "4222");
+  for (const std::string& bad : std::vector<std::string>{"", "127.0.0.1:3000", "ftp://x/", "http://", "http://h/?q=1"}) {
+    INFO(bad);
+    CHECK_FALSE(url::endpoint(bad));
+  }
 }

@@ -76,8 +76,8 @@ class Router {
   bool is_admin_key(const Request& req) const;
 };
 
-// Splits "a=1&b=2&b=3" (percent-decoded) into a multimap.
-std::map<std::string, std::vector<std::string>> parse_query(std::string_view query);
-std::string percent_decode(std::string_view s);
+// Splits "a=1&b=2&b=3" (percent-decoded, '+' a space; events/url.hpp) into names and their
+// values; nothing when an escape is malformed.
+std::optional<std::map<std::string, std::vector<std::string>>> parse_query(std::string_view query);
 
 }  // namespace command_service

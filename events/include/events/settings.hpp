@@ -29,6 +29,8 @@ class Declared {
   void port(const std::string& name, unsigned short& field, std::string help);
   // Whole seconds in [min, max].
   void seconds(const std::string& name, std::chrono::seconds& field, std::string help, int min, int max);
+  // An absolute http(s) or nats URL (events/url.hpp).
+  void url(const std::string& name, std::string& field, std::string help);
   // Absolute paths separated by ':' (empty: none).
   void paths(const std::string& name, std::vector<std::string>& field, std::string help);
 
