@@ -4,7 +4,6 @@
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
 
-#include <nats/nats.h>
 #include <spdlog/spdlog.h>
 
 namespace command_service {
@@ -129,49 +128,28 @@ ReportReply apply_report(DbContext& db, const RunnerId& runner, std::string_view
   return ReportReply{true, executed->appended ? executed->appended->last.value() : 0, "", ""};
 }
 
-namespace {
-
-struct Handler {
-  static void on_msg(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
-    auto& db = *static_cast<Db*>(closure);
-    const std::string subject = natsMsg_GetSubject(msg);
-    const std::string body(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
-    ReportReply reply;
-    const auto runner = RunnerId::parse(subject.substr(subject.rfind('.') + 1));
-    if (!runner) {
-      reply = rejected(make_error(ErrorCode::invalid_argument, "subject " + subject + " does not name a runner"));
-    } else {
-      try {
-        reply = db.run_blocking([&](DbContext& ctx) { return apply_report(ctx, *runner, body); });
-      } catch (const std::exception& e) {
-        reply = rejected(make_error(ErrorCode::unavailable, e.what()));
-      }
+std::string answer_report(Db& db, const std::string& subject, std::string_view body) {
+  ReportReply reply;
+  const auto runner = RunnerId::parse(subject.substr(subject.rfind('.') + 1));
+  if (!runner) {
+    reply = rejected(make_error(ErrorCode::invalid_argument, "subject " + subject + " does not name a runner"));
+  } else {
+    try {
+      reply = db.run_blocking([&](DbContext& ctx) { return apply_report(ctx, *runner, body); });
+    } catch (const std::exception& e) {
+      reply = rejected(make_error(ErrorCode::unavailable, e.what()));
     }
-    if (!reply.ok && reply.code != "duplicate_report") {
-      spdlog::warn("runner report rejected ({}: {}): {}", reply.code, reply.message, body);
-    }
-    if (const char* inbox = natsMsg_GetReply(msg); inbox != nullptr) {
-      const auto text = to_json_text(reply);
-      natsConnection_Publish(nc, inbox, text.data(), static_cast<int>(text.size()));
-    }
-    natsMsg_Destroy(msg);
   }
-};
-
-}  // namespace
-
-ReportListener::ReportListener(bus::NatsClient& nats, Db& db) : nats_(nats), db_(db) {
-  if (natsConnection_QueueSubscribe(&sub_, nats_.connection(), bus::kReportSubjects, "command-service",
-                                    &Handler::on_msg, &db_) != NATS_OK) {
-    sub_ = nullptr;
+  if (!reply.ok && reply.code != "duplicate_report") {
+    spdlog::warn("runner report rejected ({}: {}): {}", reply.code, reply.message, body);
   }
+  return to_json_text(reply);
 }
 
-ReportListener::~ReportListener() {
-  if (sub_ == nullptr) return;
-  natsSubscription_Drain(sub_);
-  natsSubscription_WaitForDrainCompletion(sub_, 5000);
-  natsSubscription_Destroy(sub_);
+ReportListener::ReportListener(bus::NatsClient& nats, Db& db) {
+  auto served = nats.serve(bus::kReportSubjects, "command-service",
+                           [&db](const std::string& subject, std::string_view body) { return answer_report(db, subject, body); });
+  if (served) service_ = std::move(*served);
 }
 
 }  // namespace command_service

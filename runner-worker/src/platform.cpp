@@ -8,7 +8,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <nats/nats.h>
 
 namespace runner {
 
@@ -77,18 +76,10 @@ events::bus::ReportReply Reporter::send(const events::bus::RunnerReport& report,
   const auto text = events::to_json_text(report);
   auto wait = std::chrono::milliseconds(100);
   while (!stop.stop_requested()) {
-    natsMsg* reply = nullptr;
-    if (natsConnection_Request(&reply, nats_.connection(), subject_.c_str(), text.data(), static_cast<int>(text.size()),
-                               5000) == NATS_OK) {
-      const std::string body(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
-      natsMsg_Destroy(reply);
-      boost::system::error_code ec;
-      auto parsed = json::parse(body, ec);
-      if (!ec) {
-        auto decoded = events::from_json<events::bus::ReportReply>(parsed, "report reply");
-        if (decoded) return *decoded;
-      }
-      return events::bus::ReportReply{false, 0, "decode_failed", "unreadable reply: " + body};
+    if (auto body = nats_.request(subject_, text, std::chrono::milliseconds(5000))) {
+      auto decoded = events::from_json_text<events::bus::ReportReply>(*body, "report reply");
+      if (decoded) return *decoded;
+      return events::bus::ReportReply{false, 0, "decode_failed", "unreadable reply: " + *body};
     }
     events::nap(stop, wait);
     wait = std::min(wait * 2, std::chrono::milliseconds(2000));

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -27,8 +28,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no seeds in %s\n", argv[1]);
     return 2;
   }
+  // As libFuzzer does: each input in a buffer of exactly its size (no NUL after it), so a parser
+  // that reads past its input is caught by ASan.
   auto run = [](const std::string& s) {
-    LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+    auto exact = std::make_unique<std::uint8_t[]>(s.size());
+    std::copy(s.begin(), s.end(), exact.get());
+    LLVMFuzzerTestOneInput(exact.get(), s.size());
   };
   for (const auto& s : seeds) run(s);
   std::mt19937 rng(12345);

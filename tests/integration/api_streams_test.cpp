@@ -7,7 +7,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <nats/nats.h>
 
 #include <fstream>
 #include <sstream>
@@ -30,12 +29,9 @@ json::object report(Api& api, const std::string& runner, const std::string& sand
                     const std::string& state, const std::string& reason = "") {
   bus::RunnerReport r{sandbox, kind, state, reason, true, "", 0, "", ""};
   const auto text = to_json_text(r);
-  natsMsg* reply = nullptr;
-  const auto subject = "runner.reports." + runner;
-  REQUIRE(natsConnection_Request(&reply, api.nats->connection(), subject.c_str(), text.data(),
-                                 static_cast<int>(text.size()), 5000) == NATS_OK);
-  const std::string body(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
-  natsMsg_Destroy(reply);
+  auto reply = api.nats->request("runner.reports." + runner, text, std::chrono::milliseconds(5000));
+  REQUIRE(reply);
+  const auto& body = *reply;
   INFO(body);
   auto v = json::parse(body);
   REQUIRE(v.is_object());

@@ -8,8 +8,6 @@
 #include "events/deciders/sandbox.hpp"
 #include "events/deciders/snapshot.hpp"
 
-struct __natsSubscription;
-
 namespace command_service {
 
 // The decider command a report stands for (pure; names the field that is wrong).
@@ -23,18 +21,17 @@ events::bus::ReportReply apply_report(DbContext& db, const events::RunnerId& run
 
 // Answers reports on runner.reports.* (queue group "command-service", so several instances
 // share them) while it lives. Reports are applied one at a time, in arrival order.
+// One report as the API answers it: the reply's JSON (ReportReply).
+std::string answer_report(Db& db, const std::string& subject, std::string_view body);
+
+// Answers the runners' reports (bus::kReportSubjects, queue group "command-service") while held.
 class ReportListener {
  public:
   ReportListener(events::bus::NatsClient& nats, Db& db);
-  ~ReportListener();
-  ReportListener(const ReportListener&) = delete;
-  ReportListener& operator=(const ReportListener&) = delete;
-  bool ok() const { return sub_ != nullptr; }
+  bool ok() const { return service_ != nullptr; }
 
  private:
-  events::bus::NatsClient& nats_;
-  Db& db_;
-  __natsSubscription* sub_ = nullptr;
+  std::unique_ptr<events::bus::NatsClient::Service> service_;
 };
 
 }  // namespace command_service

@@ -47,6 +47,52 @@ NatsClient::~NatsClient() {
   }
 }
 
+Result<std::string> NatsClient::request(const std::string& subject, std::string_view body,
+                                        std::chrono::milliseconds timeout) {
+  natsMsg* reply = nullptr;
+  const natsStatus s = natsConnection_Request(&reply, nc_, subject.c_str(), body.data(), static_cast<int>(body.size()),
+                                              static_cast<std::int64_t>(timeout.count()));
+  if (s != NATS_OK) return make_error(ErrorCode::unavailable, "no answer on " + subject + ": " + nats_error_text(s));
+  std::string text(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
+  natsMsg_Destroy(reply);
+  return text;
+}
+
+namespace {
+
+void answer(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+  const auto& handler = *static_cast<NatsClient::Handler*>(closure);
+  const std::string subject = natsMsg_GetSubject(msg);
+  const std::string_view body(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  const auto reply = handler(subject, body);
+  if (const char* inbox = natsMsg_GetReply(msg); inbox != nullptr) {
+    natsConnection_Publish(nc, inbox, reply.data(), static_cast<int>(reply.size()));
+  }
+  natsMsg_Destroy(msg);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NatsClient::Service>> NatsClient::serve(const std::string& subject, const std::string& queue,
+                                                               Handler handler) {
+  std::unique_ptr<Service> service(new Service());
+  service->handler_ = std::move(handler);
+  const natsStatus s =
+      natsConnection_QueueSubscribe(&service->sub_, nc_, subject.c_str(), queue.c_str(), &answer, &service->handler_);
+  if (s != NATS_OK) {
+    service->sub_ = nullptr;
+    return make_error(ErrorCode::unavailable, "cannot subscribe to " + subject + ": " + nats_error_text(s));
+  }
+  return service;
+}
+
+NatsClient::Service::~Service() {
+  if (sub_ == nullptr) return;
+  natsSubscription_Drain(sub_);
+  natsSubscription_WaitForDrainCompletion(sub_, 5000);
+  natsSubscription_Destroy(sub_);
+}
+
 bool NatsClient::connected() const {
   return nc_ != nullptr && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
 }

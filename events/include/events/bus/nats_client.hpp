@@ -3,12 +3,16 @@
 // libnats connections are thread-safe; the client reconnects forever in the background.
 #include "events/error.hpp"
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 struct __natsConnection;
 struct __jsCtx;
+struct __natsSubscription;
 
 namespace events::bus {
 
@@ -34,6 +38,28 @@ class NatsClient {
 
   // Creates the stream when missing (or updates its limits). Returns whether it was created.
   Result<bool> ensure_stream(const StreamSettings& settings);
+
+  // Request/reply: the reply's body; `unavailable` when nobody answered within `timeout` (no
+  // responder, no connection).
+  Result<std::string> request(const std::string& subject, std::string_view body, std::chrono::milliseconds timeout);
+
+  // Answers the requests on `subject` (wildcards allowed) as one of the queue group `queue`:
+  // handler(subject, body) gives the reply. Held as long as it should answer; dropping it drains
+  // the subscription (requests in flight are answered first).
+  using Handler = std::function<std::string(const std::string& subject, std::string_view body)>;
+  class Service {
+   public:
+    ~Service();
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
+
+   private:
+    friend class NatsClient;
+    Service() = default;
+    Handler handler_;
+    __natsSubscription* sub_ = nullptr;
+  };
+  Result<std::unique_ptr<Service>> serve(const std::string& subject, const std::string& queue, Handler handler);
 
  private:
   NatsClient() = default;
