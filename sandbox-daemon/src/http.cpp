@@ -142,13 +142,50 @@ const Route* Server::match(http::verb method, const std::string& path, std::map<
   return nullptr;
 }
 
+namespace {
+
+// Closes the socket when a read has not finished by the deadline (a client that opened a
+// connection and sends nothing, or stalls mid-request, holds it no longer). Handlers and taken-over
+// sockets (terminals, followed logs) are not under it.
+class Deadline {
+ public:
+  Deadline(tcp::socket& socket, std::chrono::seconds limit)
+      : timer_(socket.get_executor()), armed_(std::make_shared<bool>(true)) {
+    timer_.expires_after(limit);
+    timer_.async_wait([&socket, armed = armed_](const boost::system::error_code& ec) {
+      if (ec || !*armed) return;
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    });
+  }
+  ~Deadline() {
+    *armed_ = false;
+    timer_.cancel();
+  }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+ private:
+  asio::steady_timer timer_;
+  std::shared_ptr<bool> armed_;
+};
+
+// Longer than the edge proxy keeps an idle upstream connection (120 s): it closes first.
+constexpr std::chrono::seconds kIdle{300};
+constexpr std::chrono::seconds kBody{600};
+
+}  // namespace
+
 asio::awaitable<void> Server::serve(tcp::socket socket) {
   beast::flat_buffer buffer;
   try {
     for (;;) {
       http::request_parser<http::empty_body> head;
       head.body_limit(boost::none);
+      std::optional<Deadline> waiting;
+      waiting.emplace(socket, kIdle);
       auto [ec, n] = co_await http::async_read_header(socket, buffer, head, asio::as_tuple(asio::use_awaitable));
+      waiting.reset();
       if (ec) co_return;
       Call call;
       call.header = head.get().base();
@@ -165,7 +202,10 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
         // Read and drop the body so the connection stays usable.
         http::request_parser<http::string_body> rest{std::move(head)};
         rest.body_limit(1 << 20);
-        co_await http::async_read(socket, buffer, rest, asio::use_awaitable);
+        {
+          const Deadline reading(socket, kBody);
+          co_await http::async_read(socket, buffer, rest, asio::use_awaitable);
+        }
         reply = error_reply(call, http::status::not_found, "NOT_FOUND",
                             "no toolbox endpoint " + std::string(call.header.method_string()) + " " + call.path);
       } else if (route->body == BodyKind::file) {
@@ -181,7 +221,10 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
           body.body_limit(boost::none);
           beast::error_code open_ec;
           body.get().body().open(name, beast::file_mode::write, open_ec);
-          co_await http::async_read(socket, buffer, body, asio::use_awaitable);
+          {
+            const Deadline reading(socket, kBody);
+            co_await http::async_read(socket, buffer, body, asio::use_awaitable);
+          }
           body.get().body().file().close(open_ec);
           reply = co_await route->handler(call);
           std::error_code rm;
@@ -191,6 +234,7 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
         {  // text, or a body the route ignores (read, so the connection stays in step)
           http::request_parser<http::string_body> body{std::move(head)};
           body.body_limit(64 << 20);
+          const Deadline reading(socket, kBody);
           co_await http::async_read(socket, buffer, body, asio::use_awaitable);
           call.body = std::move(body.get().body());
         }
