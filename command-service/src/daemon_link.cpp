@@ -1,4 +1,5 @@
 #include "command_service/daemon_link.hpp"
+#include "events/http_client.hpp"
 #include "events/json.hpp"
 #include "events/wire/daemon_env.hpp"
 
@@ -45,18 +46,12 @@ events::Result<void> post_env_through_runner(const std::string& endpoint, const 
     return make_error(ErrorCode::unavailable, "the runner answered " + std::to_string(tunnel.get().result_int()) +
                                                   " to CONNECT " + sandbox + ":2280");
   }
-  http::request<http::string_body> req{http::verb::post, "/env", 11};
-  req.set(http::field::host, "daemon");
-  req.set(http::field::content_type, "application/json");
-  req.keep_alive(false);
-  req.body() = events::to_json_text(events::wire::DaemonEnv{env, {}});
-  req.prepare_payload();
-  http::write(stream, req, ec);
-  http::response<http::string_body> res;
-  if (!ec) http::read(stream, buffer, res, ec);
-  if (ec) return make_error(ErrorCode::unavailable, "the sandbox daemon of " + sandbox + ": " + ec.message());
-  if (res.result_int() != 200) {
-    return make_error(ErrorCode::unavailable, "the sandbox daemon answered " + std::to_string(res.result_int()) + ": " + res.body());
+  auto reply = events::http::exchange(stream, {"POST", "/env", {{"Host", "daemon"}},
+                                              events::to_json_text(events::wire::DaemonEnv{env, {}}), false});
+  if (!reply) return make_error(ErrorCode::unavailable, "the sandbox daemon of " + sandbox + ": " + reply.error().message);
+  if (reply->status != 200) {
+    return make_error(ErrorCode::unavailable, "the sandbox daemon answered " + std::to_string(reply->status) + ": " +
+                                                  reply->body);
   }
   return {};
 }

@@ -1,4 +1,5 @@
 #include "command_service/http_server.hpp"
+#include "events/net/accept.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -59,75 +60,17 @@ void HttpServer::stop() {
   acceptor_.close(ec);
 }
 
-namespace {
-
-// Refuses a connection past a limit with a short answer, without reading its request.
-asio::awaitable<void> refuse(tcp::socket socket, http::status status, std::string message) {
-  auto res = error_response(status, message);
-  res.keep_alive(false);
-  if (status == http::status::too_many_requests || status == http::status::service_unavailable) {
-    res.set(http::field::retry_after, "5");
-  }
-  res.prepare_payload();
-  beast::tcp_stream stream(std::move(socket));
-  stream.expires_after(std::chrono::seconds(2));
-  co_await http::async_write(stream, res, kTuple);
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-}
-
-}  // namespace
-
 asio::awaitable<void> HttpServer::accept_loop() {
-  asio::steady_timer pause(io_);
-  auto last_log = std::chrono::steady_clock::time_point{};
-  int failures = 0;
-  while (!stopping_) {
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kTuple);
-    if (ec) {
-      if (stopping_) co_return;
-      // Out of descriptors (or another passing failure): wait a little instead of spinning,
-      // and say so at most every 10 s.
-      ++failures;
-      if (std::chrono::steady_clock::now() - last_log > std::chrono::seconds(10)) {
-        spdlog::warn("accept: {} ({} failures since the last message; {} connections open)", ec.message(), failures,
-                     limits_.open());
-        last_log = std::chrono::steady_clock::now();
-        failures = 0;
-      }
-      pause.expires_after(std::chrono::milliseconds(100));
-      co_await pause.async_wait(kTuple);
-      continue;
-    }
-    boost::system::error_code addr_ec;
-    const auto endpoint = socket.remote_endpoint(addr_ec);
-    const std::string remote = addr_ec ? std::string("unknown") : endpoint.address().to_string();
-    events::ConnectionLimits::Refusal refused{};
-    auto slot = limits_.admit(remote, refused);
-    if (!slot) {
-      auto ex = socket.get_executor();
-      if (refused == events::ConnectionLimits::Refusal::per_source) {
-        asio::co_spawn(ex, refuse(std::move(socket), http::status::too_many_requests,
-                                  "too many connections from " + remote + " (limit " +
-                                      std::to_string(limits_.settings().per_source) + " at once)"),
-                       asio::detached);
-      } else {
-        asio::co_spawn(ex, refuse(std::move(socket), http::status::service_unavailable,
-                                  "the server holds its limit of " + std::to_string(limits_.settings().total) +
-                                      " connections"),
-                       asio::detached);
-      }
-      continue;
-    }
-    auto ex = socket.get_executor();
-    asio::co_spawn(ex, session(std::move(socket), std::move(slot), remote), asio::detached);
-  }
+  co_await events::net::accept_connections(
+      acceptor_, limits_,
+      [this](tcp::socket socket, events::ConnectionLimits::Slot slot, std::string remote) {
+        return session(std::move(socket), std::move(slot), std::move(remote));
+      },
+      "the API");
 }
 
 asio::awaitable<void> HttpServer::session(tcp::socket socket, [[maybe_unused]] events::ConnectionLimits::Slot slot,
                                           std::string remote) {
-  boost::system::error_code addr_ec;
-  socket.set_option(tcp::no_delay(true), addr_ec);  // small responses must not wait for an ACK
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   while (!stopping_) {

@@ -6,6 +6,7 @@
 #include "edge/relay.hpp"
 
 #include "events/access.hpp"
+#include "events/net/accept.hpp"
 
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
@@ -53,57 +54,13 @@ Proxy::Proxy(asio::io_context& io, ProxySettings settings, Platform& platform)
 
 void Proxy::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
 
-namespace {
-
-// A connection past a limit gets a short answer, without its request being read.
-asio::awaitable<void> refuse(tcp::socket socket, http::status status, std::string message) {
-  auto res = error_response(status, message);
-  res.set(http::field::retry_after, "5");
-  beast::tcp_stream stream(std::move(socket));
-  stream.expires_after(std::chrono::seconds(2));
-  co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-}
-
-}  // namespace
-
 asio::awaitable<void> Proxy::accept_loop() {
-  asio::steady_timer pause(io_);
-  auto last_log = std::chrono::steady_clock::time_point{};
-  for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-      if (ec == asio::error::operation_aborted) co_return;
-      // Out of descriptors: wait instead of spinning; say so at most every 10 s.
-      if (std::chrono::steady_clock::now() - last_log > std::chrono::seconds(10)) {
-        spdlog::warn("accept: {} ({} connections open)", ec.message(), limits_.open());
-        last_log = std::chrono::steady_clock::now();
-      }
-      pause.expires_after(std::chrono::milliseconds(100));
-      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
-      continue;
-    }
-    boost::system::error_code addr_ec;
-    const auto endpoint = socket.remote_endpoint(addr_ec);
-    const std::string remote = addr_ec ? std::string("unknown") : endpoint.address().to_string();
-    events::ConnectionLimits::Refusal refused{};
-    auto slot = limits_.admit(remote, refused);
-    auto ex = socket.get_executor();
-    if (!slot) {
-      const bool per_source = refused == events::ConnectionLimits::Refusal::per_source;
-      asio::co_spawn(ex,
-                     refuse(std::move(socket), per_source ? http::status::too_many_requests : http::status::service_unavailable,
-                            per_source ? "too many connections from " + remote + " (limit " +
-                                             std::to_string(limits_.settings().per_source) + " at once)"
-                                       : "the proxy holds its limit of " + std::to_string(limits_.settings().total) +
-                                             " connections"),
-                     asio::detached);
-      continue;
-    }
-    socket.set_option(tcp::no_delay(true), addr_ec);
-    asio::co_spawn(ex, serve(std::move(socket), std::move(slot), remote), asio::detached);
-  }
+  co_await events::net::accept_connections(
+      acceptor_, limits_,
+      [this](tcp::socket socket, events::ConnectionLimits::Slot slot, std::string remote) {
+        return serve(std::move(socket), std::move(slot), std::move(remote));
+      },
+      "the proxy");
 }
 
 namespace {

@@ -269,6 +269,11 @@ TEST_CASE("socket.io: the real socket.io-client connects with the key and hears 
   };
   REQUIRE(log_has("rejected: invalid or revoked API key"));  // a wrong key first
   REQUIRE(log_has("connected"));
+  // Another organization's sandbox, created and started first: never pushed to this client.
+  auto theirs = api.call("POST", "/api/sandbox", R"({"name":"not-yours"})", api.key_b);
+  REQUIRE(theirs.status == 200);
+  const auto their_id = str(parse(theirs), "id");
+  CHECK(report(api, runner, their_id, "state", "started").at("ok").as_bool());
   auto created = api.call("POST", "/api/sandbox", R"({"name":"pushed"})");
   REQUIRE(created.status == 200);
   const auto id = str(parse(created), "id");
@@ -277,6 +282,12 @@ TEST_CASE("socket.io: the real socket.io-client connects with the key and hears 
   CHECK(log_has("sandbox.created " + id));
   CHECK(log_has("->started"));
   CHECK(log_has("sandbox.state.updated " + id));
+  {
+    std::ifstream in(log);
+    std::stringstream all;
+    all << in.rdbuf();
+    CHECK(all.str().find(their_id) == std::string::npos);
+  }
   const int status = client.stop(SIGTERM, 5000);
   CHECK(WIFEXITED(status));
   testing_support::remove_tree(dir);

@@ -1,4 +1,5 @@
 #include "support/http_client.hpp"
+#include "events/http_client.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,27 +16,12 @@ HttpReply http_call(int port, const std::string& method, const std::string& targ
   beast::tcp_stream stream(io);
   stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
                                                 static_cast<unsigned short>(port)));
-  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  for (const auto& [k, v] : headers) req.set(k, v);
-  if (!body.empty()) {
-    req.set(http::field::content_type, "application/json");
-    req.body() = body;
-  }
-  req.prepare_payload();
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64 << 20);
-  http::read(stream, buffer, parser);
-  auto res = parser.release();
-  HttpReply out;
-  out.status = static_cast<int>(res.result_int());
-  out.body = res.body();
-  for (const auto& field : res) out.headers[std::string(field.name_string())] = std::string(field.value());
+  events::http::Request request{method, target, headers, body, true};
+  if (!request.headers.contains("Host")) request.headers["Host"] = "127.0.0.1";
+  auto reply = events::http::exchange(stream, request).value();
   beast::error_code ec;
   stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-  return out;
+  return HttpReply{reply.status, std::move(reply.body), std::move(reply.headers)};
 }
 
 }  // namespace testing_support
