@@ -23,7 +23,7 @@
 using namespace events;
 using bench::Clock;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 
 namespace {
 
@@ -33,18 +33,18 @@ class Client {
   explicit Client(int port) : stream_(io_) {
     stream_.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
   }
-  http::response<http::string_body> call(http::verb verb, const std::string& target, const std::string& body,
+  bhttp::response<bhttp::string_body> call(bhttp::verb verb, const std::string& target, const std::string& body,
                                          const std::string& key) {
-    http::request<http::string_body> req{verb, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::authorization, "Bearer " + key);
-    req.set(http::field::content_type, "application/json");
+    bhttp::request<bhttp::string_body> req{verb, target, 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.set(bhttp::field::authorization, "Bearer " + key);
+    req.set(bhttp::field::content_type, "application/json");
     req.keep_alive(true);
     req.body() = body;
     req.prepare_payload();
-    http::write(stream_, req);
-    http::response<http::string_body> res;
-    http::read(stream_, buffer_, res);
+    bhttp::write(stream_, req);
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(stream_, buffer_, res);
     return res;
   }
 
@@ -128,10 +128,10 @@ Load command_load(int port, const std::string& key, const std::vector<std::vecto
       for (int i = 0; i < per_connection; ++i) {
         const auto& id = sandboxes[w][static_cast<std::size_t>(i) % sandboxes[w].size()];
         const auto t0 = Clock::now();
-        auto res = client.call(http::verb::put, "/api/sandbox/" + id + "/labels",
+        auto res = client.call(bhttp::verb::put, "/api/sandbox/" + id + "/labels",
                                R"({"labels":{"bench":")" + std::to_string(i) + R"("}})", key);
         const auto t1 = Clock::now();
-        if (res.result() != http::status::ok) throw std::runtime_error("labels: " + res.body());
+        if (res.result() != bhttp::status::ok) throw std::runtime_error("labels: " + res.body());
         mine.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
         positions.emplace_back(std::stoll(std::string(res["X-Event-Position"])), t1);
       }
@@ -210,7 +210,7 @@ int main() {
     Client client(server.port());
     for (int c = 0; c < 16; ++c) {
       for (int i = 0; i < 25; ++i) {
-        auto res = client.call(http::verb::post, "/api/sandbox", "{}", key);
+        auto res = client.call(bhttp::verb::post, "/api/sandbox", "{}", key);
         per_connection[c].push_back(std::string(boost::json::parse(res.body()).as_object().at("id").as_string()));
       }
     }

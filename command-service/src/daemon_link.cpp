@@ -1,5 +1,5 @@
 #include "command_service/daemon_link.hpp"
-#include "events/http_client.hpp"
+#include "events/http/client.hpp"
 #include "events/json.hpp"
 #include "events/wire/daemon_env.hpp"
 

@@ -1,5 +1,5 @@
 #include "command_service/http_server.hpp"
-#include "events/net/accept.hpp"
+#include "events/http/accept.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -2,7 +2,9 @@
 
 #include "events/api_keys.hpp"
 #include "events/text.hpp"
+#include "events/http/path.hpp"
 #include "events/url.hpp"
+#include "command_service/dto.hpp"
 
 #include <openssl/crypto.h>
 #include <pqxx/except>
@@ -11,43 +13,6 @@
 #include <boost/json.hpp>
 
 namespace command_service {
-
-namespace {
-
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const auto slash = path.find('/', start);
-    const auto end = slash == std::string_view::npos ? path.size() : slash;
-    if (end > start) out.push_back(path.substr(start, end - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  return out;
-}
-
-// The route's parameters, percent-decoded (events/url.hpp); a parameter whose escapes are
-// malformed is named in `malformed` (the request then gets a 400 that says so).
-bool match(const std::string& pattern, std::string_view path, std::map<std::string, std::string>& params,
-           std::string& malformed) {
-  const auto want = split_path(pattern);
-  const auto got = split_path(path);
-  if (want.size() != got.size()) return false;
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
-      const std::string name(want[i].substr(1, want[i].size() - 2));
-      auto decoded = events::url::decode(got[i]);
-      if (!decoded && malformed.empty()) malformed = name;
-      params[name] = decoded.value_or(std::string(got[i]));
-    } else if (want[i] != got[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 std::optional<std::map<std::string, std::vector<std::string>>> parse_query(std::string_view query) {
   auto pairs = events::url::query(query);
@@ -63,7 +28,7 @@ std::optional<std::string> Call::query_one(const std::string& key) const {
   return it->second.front();
 }
 
-void Router::add(Route route) { routes_.push_back(std::move(route)); }
+Route& Router::add(Route route) { return routes_.emplace_back(std::move(route)); }
 
 namespace {
 
@@ -222,10 +187,11 @@ boost::asio::awaitable<Reply> Router::dispatch(Request& request, const std::stri
   Reply reply;
   std::string pattern = "unmatched";
   for (const auto& route : routes_) {
-    std::map<std::string, std::string> params;
-    std::string malformed;
-    if (!match(route.pattern, path, params, malformed)) continue;
+    auto matched = events::http::match_path(route.pattern, path);
+    if (!matched) continue;
     path_matched = true;
+    auto& params = matched->params;
+    const auto& malformed = matched->malformed;
     if (route.method != request.method()) continue;
     auto query = qmark == std::string_view::npos ? std::optional<decltype(Call::query)>(decltype(Call::query){})
                                                  : parse_query(target.substr(qmark + 1));
@@ -265,24 +231,57 @@ boost::asio::awaitable<Reply> Router::dispatch(Request& request, const std::stri
   co_return reply;
 }
 
+namespace {
+
+// "get /api/sandbox/{sandboxIdOrName}/start" → "getSandboxBySandboxIdOrNameStart": unique per
+// method and pattern, which is what a generated client names its calls by.
+std::string operation_id(const std::string& method, std::string_view pattern) {
+  if (pattern.rfind("/api", 0) == 0) pattern.remove_prefix(4);
+  std::string out = method;
+  bool upper = true;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '{') {
+      out += "By";
+      upper = true;
+    } else if (c == '/' || c == '-' || c == '}' || c == '.' || c == '_') {
+      upper = true;
+    } else {
+      out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+      upper = false;
+    }
+  }
+  return out;
+}
+
+boost::json::object json_content(const boost::json::value& schema) {
+  return {{"application/json", {{"schema", schema}}}};
+}
+
+}  // namespace
+
 boost::json::value Router::openapi() const {
   boost::json::object paths;
+  const auto error_schema = events::http::schema<dto::Error>();
   for (const auto& route : routes_) {
     std::string method(http::to_string(route.method));
     for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     boost::json::array parameters;
-    for (const auto segment : split_path(route.pattern)) {
-      if (segment.size() > 2 && segment.front() == '{') {
-        parameters.push_back({{"name", std::string(segment.substr(1, segment.size() - 2))},
-                              {"in", "path"},
-                              {"required", true},
-                              {"schema", {{"type", "string"}}}});
-      }
+    for (const auto& name : events::http::path_parameters(route.pattern)) {
+      parameters.push_back({{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
     }
-    boost::json::object op{{"summary", route.summary},
-                           {"parameters", parameters},
-                           {"responses", {{"200", {{"description", "OK"}}},
-                                          {"default", {{"description", "error: {statusCode, message, error, code?}"}}}}}};
+    boost::json::object success{{"description", std::string(http::obsolete_reason(route.success))}};
+    if (!route.response_schema.is_null()) success["content"] = json_content(route.response_schema);
+    boost::json::object op{
+        {"operationId", operation_id(method, route.pattern)},
+        {"summary", route.summary},
+        {"parameters", parameters},
+        {"responses",
+         {{std::to_string(static_cast<unsigned>(route.success)), std::move(success)},
+          {"default", {{"description", "error: {statusCode, message, error, code?}"}, {"content", json_content(error_schema)}}}}}};
+    if (!route.request_schema.is_null()) {
+      op["requestBody"] = {{"required", false}, {"content", json_content(route.request_schema)}};
+    }
     if (route.authenticated) op["security"] = boost::json::array{{{"bearer", boost::json::array{}}}};
     const auto key = route.pattern.rfind("/api", 0) == 0 ? route.pattern.substr(4) : route.pattern;
     auto& entry = paths[key];

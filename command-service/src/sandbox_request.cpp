@@ -130,7 +130,8 @@ events::Result<events::SandboxCreated> parse_create_sandbox(std::string_view bod
       c.volumes.push_back(std::move(m));
     }
   }
-  if (const auto* build = o.if_contains("buildInfo"); build != nullptr && build->is_object()) {
+  if (const auto* build = o.if_contains("buildInfo"); build != nullptr && !build->is_null()) {
+    if (!build->is_object()) return bad("buildInfo must be an object {dockerfileContent?}");
     std::string dockerfile;
     if (auto e = read_string(build->as_object(), "dockerfileContent", dockerfile)) return bad("buildInfo." + e->message);
     if (!dockerfile.empty()) c.dockerfile = dockerfile;

@@ -2,6 +2,7 @@
 #include "command_service/api.hpp"
 #include "events/store/sql.hpp"
 #include "command_service/route_support.hpp"
+#include "command_service/dto.hpp"
 #include "command_service/sandbox_commands.hpp"
 #include "command_service/sandbox_request.hpp"
 #include "command_service/sandbox_view.hpp"
@@ -519,30 +520,45 @@ void register_sandbox_routes(Router& r, Services& s) {
   using V = http::verb;
   const std::string one = "/api/sandbox/{sandboxIdOrName}";
   r.add({V::post, "/api/sandbox", "Create a sandbox", true, [&s](Call& c) { return create_sandbox(s, c); },
-         LimitClass::sandbox_create});
+         LimitClass::sandbox_create})
+      .takes<dto::CreateSandbox>()
+      .answers<dto::Sandbox>();
   r.add({V::get, "/api/sandbox", "List sandboxes (cursor pagination, labels/states/name filters)", true,
-         [&s](Call& c) { return list_sandboxes(s, c); }});
-  r.add({V::get, one, "Get a sandbox by id or name", true, [&s](Call& c) { return get_sandbox(s, c); }});
+         [&s](Call& c) { return list_sandboxes(s, c); }})
+      .answers<dto::SandboxPage>();
+  r.add({V::get, one, "Get a sandbox by id or name", true, [&s](Call& c) { return get_sandbox(s, c); }})
+      .answers<dto::Sandbox>();
   r.add({V::delete_, one, "Delete a sandbox", true,
          [&s](Call& c) { return sandbox_command(s, c, sandbox::Destroy{"user"}, access::Action::remove); },
-         LimitClass::lifecycle});
+         LimitClass::lifecycle})
+      .answers<dto::Sandbox>();
   r.add({V::post, one + "/start", "Start a sandbox", true, [&s](Call& c) { return start_sandbox(s, c); },
-         LimitClass::lifecycle});
+         LimitClass::lifecycle})
+      .answers<dto::Sandbox>();
   r.add({V::post, one + "/stop", "Stop a sandbox (?force=true|false)", true,
-         [&s](Call& c) { return stop_sandbox(s, c); }, LimitClass::lifecycle});
+         [&s](Call& c) { return stop_sandbox(s, c); }, LimitClass::lifecycle})
+      .answers<dto::Sandbox>();
   r.add({V::post, one + "/archive", "Archive a stopped sandbox", true,
-         [&s](Call& c) { return sandbox_command(s, c, sandbox::Archive{"user"}); }, LimitClass::lifecycle});
-  r.add({V::put, one + "/labels", "Replace a sandbox's labels", true, [&s](Call& c) { return set_labels(s, c); }});
+         [&s](Call& c) { return sandbox_command(s, c, sandbox::Archive{"user"}); }, LimitClass::lifecycle})
+      .answers<dto::Sandbox>();
+  r.add({V::put, one + "/labels", "Replace a sandbox's labels", true, [&s](Call& c) { return set_labels(s, c); }})
+      .takes<dto::Labels>()
+      .answers<dto::Labels>();
   r.add({V::post, one + "/resize", "Change cpu, memory (GiB) and disk (GiB); a running sandbox's limits change at once",
-         true, [&s](Call& c) { return resize_sandbox(s, c); }, LimitClass::lifecycle});
+         true, [&s](Call& c) { return resize_sandbox(s, c); }, LimitClass::lifecycle})
+      .answers<dto::Sandbox>();
   r.add({V::post, one + "/autostop/{interval}", "Set the auto-stop interval (minutes)", true,
-         [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_stop); }});
+         [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_stop); }})
+      .answers<dto::Sandbox>();
   r.add({V::post, one + "/autoarchive/{interval}", "Set the auto-archive interval (minutes)", true,
-         [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_archive); }});
+         [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_archive); }})
+      .answers<dto::Sandbox>();
   r.add({V::post, one + "/autodelete/{interval}", "Set the auto-delete interval (minutes; -1 off, 0 at stop)", true,
-         [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_delete); }});
+         [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_delete); }})
+      .answers<dto::Sandbox>();
   r.add({V::post, one + "/last-activity", "Record activity (defers auto-stop)", true,
-         [&s](Call& c) { return record_activity(s, c); }});
+         [&s](Call& c) { return record_activity(s, c); }})
+      .answers<dto::Sandbox>(http::status::created);
   r.add({V::get, one + "/toolbox-proxy-url", "The toolbox proxy URL", true,
          [&s](Call& c) { return toolbox_proxy_url(s, c); }});
 }

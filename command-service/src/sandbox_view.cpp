@@ -1,4 +1,5 @@
 #include "command_service/sandbox_view.hpp"
+#include "command_service/dto.hpp"
 
 #include <pqxx/pqxx>
 
@@ -70,49 +71,42 @@ std::string api_state(const events::sandbox::State& s) {
 
 boost::json::object sandbox_dto(const SandboxView& v, const std::string& proxy_url, bool with_details) {
   const auto& s = v.state;
-  boost::json::object labels;
-  for (const auto& [k, val] : s.labels) labels[k] = val;
-  boost::json::object dto{
-      {"id", s.id.str()},
-      {"name", s.name},
-      {"organizationId", s.organization_id.str()},
-      {"user", v.user},
-      {"target", v.region},
-      {"snapshot", s.snapshot},
-      {"state", api_state(s)},
-      {"desiredState", std::string(events::to_string(s.desired))},
-      {"labels", std::move(labels)},
-      {"public", s.is_public},
-      {"networkBlockAll", s.network_block_all},
-      {"cpu", s.resources.cpu},
-      {"gpu", s.resources.gpu},
-      {"memory", s.resources.memory_gib},
-      {"disk", s.resources.disk_gib},
-      {"autoStopInterval", s.auto_stop_minutes},
-      {"autoArchiveInterval", s.auto_archive_minutes},
-      {"autoDeleteInterval", s.auto_delete_minutes},
-      {"recoverable", s.recoverable},
-      {"toolboxProxyUrl", proxy_url + "/toolbox"},
-      {"sandboxClass", "container"},
-      {"createdAt", v.created_at},
-      {"updatedAt", v.updated_at},
-  };
-  if (!s.error_reason.empty()) dto["errorReason"] = s.error_reason;
-  if (s.runner) dto["runnerId"] = s.runner->str();
-  if (!v.last_activity_at.empty()) dto["lastActivityAt"] = v.last_activity_at;
+  dto::Sandbox out;
+  out.id = s.id.str();
+  out.name = s.name;
+  out.organizationId = s.organization_id.str();
+  out.user = v.user;
+  out.target = v.region;
+  out.snapshot = s.snapshot;
+  out.state = api_state(s);
+  out.desiredState = std::string(events::to_string(s.desired));
+  out.labels = {s.labels.begin(), s.labels.end()};
+  out.public_ = s.is_public;
+  out.networkBlockAll = s.network_block_all;
+  out.cpu = s.resources.cpu;
+  out.gpu = s.resources.gpu;
+  out.memory = s.resources.memory_gib;
+  out.disk = s.resources.disk_gib;
+  out.autoStopInterval = s.auto_stop_minutes;
+  out.autoArchiveInterval = s.auto_archive_minutes;
+  out.autoDeleteInterval = s.auto_delete_minutes;
+  out.recoverable = s.recoverable;
+  out.toolboxProxyUrl = proxy_url + "/toolbox";
+  out.sandboxClass = "container";
+  out.createdAt = v.created_at;
+  out.updatedAt = v.updated_at;
+  if (!s.error_reason.empty()) out.errorReason = s.error_reason;
+  if (s.runner) out.runnerId = s.runner->str();
+  if (!v.last_activity_at.empty()) out.lastActivityAt = v.last_activity_at;
   if (with_details) {
-    boost::json::object env;
-    for (const auto& [k, val] : s.env) env[k] = val;
-    dto["env"] = std::move(env);
-    boost::json::array volumes;
+    out.env = dto::StringMap{s.env.begin(), s.env.end()};
+    out.volumes.emplace();
     for (const auto& m : s.volumes) {
-      boost::json::object vol{{"volumeId", m.volume_id.str()}, {"mountPath", m.mount_path}};
-      if (!m.subpath.empty()) vol["subpath"] = m.subpath;
-      volumes.push_back(std::move(vol));
+      out.volumes->push_back({m.volume_id.str(), m.mount_path,
+                              m.subpath.empty() ? std::nullopt : std::optional<std::string>(m.subpath)});
     }
-    dto["volumes"] = std::move(volumes);
   }
-  return dto;
+  return events::http::to_json(out).as_object();
 }
 
 }  // namespace command_service

@@ -2,6 +2,7 @@
 #include "command_service/api.hpp"
 #include "events/store/sql.hpp"
 #include "command_service/route_support.hpp"
+#include "command_service/dto.hpp"
 #include "events/api_keys.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
@@ -29,7 +30,9 @@ std::string iso(const char* column) {
   return buf;
 }
 
-json::value nullable(const pqxx::field& f) { return f.is_null() ? json::value(nullptr) : json::value(f.c_str()); }
+dto::Nullable<std::string> nullable(const pqxx::field& f) {
+  return f.is_null() ? dto::Nullable<std::string>{} : dto::Nullable<std::string>{f.c_str()};
+}
 
 // ---- volumes ----
 
@@ -37,9 +40,9 @@ const std::string kVolumeColumns = "id::text, name, organization_id::text, state
                                    iso("updated_at") + ", " + iso("last_used_at") + ", error_reason";
 
 json::object volume_dto(const pqxx::row& r) {
-  return {{"id", r[0].c_str()},        {"name", r[1].c_str()},       {"organizationId", r[2].c_str()},
-          {"state", r[3].c_str()},     {"createdAt", r[4].c_str()},  {"updatedAt", r[5].c_str()},
-          {"lastUsedAt", nullable(r[6])}, {"errorReason", nullable(r[7])}};
+  const dto::Volume v{r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(), r[4].c_str(),
+                      r[5].c_str(), nullable(r[6]), nullable(r[7])};
+  return events::http::to_json(v).as_object();
 }
 
 Result<json::object> find_volume(DbContext& db, const std::string& org, const std::string& where,
@@ -133,22 +136,23 @@ const std::string kSnapshotColumns = "id::text, organization_id::text, name, ima
                                      iso("created_at") + ", " + iso("updated_at");
 
 json::object snapshot_dto(const pqxx::row& r) {
-  return {{"id", r[0].c_str()},
-          {"organizationId", nullable(r[1])},
-          {"general", r[1].is_null()},
-          {"name", r[2].c_str()},
-          {"imageName", r[3].c_str()},
-          {"state", r[4].c_str()},
-          {"size", r[5].is_null() ? json::value(nullptr) : json::value(r[5].as<double>() / (1024.0 * 1024 * 1024))},
-          {"entrypoint", json::parse(r[6].c_str())},
-          {"cpu", r[7].as<int>()},
-          {"gpu", r[8].as<int>()},
-          {"mem", r[9].as<int>()},
-          {"disk", r[10].as<int>()},
-          {"errorReason", nullable(r[11])},
-          {"createdAt", r[12].c_str()},
-          {"updatedAt", r[13].c_str()},
-          {"lastUsedAt", nullptr}};
+  dto::Snapshot out;
+  out.id = r[0].c_str();
+  out.organizationId = nullable(r[1]);
+  out.general = r[1].is_null();
+  out.name = r[2].c_str();
+  out.imageName = r[3].c_str();
+  out.state = r[4].c_str();
+  if (!r[5].is_null()) out.size = r[5].as<double>() / (1024.0 * 1024 * 1024);
+  out.entrypoint = json::value_to<std::vector<std::string>>(json::parse(r[6].c_str()));
+  out.cpu = r[7].as<int>();
+  out.gpu = r[8].as<int>();
+  out.mem = r[9].as<int>();
+  out.disk = r[10].as<int>();
+  out.errorReason = nullable(r[11]);
+  out.createdAt = r[12].c_str();
+  out.updatedAt = r[13].c_str();
+  return events::http::to_json(out).as_object();
 }
 
 // The default snapshot: the runner's host userland, which every create uses unless it names
@@ -158,22 +162,19 @@ const std::string kDefaultSnapshotId = uuid_of_text("snapshot:default");
 
 json::object default_snapshot_dto() {
   const Resources r;
-  return {{"id", kDefaultSnapshotId},
-          {"organizationId", nullptr},
-          {"general", true},
-          {"name", "default"},
-          {"imageName", "host userland (the runner's /usr and /etc, read-only)"},
-          {"state", "active"},
-          {"size", nullptr},
-          {"entrypoint", json::array()},
-          {"cpu", r.cpu},
-          {"gpu", r.gpu},
-          {"mem", r.memory_gib},
-          {"disk", r.disk_gib},
-          {"errorReason", nullptr},
-          {"createdAt", "1970-01-01T00:00:00.000Z"},
-          {"updatedAt", "1970-01-01T00:00:00.000Z"},
-          {"lastUsedAt", nullptr}};
+  dto::Snapshot out;
+  out.id = kDefaultSnapshotId;
+  out.general = true;
+  out.name = "default";
+  out.imageName = "host userland (the runner's /usr and /etc, read-only)";
+  out.state = "active";
+  out.cpu = r.cpu;
+  out.gpu = r.gpu;
+  out.mem = r.memory_gib;
+  out.disk = r.disk_gib;
+  out.createdAt = "1970-01-01T00:00:00.000Z";
+  out.updatedAt = "1970-01-01T00:00:00.000Z";
+  return events::http::to_json(out).as_object();
 }
 
 // By id or name; the organization's own, or a general one.
@@ -357,18 +358,28 @@ asio::awaitable<Response> snapshot_change(Services& s, Call& call) {
 
 void register_volume_and_snapshot_routes(Router& r, Services& s) {
   using V = http::verb;
-  r.add({V::post, "/api/volumes", "Create a volume", true, [&s](Call& c) { return create_volume(s, c); }});
-  r.add({V::get, "/api/volumes", "List volumes", true, [&s](Call& c) { return list_volumes(s, c); }});
+  r.add({V::post, "/api/volumes", "Create a volume", true, [&s](Call& c) { return create_volume(s, c); }})
+      .takes<dto::CreateVolume>()
+      .answers<dto::Volume>();
+  r.add({V::get, "/api/volumes", "List volumes", true, [&s](Call& c) { return list_volumes(s, c); }})
+      .answers<std::vector<dto::Volume>>();
   r.add({V::get, "/api/volumes/by-name/{name}", "Get a volume by name", true,
-         [&s](Call& c) { return get_volume(s, c, true); }});
-  r.add({V::get, "/api/volumes/{volumeId}", "Get a volume", true, [&s](Call& c) { return get_volume(s, c, false); }});
-  r.add({V::delete_, "/api/volumes/{volumeId}", "Delete a volume", true, [&s](Call& c) { return delete_volume(s, c); }});
+         [&s](Call& c) { return get_volume(s, c, true); }})
+      .answers<dto::Volume>();
+  r.add({V::get, "/api/volumes/{volumeId}", "Get a volume", true, [&s](Call& c) { return get_volume(s, c, false); }})
+      .answers<dto::Volume>();
+  r.add({V::delete_, "/api/volumes/{volumeId}", "Delete a volume", true, [&s](Call& c) { return delete_volume(s, c); }})
+      .answers<dto::Removed>();
   r.add({V::post, "/api/snapshots", "Create a snapshot from an image", true,
-         [&s](Call& c) { return create_snapshot(s, c); }});
+         [&s](Call& c) { return create_snapshot(s, c); }})
+      .takes<dto::CreateSnapshot>()
+      .answers<dto::Snapshot>();
   r.add({V::get, "/api/snapshots", "List snapshots ({items,total,page,totalPages})", true,
-         [&s](Call& c) { return list_snapshots(s, c); }});
+         [&s](Call& c) { return list_snapshots(s, c); }})
+      .answers<dto::SnapshotPage>();
   r.add({V::get, "/api/snapshots/{snapshotIdOrName}", "Get a snapshot by id or name", true,
-         [&s](Call& c) { return get_snapshot(s, c); }});
+         [&s](Call& c) { return get_snapshot(s, c); }})
+      .answers<dto::Snapshot>();
   r.add({V::delete_, "/api/snapshots/{snapshotId}", "Remove a snapshot", true,
          [&s](Call& c) { return snapshot_change<snapshot::Remove>(s, c); }});
   r.add({V::post, "/api/snapshots/{snapshotId}/activate", "Activate an inactive snapshot", true,

@@ -6,7 +6,7 @@
 #include "edge/relay.hpp"
 
 #include "events/access.hpp"
-#include "events/net/accept.hpp"
+#include "events/http/accept.hpp"
 
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>

@@ -1,7 +1,7 @@
 #include "runner/daemon_client.hpp"
 
 #include "runner/forwarder.hpp"
-#include "events/http_client.hpp"
+#include "events/http/client.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -1,4 +1,5 @@
 #include "daemon/http.hpp"
+#include "events/http/path.hpp"
 #include "events/url.hpp"
 
 #include <chrono>
@@ -25,21 +26,6 @@ namespace {
 // counts as empty, and the handler then says what is missing.
 std::multimap<std::string, std::string> parse_query(std::string_view q) {
   return events::url::query(q).value_or(std::multimap<std::string, std::string>{});
-}
-
-std::vector<std::string_view> segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    const auto slash = path.find('/');
-    out.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash);
-  }
-  return out;
 }
 
 }  // namespace
@@ -119,23 +105,13 @@ asio::awaitable<void> Server::accept_loop() {
   }
 }
 
+// A malformed %-escape in a parameter leaves it as it came (events/http/path.hpp); the handler
+// then finds no such file, session or process.
 const Route* Server::match(http::verb method, const std::string& path, std::map<std::string, std::string>& params) const {
-  const auto parts = segments(path);
   for (const auto& r : routes_) {
     if (r.method != method) continue;
-    const auto pattern = segments(r.pattern);
-    if (pattern.size() != parts.size()) continue;
-    std::map<std::string, std::string> found;
-    bool ok = true;
-    for (std::size_t i = 0; i < parts.size() && ok; ++i) {
-      if (pattern[i].size() > 2 && pattern[i].front() == '{') {
-        found[std::string(pattern[i].substr(1, pattern[i].size() - 2))] = percent_decode(parts[i]);
-      } else {
-        ok = pattern[i] == parts[i];
-      }
-    }
-    if (ok) {
-      params = std::move(found);
+    if (auto found = events::http::match_path(r.pattern, path)) {
+      params = std::move(found->params);
       return &r;
     }
   }

@@ -1,10 +1,11 @@
 // libFuzzer target for what the API reads from a client: query strings and percent-decoding,
-// path text checks, the create-sandbox, labels and Socket.IO connect bodies, image names and
+// route patterns (the API's and the daemon's router), path text checks, the create-sandbox, labels and Socket.IO connect bodies, image names and
 // preview tokens.
 #include "command_service/router.hpp"
 #include "command_service/sandbox_request.hpp"
 #include "command_service/socket_io.hpp"
 #include "events/deciders/validate.hpp"
+#include "events/http/path.hpp"
 #include "events/image_source.hpp"
 #include "events/redact.hpp"
 #include "events/text.hpp"
@@ -26,6 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   (void)events::url::decode(text);
   (void)events::url::decode(text, true);
   (void)events::url::endpoint(text);
+  (void)events::http::match_path("/api/sandbox/{sandboxIdOrName}/autostop/{interval}", text);
+  (void)events::http::match_path(text, "/api/sandbox/abc/autostop/5");
+  (void)events::http::path_parameters(text);
   const auto id = events::SandboxId::generate();
   const auto org = events::OrganizationId::generate();
   if (auto spec = command_service::parse_create_sandbox(text, id, org, {})) {

@@ -245,18 +245,29 @@ TEST_CASE("metrics: requests, latencies, conflicts and projection lag in Prometh
   CHECK_THAT(m.body, Catch::Contains("event_log_head_position"));
 }
 
-TEST_CASE("socket.io: the real socket.io-client connects with the key and hears state changes") {
+namespace {
+
+// A node script of tests/e2e/ against `api` with organization A's key (API_ORIGIN, API_KEY), its
+// output in `log`; the npm package it needs must be installed (infra/npm-deps).
+testing_support::ChildProcess node_client(const Api& api, const std::string& script, const std::string& package,
+                                          const std::string& log) {
   const char* node_path = std::getenv("NPM_NODE_PATH");
   if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
-  REQUIRE(std::ifstream(std::string(node_path) + "/socket.io-client/package.json").good());  // infra/test installs it
+  REQUIRE(std::ifstream(std::string(node_path) + "/" + package + "/package.json").good());
+  setenv("NODE_PATH", node_path, 1);
+  setenv("API_ORIGIN", ("http://127.0.0.1:" + std::to_string(api.port())).c_str(), 1);
+  setenv("API_KEY", api.key_a.c_str(), 1);
+  return testing_support::ChildProcess({"node", std::string(TESTS_DIR) + "/e2e/" + script}, "", log);
+}
+
+}  // namespace
+
+TEST_CASE("socket.io: the real socket.io-client connects with the key and hears state changes") {
   Api api;
   const auto runner = register_runner(api);
   const auto dir = testing_support::make_temp_dir("socketio");
   const auto log = dir + "/client.log";
-  setenv("NODE_PATH", node_path, 1);
-  setenv("API_ORIGIN", ("http://127.0.0.1:" + std::to_string(api.port())).c_str(), 1);
-  setenv("API_KEY", api.key_a.c_str(), 1);
-  testing_support::ChildProcess client({"node", std::string(TESTS_DIR) + "/e2e/socketio_client.cjs"}, "", log);
+  auto client = node_client(api, "socketio_client.cjs", "socket.io-client", log);
   auto log_has = [&](const std::string& text) {
     for (int i = 0; i < 200; ++i) {
       std::ifstream in(log);
@@ -290,6 +301,28 @@ TEST_CASE("socket.io: the real socket.io-client connects with the key and hears 
   }
   const int status = client.stop(SIGTERM, 5000);
   CHECK(WIFEXITED(status));
+  testing_support::remove_tree(dir);
+}
+
+// The OpenAPI document is enough to drive the API: a client generated from it at run time
+// (openapi-client-axios, one call per operationId) creates, reads, relabels and deletes, and
+// every answer matches the schema the document declares for it (tests/e2e/openapi_client.cjs).
+TEST_CASE("openapi: a client generated from the document works, and the answers match its schemas") {
+  Api api;
+  const auto dir = testing_support::make_temp_dir("openapi");
+  const auto log = dir + "/client.log";
+  auto client = node_client(api, "openapi_client.cjs", "openapi-client-axios", log);
+  const int status = client.wait(60000);
+  std::ifstream in(log);
+  std::stringstream all;
+  all << in.rdbuf();
+  INFO(all.str());
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(all.str(), Catch::Contains("document valid"));
+  CHECK_THAT(all.str(), Catch::Contains("post /sandbox 200 matches its schema"));
+  CHECK_THAT(all.str(), Catch::Contains("delete /sandbox/{sandboxIdOrName} 200 matches its schema"));
+  CHECK_THAT(all.str(), Catch::Contains("\nok"));
   testing_support::remove_tree(dir);
 }
 

@@ -52,10 +52,10 @@ std::string fill(const std::string& pattern, const Owned& r, bool by_name) {
 
 // A body that names A's (or a missing) resource where the route takes one in its body.
 std::string body_for(const Route& route, const Owned& r) {
-  if (route.method == http::verb::post && route.pattern == "/api/sandbox") {
+  if (route.method == command_service::http::verb::post && route.pattern == "/api/sandbox") {
     return R"({"name":"b-box","volumes":[{"volumeId":")" + r.volume + R"(","mountPath":"/data"}]})";
   }
-  if (route.method == http::verb::post && route.pattern == "/api/snapshots") {
+  if (route.method == command_service::http::verb::post && route.pattern == "/api/snapshots") {
     return R"({"name":"b-snap","imageName":"snapshot:)" + r.snapshot + R"("})";
   }
   if (route.pattern.ends_with("/labels")) return R"({"labels":{"b":"was here"}})";
@@ -67,7 +67,7 @@ std::string body_for(const Route& route, const Owned& r) {
 // Routes that name a resource, in the path or (creates) in the body.
 bool names_resource(const Route& route) {
   return route.pattern.find('{') != std::string::npos ||
-         (route.method == http::verb::post && (route.pattern == "/api/sandbox" || route.pattern == "/api/snapshots"));
+         (route.method == command_service::http::verb::post && (route.pattern == "/api/sandbox" || route.pattern == "/api/snapshots"));
 }
 
 // Streams take the connection over (covered by api_streams_test with two organizations).
@@ -138,7 +138,7 @@ TEST_CASE("tenancy: every route refuses another organization, a revoked key, no 
       std::map<std::string, std::string> headers;
       if (credential.bearer) headers["Authorization"] = "Bearer " + *credential.bearer;
       for (const bool by_name : {false, true}) {
-        const auto method = std::string(http::to_string(route.method));
+        const auto method = std::string(command_service::http::to_string(route.method));
         const auto theirs = fill(route.pattern, a, by_name);
         const auto nobodys = fill(route.pattern, missing, by_name);
         const auto on_a = http_call(port, method, theirs, body_for(route, a), headers);

@@ -1,5 +1,5 @@
 #include "support/http_client.hpp"
-#include "events/http_client.hpp"
+#include "events/http/client.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -86,6 +86,11 @@ ChildProcess::~ChildProcess() {
 int ChildProcess::stop(int signal, int timeout_ms) {
   if (pid_ <= 0) return -1;
   kill(pid_, signal);
+  return wait(timeout_ms);
+}
+
+int ChildProcess::wait(int timeout_ms) {
+  if (pid_ <= 0) return -1;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   int status = 0;
   while (true) {

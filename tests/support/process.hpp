@@ -25,6 +25,8 @@ class ChildProcess {
   bool running() const { return pid_ > 0; }
   // Sends `signal` and waits up to `timeout_ms` for the exit (then SIGKILL). Returns the status.
   int stop(int signal, int timeout_ms = 10000);
+  // Waits up to `timeout_ms` for the child to exit by itself (then SIGKILL). Returns the status.
+  int wait(int timeout_ms);
 
  private:
   pid_t pid_ = -1;

@@ -5,6 +5,7 @@
 #include "command_service/metrics.hpp"
 #include "command_service/rate_limiter.hpp"
 #include "events/access.hpp"
+#include "events/http/dto.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -40,6 +41,23 @@ struct Route {
   bool authenticated = true;
   RouteHandler handler;
   LimitClass limit = LimitClass::none;
+  // JSON Schemas of the body it takes and the body it answers (events/http/dto.hpp), for the
+  // OpenAPI document: set with takes<Dto>() / answers<Dto>(); null when not declared.
+  boost::json::value request_schema;
+  boost::json::value response_schema;
+  http::status success = http::status::ok;
+
+  template <class Dto>
+  Route& takes() {
+    request_schema = events::http::schema<Dto>();
+    return *this;
+  }
+  template <class Dto>
+  Route& answers(http::status status = http::status::ok) {
+    response_schema = events::http::schema<Dto>();
+    success = status;
+    return *this;
+  }
 };
 
 struct Identity {
@@ -51,7 +69,7 @@ using Authenticator = std::function<boost::asio::awaitable<std::variant<Identity
 
 class Router {
  public:
-  void add(Route route);
+  Route& add(Route route);
   void set_authenticator(Authenticator a) { authenticate_ = std::move(a); }
   void set_rate_limits(RateLimitSettings settings) { limits_ = settings; }
   void set_metrics(Metrics* m) { metrics_ = m; }

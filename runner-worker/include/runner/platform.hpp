@@ -2,7 +2,7 @@
 // The runner's links to the platform: the API (registration, heartbeats, what the log says
 // its sandboxes should be) over HTTP with the admin key, and its reports over NATS.
 #include "events/bus/nats_client.hpp"
-#include "events/http_client.hpp"
+#include "events/http/client.hpp"
 #include "events/url.hpp"
 #include "events/bus/reports.hpp"
 
@@ -22,7 +22,7 @@ class ApiClient {
   ApiClient(const std::string& api_url, std::string admin_key);
   ~ApiClient();
   // The response body (a JSON object); an error carries the API's message, or unavailable.
-  // Thread-safe: each call borrows one of the kept connections (events/http_client.hpp).
+  // Thread-safe: each call borrows one of the kept connections (events/http/client.hpp).
   events::Result<boost::json::object> call(const std::string& method, const std::string& path,
                                            const std::string& body = {}) const;
 

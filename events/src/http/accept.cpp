@@ -1,4 +1,4 @@
-#include "events/net/accept.hpp"
+#include "events/http/accept.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

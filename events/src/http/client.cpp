@@ -1,4 +1,4 @@
-#include "events/http_client.hpp"
+#include "events/http/client.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>

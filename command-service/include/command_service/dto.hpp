@@ -1,0 +1,177 @@
+#pragma once
+// What the API's routes take and answer, as described structs (events/http/dto.hpp): the handlers
+// write these, and the OpenAPI document shows their schemas (Router::openapi), so a client
+// generated from the document reads what the routes send. Names are the wire's (Daytona's DTOs,
+// shared/daytona-api-compat.md §2).
+#include "events/http/dto.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace command_service::dto {
+
+using events::http::Nullable;
+using StringMap = std::map<std::string, std::string>;
+
+// The error body of every route: {statusCode, message, error, code?}.
+struct Error {
+  int statusCode = 0;
+  std::string message;
+  std::string error;
+  std::optional<std::string> code;
+};
+BOOST_DESCRIBE_STRUCT(Error, (), (statusCode, message, error, code))
+
+struct SandboxVolume {
+  std::string volumeId;
+  std::string mountPath;
+  std::optional<std::string> subpath;
+};
+BOOST_DESCRIBE_STRUCT(SandboxVolume, (), (volumeId, mountPath, subpath))
+
+struct Sandbox {
+  std::string id;
+  std::string name;
+  std::string organizationId;
+  std::string user;
+  std::string target;
+  std::string snapshot;
+  std::string state;
+  std::string desiredState;
+  StringMap labels;
+  bool public_ = false;
+  bool networkBlockAll = false;
+  int cpu = 0;
+  int gpu = 0;
+  int memory = 0;  // GiB
+  int disk = 0;    // GiB
+  int autoStopInterval = 0;
+  int autoArchiveInterval = 0;
+  int autoDeleteInterval = 0;
+  bool recoverable = false;
+  std::string toolboxProxyUrl;
+  std::string sandboxClass;
+  std::string createdAt;
+  std::string updatedAt;
+  std::optional<std::string> errorReason;
+  std::optional<std::string> runnerId;
+  std::optional<std::string> lastActivityAt;
+  std::optional<StringMap> env;                        // not in lists
+  std::optional<std::vector<SandboxVolume>> volumes;  // not in lists
+};
+BOOST_DESCRIBE_STRUCT(Sandbox, (),
+                      (id, name, organizationId, user, target, snapshot, state, desiredState, labels, public_,
+                       networkBlockAll, cpu, gpu, memory, disk, autoStopInterval, autoArchiveInterval,
+                       autoDeleteInterval, recoverable, toolboxProxyUrl, sandboxClass, createdAt, updatedAt,
+                       errorReason, runnerId, lastActivityAt, env, volumes))
+
+struct SandboxPage {
+  std::vector<Sandbox> items;
+  Nullable<std::string> nextCursor;
+};
+BOOST_DESCRIBE_STRUCT(SandboxPage, (), (items, nextCursor))
+
+struct BuildInfo {
+  std::optional<std::string> dockerfileContent;
+};
+BOOST_DESCRIBE_STRUCT(BuildInfo, (), (dockerfileContent))
+
+// The body of POST /api/sandbox: every field may be left out. (parse_create_sandbox reads it and
+// names the field of any problem; a unit test keeps the two in step.)
+struct CreateSandbox {
+  std::optional<std::string> name;
+  std::optional<std::string> snapshot;
+  std::optional<std::string> user;
+  std::optional<std::string> target;
+  std::optional<int> cpu;
+  std::optional<int> gpu;
+  std::optional<int> memory;
+  std::optional<int> disk;
+  std::optional<int> autoStopInterval;
+  std::optional<int> autoArchiveInterval;
+  std::optional<int> autoDeleteInterval;
+  std::optional<bool> public_;
+  std::optional<bool> networkBlockAll;
+  std::optional<bool> ephemeral;
+  std::optional<StringMap> env;
+  std::optional<StringMap> labels;
+  std::optional<std::vector<SandboxVolume>> volumes;
+  std::optional<BuildInfo> buildInfo;
+};
+BOOST_DESCRIBE_STRUCT(CreateSandbox, (),
+                      (name, snapshot, user, target, cpu, gpu, memory, disk, autoStopInterval, autoArchiveInterval,
+                       autoDeleteInterval, public_, networkBlockAll, ephemeral, env, labels, volumes, buildInfo))
+
+struct Labels {
+  StringMap labels;
+};
+BOOST_DESCRIBE_STRUCT(Labels, (), (labels))
+
+struct Volume {
+  std::string id;
+  std::string name;
+  std::string organizationId;
+  std::string state;
+  std::string createdAt;
+  std::string updatedAt;
+  Nullable<std::string> lastUsedAt;
+  Nullable<std::string> errorReason;
+};
+BOOST_DESCRIBE_STRUCT(Volume, (), (id, name, organizationId, state, createdAt, updatedAt, lastUsedAt, errorReason))
+
+struct Snapshot {
+  std::string id;
+  Nullable<std::string> organizationId;
+  bool general = false;
+  std::string name;
+  std::string imageName;
+  std::string state;
+  Nullable<double> size;  // GiB
+  std::vector<std::string> entrypoint;
+  int cpu = 0;
+  int gpu = 0;
+  int mem = 0;
+  int disk = 0;
+  Nullable<std::string> errorReason;
+  std::string createdAt;
+  std::string updatedAt;
+  Nullable<std::string> lastUsedAt;
+};
+BOOST_DESCRIBE_STRUCT(Snapshot, (),
+                      (id, organizationId, general, name, imageName, state, size, entrypoint, cpu, gpu, mem, disk,
+                       errorReason, createdAt, updatedAt, lastUsedAt))
+
+struct CreateVolume {
+  std::string name;
+};
+BOOST_DESCRIBE_STRUCT(CreateVolume, (), (name))
+
+struct SnapshotPage {
+  std::vector<Snapshot> items;
+  std::int64_t total = 0;
+  int page = 0;
+  std::int64_t totalPages = 0;
+};
+BOOST_DESCRIBE_STRUCT(SnapshotPage, (), (items, total, page, totalPages))
+
+struct CreateSnapshot {
+  std::string name;
+  std::string imageName;
+  std::optional<std::vector<std::string>> entrypoint;
+  std::optional<int> cpu;
+  std::optional<int> gpu;
+  std::optional<int> memory;
+  std::optional<int> disk;
+};
+BOOST_DESCRIBE_STRUCT(CreateSnapshot, (), (name, imageName, entrypoint, cpu, gpu, memory, disk))
+
+// What a delete answers when it has nothing else to show.
+struct Removed {
+  std::string id;
+};
+BOOST_DESCRIBE_STRUCT(Removed, (), (id))
+
+}  // namespace command_service::dto
