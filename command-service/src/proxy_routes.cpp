@@ -4,6 +4,7 @@
 #include "command_service/api.hpp"
 #include "command_service/route_support.hpp"
 #include "command_service/sandbox_view.hpp"
+#include "projector/queries/runners.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
 #include "events/store/sql.hpp"
@@ -114,15 +115,11 @@ asio::awaitable<Response> placement(Services& s, Call& call) {
   co_await wait_for_projection(s, "sandboxes", last);
   auto dto = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
     pqxx::nontransaction tx(db.conn);
-    const auto rows = exec_cached(tx, std::string("select ") + kSandboxColumns + " from sandboxes where id = $1", id->str());
-    if (rows.empty()) return std::nullopt;
-    const auto view = view_from_row(rows[0]);
-    if (view.state.actual == SandboxState::destroyed) return std::nullopt;
-    std::string endpoint;
-    if (view.state.runner) {
-      const auto r = exec_cached(tx, "select endpoint from runners where id = $1", view.state.runner->str());
-      if (!r.empty()) endpoint = r[0][0].as<std::string>();
-    }
+    const auto found = projector::queries::sandbox(tx, *id);
+    if (!found || found->state.actual == SandboxState::destroyed) return std::nullopt;
+    const auto& view = *found;
+    const auto endpoint =
+        view.state.runner ? projector::queries::runner_endpoint(tx, *view.state.runner) : std::string();
     const wire::SandboxPlacement placement{*id, view.state.organization_id, view.state.actual, view.state.is_public,
                                           view.state.runner, endpoint};
     return json::value_from(placement).as_object();

@@ -220,8 +220,7 @@ asio::awaitable<Response> list_runners(Services& s, Call&) {
 // sandbox does not run the host userland: the snapshot's id (its files in the object store),
 // state (only an active one can be used) and entrypoint. Rows are read first and their
 // transaction closed: the image look-up opens its own (one transaction at a time per connection).
-json::value runner_target(DbContext& db, const pqxx::row& r) {
-  const auto view = view_from_row(r);
+json::value runner_target(DbContext& db, const SandboxView& view) {
   const auto& st = view.state;
   events::wire::RunnerTarget t;
   t.id = st.id;
@@ -249,12 +248,6 @@ json::value runner_target(DbContext& db, const pqxx::row& r) {
   return json::value_from(t);
 }
 
-pqxx::result sandbox_rows(DbContext& db, const std::string& where, const std::string& a, const std::string& b = {}) {
-  pqxx::nontransaction tx(db.conn);
-  const auto sql = std::string("select ") + kSandboxColumns + " from sandboxes where " + where;
-  return b.empty() ? exec_cached(tx, sql, a) : exec_cached(tx, sql, a, b);
-}
-
 // What the log says this runner should host: every sandbox assigned to it and not destroyed,
 // with desired and actual state (the runner reconciles its disk against this).
 asio::awaitable<Response> runner_sandboxes(Services& s, Call& call) {
@@ -263,10 +256,13 @@ asio::awaitable<Response> runner_sandboxes(Services& s, Call& call) {
   const auto head = co_await s.db.run([](DbContext& db) { return log_head(db); });
   co_await wait_for_projection(s, "sandboxes", head);
   auto items = co_await s.db.run([&](DbContext& db) {
-    json::array out;
-    for (const auto& r : sandbox_rows(db, "runner_id = $1 and state <> 'destroyed' order by id", id->str())) {
-      out.push_back(runner_target(db, r));
+    std::vector<SandboxView> rows;
+    {
+      pqxx::nontransaction tx(db.conn);
+      rows = projector::queries::sandboxes_on_runner(tx, *id);
     }
+    json::array out;
+    for (const auto& r : rows) out.push_back(runner_target(db, r));
     return out;
   });
   co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});
@@ -281,9 +277,13 @@ asio::awaitable<Response> runner_sandbox(Services& s, Call& call) {
       [&](DbContext& db) { return last_position_of(db, StreamName::of("sandbox", *sandbox).str()); });
   co_await wait_for_projection(s, "sandboxes", last);
   auto dto = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
-    const auto rows = sandbox_rows(db, "id = $1 and runner_id = $2 and state <> 'destroyed'", sandbox->str(), id->str());
-    if (rows.empty()) return std::nullopt;
-    return runner_target(db, rows[0]).as_object();
+    std::optional<SandboxView> row;
+    {
+      pqxx::nontransaction tx(db.conn);
+      row = projector::queries::sandbox_on_runner(tx, *id, *sandbox);
+    }
+    if (!row) return std::nullopt;
+    return runner_target(db, *row).as_object();
   });
   if (!dto) co_return error_response(http::status::not_found, "sandbox " + sandbox->str() + " is not on runner " + id->str());
   co_return json_response(http::status::ok, *dto);

@@ -37,12 +37,8 @@ Result<SandboxId> resolve_sandbox(DbContext& db, const std::string& org, const s
     }
   }
   pqxx::nontransaction tx(db.conn);
-  const auto rows = exec_cached(tx,
-      "select id::text from sandboxes where organization_id = $1 and name = $2 and state <> 'destroyed' "
-      "order by id desc limit 1",
-      org, id_or_name);
-  if (rows.empty()) return make_error(ErrorCode::not_found, "Sandbox with ID or name " + id_or_name + " not found");
-  return SandboxId{rows[0][0].as<std::string>()};
+  if (auto id = projector::queries::live_sandbox_named(tx, org, id_or_name)) return *id;
+  return make_error(ErrorCode::not_found, "Sandbox with ID or name " + id_or_name + " not found");
 }
 
 
@@ -155,14 +151,10 @@ Result<Outcome> outcome_of(DbContext& db, const sandbox::State& final_state, std
   out.position = position;
   out.view.updated_at = now_iso();
   pqxx::nontransaction tx(db.conn);
-  const auto rows = exec_cached(tx, 
-      "select region, os_user, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
-      "from sandboxes where id = $1",
-      final_state.id.str());
-  if (!rows.empty()) {
-    out.view.region = rows[0][0].as<std::string>();
-    out.view.user = rows[0][1].as<std::string>();
-    out.view.created_at = rows[0][2].as<std::string>();
+  if (auto origin = projector::queries::sandbox_origin(tx, final_state.id)) {
+    out.view.region = origin->region;
+    out.view.user = origin->user;
+    out.view.created_at = origin->created_at;
   } else {
     out.view.created_at = out.view.updated_at;
   }
@@ -302,10 +294,8 @@ asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
   };
   auto read_view = [&](DbContext& db, const SandboxId& id) -> std::optional<SandboxView> {
     pqxx::nontransaction tx(db.conn);
-    const auto rows = exec_cached(tx, std::string("select ") + kSandboxColumns + " from sandboxes where id = $1", id.str());
-    if (rows.empty()) return std::nullopt;
-    auto view = view_from_row(rows[0]);
-    if (!may(call, access::Action::read, resource_of(view.state))) return std::nullopt;
+    auto view = projector::queries::sandbox(tx, id);
+    if (!view || !may(call, access::Action::read, resource_of(view->state))) return std::nullopt;
     return view;
   };
   auto found = co_await s.db.run([&](DbContext& db) -> Result<Found> {
@@ -313,17 +303,12 @@ asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
     if (!id) return id.error();
     Found f{*id};
     pqxx::nontransaction tx(db.conn);
-    const auto rows = exec_cached(tx,
-        std::string("select coalesce((select position from events where stream = $2 order by version desc limit 1), 0), "
-                    "coalesce((select position from projection_checkpoints where model = 'sandboxes'), 0), ") +
-            kSandboxColumns + " from (select 1) one left join sandboxes on id = $1",
-        id->str(), StreamName::of("sandbox", *id).str());
-    f.last = rows[0][0].as<std::int64_t>();
+    auto current = projector::queries::sandbox_if_current(tx, *id);
+    f.last = current.stream_last;
     if (f.last == 0) return not_found(id_or_name);  // no such stream
-    if (rows[0][1].as<std::int64_t>() >= f.last && !rows[0][2].is_null()) {
-      auto view = view_from_row(rows[0].slice(2, rows[0].size()));
-      if (!may(call, access::Action::read, resource_of(view.state))) return not_found(id_or_name);
-      f.view = std::move(view);
+    if (current.row) {
+      if (!may(call, access::Action::read, resource_of(current.row->state))) return not_found(id_or_name);
+      f.view = std::move(current.row);
     }
     return f;
   });
@@ -376,16 +361,8 @@ asio::awaitable<Response> list_sandboxes(Services& s, Call& call) {
   co_await wait_for_projection(s, "sandboxes", head);
   auto page = co_await s.db.run([&](DbContext& db) {
     pqxx::nontransaction tx(db.conn);
-    std::string states_array = "{";
-    for (std::size_t i = 0; i < states.size(); ++i) states_array += (i ? "," : "") + states[i];
-    states_array += "}";
-    const auto rows = exec_cached(tx, 
-        std::string("select ") + kSandboxColumns +
-            " from sandboxes where organization_id = $1 and labels @> $2::jsonb "
-            "and ($3::text is null or id < $3::uuid) and ($4::text is null or name = $4) "
-            "and (cardinality($5::text[]) = 0 or state = any($5::text[])) "
-            "and (cardinality($5::text[]) > 0 or state <> 'destroyed') order by id desc limit $6",
-        call.organization_id, labels_json, cursor, call.query_one("name"), states_array, limit + 1);
+    const auto rows = projector::queries::sandboxes(
+        tx, {call.organization_id, labels_json, cursor, call.query_one("name"), states, limit + 1});
     boost::json::array items;
     std::optional<std::string> next;
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -393,7 +370,7 @@ asio::awaitable<Response> list_sandboxes(Services& s, Call& call) {
         next = std::string(items.back().as_object().at("id").as_string());
         break;
       }
-      items.push_back(sandbox_dto(view_from_row(rows[i]), s.settings.proxy_url, false));
+      items.push_back(sandbox_dto(rows[i], s.settings.proxy_url, false));
     }
     boost::json::object out{{"items", std::move(items)}};
     out["nextCursor"] = next ? boost::json::value(*next) : boost::json::value(nullptr);

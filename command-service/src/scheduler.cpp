@@ -1,7 +1,8 @@
 #include "command_service/scheduler.hpp"
 #include "command_service/route_support.hpp"
 #include "command_service/warm_pools.hpp"
-#include "events/store/sql.hpp"
+#include "projector/queries/runners.hpp"
+#include "projector/queries/sandboxes.hpp"
 
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
@@ -18,31 +19,13 @@ namespace command_service {
 
 using namespace events;
 
-namespace {
-
-Time at_epoch(double seconds) {
-  return Time{std::chrono::duration_cast<Time::duration>(std::chrono::duration<double>(seconds))};
-}
-
-std::optional<Time> maybe_at_epoch(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return at_epoch(f.as<double>());
-}
-
-}  // namespace
-
 std::optional<RunnerId> pick_runner(DbContext& db, const std::string& region, const Resources& resources, Time now) {
-  pqxx::nontransaction tx(db.conn);
-  const auto rows = exec_cached(tx,
-      "select id::text, assigned_sandboxes, max_sandboxes, assigned_memory, memory, assigned_disk, disk, "
-      "extract(epoch from last_heartbeat_at) from runners where state = 'ready' and region = $1",
-      region);
-  std::vector<policy::RunnerFacts> runners;
-  for (const auto& r : rows) {
-    runners.push_back({RunnerId{r[0].as<std::string>()}, r[1].as<int>(), r[2].as<int>(), r[3].as<int>(), r[4].as<int>(),
-                       r[5].as<int>(), r[6].as<int>(), maybe_at_epoch(r[7])});
+  std::vector<policy::RunnerFacts> ready;
+  {
+    pqxx::nontransaction tx(db.conn);
+    ready = projector::queries::ready_runners(tx, region);
   }
-  return policy::place(runners, resources, now);
+  return policy::place(ready, resources, now);
 }
 
 Metadata system_metadata(const std::string& actor, const std::string& organization) {
@@ -67,33 +50,19 @@ Result<Executed> system_command(DbContext& db, const SandboxId& id, const std::s
 }
 
 int apply_timers(DbContext& db, Time now) {
-  pqxx::result candidates;
+  std::vector<projector::queries::TimerCandidate> candidates;
   {
     pqxx::nontransaction tx(db.conn);
-    // Sandboxes whose timers could be due (policy::lifecycle_due decides); every interval is at
-    // least a minute, but for a delete when stopped.
-    candidates = exec_cached(tx,
-        "select id::text, organization_id::text, state, auto_stop_interval, auto_archive_interval, "
-        "auto_delete_interval, extract(epoch from updated_at), extract(epoch from last_activity_at) from sandboxes "
-        "where desired_state = state::text and ((state = 'started' and auto_stop_interval > 0) or "
-        "(state = 'stopped' and (auto_delete_interval >= 0 or auto_archive_interval > 0))) and "
-        "(updated_at <= to_timestamp($1) - interval '1 minute' or (state = 'stopped' and auto_delete_interval = 0)) "
-        "order by updated_at limit 1000",
-        std::chrono::duration<double>(now.time_since_epoch()).count());
+    candidates = projector::queries::timer_candidates(tx, now);
   }
   int changed = 0;
-  for (const auto& row : candidates) {
-    const SandboxId id{row[0].as<std::string>()};
-    policy::TimerFacts facts;
-    boost::describe::enum_from_string(row[2].c_str(), facts.state);
-    facts.auto_stop_minutes = row[3].as<int>();
-    facts.auto_archive_minutes = row[4].as<int>();
-    facts.auto_delete_minutes = row[5].as<int>();
-    facts.changed_at = at_epoch(row[6].as<double>());
-    facts.last_activity = maybe_at_epoch(row[7]);
+  for (const auto& c : candidates) {
+    const auto& id = c.id;
+    const policy::TimerFacts facts{c.state, c.auto_stop_minutes, c.auto_archive_minutes, c.auto_delete_minutes,
+                                   c.changed_at, c.last_activity};
     const auto command = policy::lifecycle_due(facts, now);
     if (!command) continue;
-    auto executed = system_command(db, id, row[1].as<std::string>(), *command, "timer");
+    auto executed = system_command(db, id, c.organization, *command, "timer");
     if (executed && executed->appended) {
       ++changed;
       spdlog::info("timers: sandbox {}: {}", id.str(), std::visit([](const auto& c) -> std::string {
@@ -107,23 +76,20 @@ int apply_timers(DbContext& db, Time now) {
 }
 
 int schedule_once(DbContext& db, const SchedulerSettings& settings, Time now) {
-  pqxx::result waiting;
+  std::vector<projector::queries::WaitingSandbox> waiting;
   {
     pqxx::nontransaction tx(db.conn);
-    waiting = exec_cached(tx,
-        "select id::text, organization_id::text, region, memory, disk, extract(epoch from updated_at) "
-        "from sandboxes where runner_id is null and desired_state = 'started' "
-        "and state in ('creating', 'pending_build', 'archived') order by updated_at limit 100");
+    waiting = projector::queries::waiting_for_runner(tx);
   }
   int changed = 0;
-  for (const auto& row : waiting) {
-    const SandboxId id{row[0].as<std::string>()};
-    const auto region = row[2].as<std::string>();
-    const Resources resources{1, 0, row[3].as<int>(), row[4].as<int>()};
+  for (const auto& w : waiting) {
+    const auto& id = w.id;
+    const auto& region = w.region;
+    const Resources resources{1, 0, w.memory_gib, w.disk_gib};
     const auto runner = pick_runner(db, region, resources, now);
-    const auto command = policy::schedule(runner, region, at_epoch(row[5].as<double>()), now, settings.wait);
+    const auto command = policy::schedule(runner, region, w.waiting_since, now, settings.wait);
     if (!command) continue;
-    auto executed = system_command(db, id, row[1].as<std::string>(), *command, "scheduler");
+    auto executed = system_command(db, id, w.organization, *command, "scheduler");
     if (executed && executed->appended) {
       ++changed;
       spdlog::info("scheduler: sandbox {} {}", id.str(), runner ? "placed on " + runner->str() : "failed: no runner");

@@ -84,16 +84,10 @@ struct Session {
   // Reads the sandboxes the events touched (after their projection) as DTOs.
   asio::awaitable<std::map<std::string, json::object>> sandboxes(const std::set<std::string>& ids, std::int64_t position) {
     co_await wait_for_projection(s, "sandboxes", position);
-    std::string array = "{";
-    for (const auto& id : ids) array += (array.size() > 1 ? "," : "") + id;
-    array += "}";
     co_return co_await s.db.run([&](DbContext& db) {
       pqxx::nontransaction tx(db.conn);
       std::map<std::string, json::object> out;
-      for (const auto& r : exec_cached(tx, std::string("select ") + kSandboxColumns +
-                                               " from sandboxes where id = any($1::uuid[]) and organization_id = $2",
-                                       array, organization_id)) {
-        auto view = view_from_row(r);
+      for (const auto& view : projector::queries::sandboxes_with_ids(tx, ids, organization_id)) {
         out.emplace(view.state.id.str(), sandbox_dto(view, s.settings.proxy_url));
       }
       return out;

@@ -4,6 +4,7 @@
 // when a waiting sandbox gives up. The scheduler (scheduler.cpp) reads the facts and appends
 // what these decide. Table-tested in tests/unit/policies_test.cpp.
 #include "events/deciders/sandbox.hpp"
+#include "projector/queries/runners.hpp"
 
 #include <chrono>
 #include <functional>
@@ -20,17 +21,9 @@ Clock system_clock();
 
 namespace policy {
 
-// A runner as placement sees it.
-struct RunnerFacts {
-  events::RunnerId id;
-  int sandboxes = 0;
-  int max_sandboxes = 0;
-  int memory_used_gib = 0;
-  int memory_gib = 0;
-  int disk_used_gib = 0;
-  int disk_gib = 0;
-  std::optional<Time> heartbeat;  // none: registered, no heartbeat yet (counts as alive)
-};
+// A runner as placement sees it: the runners model's row of a ready runner (its load; the
+// heartbeat is none when registered and not yet heard from, which counts as alive).
+using RunnerFacts = projector::queries::ReadyRunner;
 
 inline constexpr std::chrono::seconds kRunnerSilence{30};  // a runner not heard from longer is passed over
 

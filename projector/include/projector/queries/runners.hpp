@@ -1,0 +1,32 @@
+#pragma once
+// The questions the API asks of the runners read model (src/models/runners.cpp), beside it.
+#include "events/ids.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pqxx {
+class transaction_base;
+}
+
+namespace projector::queries {
+
+// A ready runner of a region with its load, as placement weighs it.
+struct ReadyRunner {
+  events::RunnerId id;
+  int sandboxes = 0;
+  int max_sandboxes = 0;
+  int memory_used_gib = 0;
+  int memory_gib = 0;
+  int disk_used_gib = 0;
+  int disk_gib = 0;
+  std::optional<std::chrono::system_clock::time_point> heartbeat;  // none: none yet
+};
+std::vector<ReadyRunner> ready_runners(pqxx::transaction_base& tx, const std::string& region);
+
+// Where a runner takes forwarded connections ("host:port"); empty when unknown.
+std::string runner_endpoint(pqxx::transaction_base& tx, const events::RunnerId& id);
+
+}  // namespace projector::queries
