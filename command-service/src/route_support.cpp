@@ -1,4 +1,5 @@
 #include "command_service/route_support.hpp"
+#include "projector/queries/snapshots_volumes.hpp"
 #include "events/store/sql.hpp"
 
 #include "events/api_keys.hpp"
@@ -17,14 +18,10 @@ using events::ErrorCode;
 
 std::optional<SnapshotRef> snapshot_for_sandbox(DbContext& db, const std::string& org, const std::string& name) {
   pqxx::nontransaction tx(db.conn);
-  const auto rows = exec_cached(tx, "select id::text, state, coalesce(layer_digests, '[]'::jsonb)::text, entrypoint::text "
-                                    "from snapshots where name = $1 and state <> 'removed' and "
-                                    "(organization_id = $2::uuid or organization_id is null) "
-                                    "order by organization_id nulls last limit 1",
-                                name, org);
-  if (rows.empty()) return std::nullopt;
-  return SnapshotRef{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
-                     boost::json::parse(rows[0][2].as<std::string>()), boost::json::parse(rows[0][3].as<std::string>())};
+  const auto image = projector::queries::snapshot_image(tx, org, name);
+  if (!image) return std::nullopt;
+  return SnapshotRef{image->id, image->state, boost::json::parse(image->layer_digests_json),
+                     boost::json::parse(image->entrypoint_json)};
 }
 
 http::status status_for(ErrorCode c) {

@@ -3,6 +3,7 @@
 #include "events/store/sql.hpp"
 #include "command_service/route_support.hpp"
 #include "command_service/dto.hpp"
+#include "projector/queries/snapshots_volumes.hpp"
 #include "events/api_keys.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
@@ -19,40 +20,28 @@ namespace command_service {
 namespace asio = boost::asio;
 namespace json = boost::json;
 using namespace events;
+namespace queries = projector::queries;
 
 namespace {
 
-constexpr const char* kTime = "to_char(%s at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
-
-std::string iso(const char* column) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, kTime, column);
-  return buf;
-}
-
-dto::Nullable<std::string> nullable(const pqxx::field& f) {
-  return f.is_null() ? dto::Nullable<std::string>{} : dto::Nullable<std::string>{f.c_str()};
+dto::Nullable<std::string> nullable(const std::optional<std::string>& text) {
+  return text ? dto::Nullable<std::string>{*text} : dto::Nullable<std::string>{};
 }
 
 // ---- volumes ----
 
-const std::string kVolumeColumns = "id::text, name, organization_id::text, state, " + iso("created_at") + ", " +
-                                   iso("updated_at") + ", " + iso("last_used_at") + ", error_reason";
-
-json::object volume_dto(const pqxx::row& r) {
-  const dto::Volume v{r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(), r[4].c_str(),
-                      r[5].c_str(), nullable(r[6]), nullable(r[7])};
+json::object volume_dto(const queries::VolumeRow& r) {
+  const dto::Volume v{r.id, r.name, r.organization_id, r.state, r.created_at, r.updated_at, nullable(r.last_used_at),
+                      nullable(r.error_reason)};
   return events::http::to_json(v).as_object();
 }
 
-Result<json::object> find_volume(DbContext& db, const std::string& org, const std::string& where,
-                                 const std::string& value) {
+// By id or by name: the organization's own, not deleted.
+Result<json::object> find_volume(DbContext& db, const std::string& org, bool by_name, const std::string& key) {
   pqxx::nontransaction tx(db.conn);
-  const auto rows = exec_cached(tx, "select " + kVolumeColumns + " from volumes where organization_id = $1 and " +
-                                       where + " and state <> 'deleted' order by created_at desc limit 1",
-                                   org, value);
-  if (rows.empty()) return make_error(ErrorCode::not_found, "Volume " + value + " not found");
-  return volume_dto(rows[0]);
+  const auto row = by_name ? queries::volume_named(tx, org, key) : queries::volume_by_id(tx, org, key);
+  if (!row) return make_error(ErrorCode::not_found, "Volume " + key + " not found");
+  return volume_dto(*row);
 }
 
 template <class Command>
@@ -81,14 +70,14 @@ asio::awaitable<Response> create_volume(Services& s, Call& call) {
   const std::string name(body.as_object().at("name").as_string());
   const auto id = VolumeId::generate();
   auto position = co_await s.db.run([&](DbContext& db) -> Result<std::int64_t> {
-    if (find_volume(db, call.organization_id, "name = $2", name)) {
+    if (find_volume(db, call.organization_id, true, name)) {
       return make_error(ErrorCode::already_exists, "a volume named '" + name + "' already exists");
     }
     return volume_command(db, call, id, volume::Create{VolumeCreated{id, OrganizationId{call.organization_id}, name}});
   });
   if (!position) co_return error_for(position.error());
   co_await wait_for_projection(s, "volumes", *position);
-  auto dto = co_await s.db.run([&](DbContext& db) { return find_volume(db, call.organization_id, "id = $2::uuid", id.str()); });
+  auto dto = co_await s.db.run([&](DbContext& db) { return find_volume(db, call.organization_id, false, id.str()); });
   if (!dto) co_return error_for(dto.error());
   co_return json_response(http::status::ok, *dto);
 }
@@ -101,7 +90,7 @@ asio::awaitable<Response> get_volume(Services& s, Call& call, bool by_name) {
     co_await wait_for_projection(s, "volumes", last);
   }
   auto dto = co_await s.db.run([&](DbContext& db) {
-    return find_volume(db, call.organization_id, by_name ? "name = $2" : "id = $2::uuid", key);
+    return find_volume(db, call.organization_id, by_name, key);
   });
   if (!dto) co_return error_for(dto.error());
   co_return json_response(http::status::ok, *dto);
@@ -111,11 +100,7 @@ asio::awaitable<Response> list_volumes(Services& s, Call& call) {
   auto items = co_await s.db.run([&](DbContext& db) {
     pqxx::nontransaction tx(db.conn);
     json::array out;
-    for (const auto& r : exec_cached(tx, "select " + kVolumeColumns +
-                                            " from volumes where organization_id = $1 and state <> 'deleted' order by name",
-                                        call.organization_id)) {
-      out.push_back(volume_dto(r));
-    }
+    for (const auto& r : queries::volumes(tx, call.organization_id)) out.push_back(volume_dto(r));
     return out;
   });
   co_return json_response(http::status::ok, items);
@@ -131,27 +116,23 @@ asio::awaitable<Response> delete_volume(Services& s, Call& call) {
 
 // ---- snapshots ----
 
-const std::string kSnapshotColumns = "id::text, organization_id::text, name, image_name, state, size_bytes, "
-                                     "entrypoint::text, cpu, gpu, memory, disk, error_reason, " +
-                                     iso("created_at") + ", " + iso("updated_at");
-
-json::object snapshot_dto(const pqxx::row& r) {
+json::object snapshot_dto(const queries::SnapshotRow& r) {
   dto::Snapshot out;
-  out.id = r[0].c_str();
-  out.organizationId = nullable(r[1]);
-  out.general = r[1].is_null();
-  out.name = r[2].c_str();
-  out.imageName = r[3].c_str();
-  out.state = r[4].c_str();
-  if (!r[5].is_null()) out.size = r[5].as<double>() / (1024.0 * 1024 * 1024);
-  out.entrypoint = json::value_to<std::vector<std::string>>(json::parse(r[6].c_str()));
-  out.cpu = r[7].as<int>();
-  out.gpu = r[8].as<int>();
-  out.mem = r[9].as<int>();
-  out.disk = r[10].as<int>();
-  out.errorReason = nullable(r[11]);
-  out.createdAt = r[12].c_str();
-  out.updatedAt = r[13].c_str();
+  out.id = r.id;
+  out.organizationId = nullable(r.organization_id);
+  out.general = !r.organization_id;
+  out.name = r.name;
+  out.imageName = r.image_name;
+  out.state = r.state;
+  if (r.size_bytes) out.size = static_cast<double>(*r.size_bytes) / (1024.0 * 1024 * 1024);
+  out.entrypoint = r.entrypoint;
+  out.cpu = r.cpu;
+  out.gpu = r.gpu;
+  out.mem = r.memory_gib;
+  out.disk = r.disk_gib;
+  out.errorReason = nullable(r.error_reason);
+  out.createdAt = r.created_at;
+  out.updatedAt = r.updated_at;
   return events::http::to_json(out).as_object();
 }
 
@@ -181,14 +162,9 @@ json::object default_snapshot_dto() {
 Result<json::object> find_snapshot(DbContext& db, const std::string& org, const std::string& id_or_name) {
   if (id_or_name == "default" || id_or_name == kDefaultSnapshotId) return default_snapshot_dto();
   pqxx::nontransaction tx(db.conn);
-  const bool is_id = SnapshotId::parse(id_or_name).has_value();
-  const auto rows = exec_cached(tx, "select " + kSnapshotColumns + " from snapshots where (organization_id = $1::uuid "
-                                       "or organization_id is null) and state <> 'removed' and " +
-                                       std::string(is_id ? "id = $2::uuid" : "name = $2") +
-                                       " order by organization_id nulls last limit 1",
-                                   org, id_or_name);
-  if (rows.empty()) return make_error(ErrorCode::not_found, "Snapshot " + id_or_name + " not found");
-  return snapshot_dto(rows[0]);
+  const auto row = queries::snapshot(tx, org, id_or_name);
+  if (!row) return make_error(ErrorCode::not_found, "Snapshot " + id_or_name + " not found");
+  return snapshot_dto(*row);
 }
 
 template <class Command>
@@ -321,18 +297,13 @@ asio::awaitable<Response> list_snapshots(Services& s, Call& call) {
   }
   auto body = co_await s.db.run([&](DbContext& db) {
     pqxx::nontransaction tx(db.conn);
-    const auto where = std::string(" from snapshots where (organization_id = $1::uuid or organization_id is null) "
-                                   "and state <> 'removed'");
     // The default snapshot comes first, then the stored ones by name.
-    const auto total = exec_cached(tx, "select count(*)" + where, call.organization_id)[0][0].as<std::int64_t>() + 1;
+    const auto total = queries::snapshot_count(tx, call.organization_id) + 1;
     json::array items;
     if (page == 1) items.push_back(default_snapshot_dto());
     const int skip = std::max(0, (page - 1) * limit - 1);
     const int take = page == 1 ? limit - 1 : limit;
-    for (const auto& r : exec_cached(tx, "select " + kSnapshotColumns + where + " order by name limit $2 offset $3",
-                                        call.organization_id, take, skip)) {
-      items.push_back(snapshot_dto(r));
-    }
+    for (const auto& r : queries::snapshots(tx, call.organization_id, skip, take)) items.push_back(snapshot_dto(r));
     return json::object{{"items", std::move(items)},
                         {"total", total},
                         {"page", page},
