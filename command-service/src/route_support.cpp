@@ -51,7 +51,9 @@ std::string now_iso() {
   const auto t = std::chrono::system_clock::to_time_t(now);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&t));
+  std::tm utc{};
+  gmtime_r(&t, &utc);  // not std::gmtime: its one static result is shared by the API's threads
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
   char out[40];
   std::snprintf(out, sizeof out, "%s.%03lldZ", buf, static_cast<long long>(ms));
   return out;

@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -46,6 +47,7 @@ class HttpServer {
   ServerSettings settings_;
   Handler handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::strand<boost::asio::io_context::executor_type> accept_strand_{boost::asio::make_strand(io_)};
   unsigned short port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> in_flight_{0};
