@@ -2,6 +2,7 @@
 #include "command_service/api.hpp"
 #include "events/store/sql.hpp"
 #include "command_service/route_support.hpp"
+#include "command_service/dto.hpp"
 #include "events/api_keys.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
@@ -103,10 +104,8 @@ asio::awaitable<Response> create_organization(Services& s, Call& call) {
   });
   if (!position) co_return error_for(position.error());
   co_await wait_for_projection(s, "organizations", *position);
-  co_return json_response(http::status::created, json::object{{"id", org.str()},
-                                                              {"name", *name},
-                                                              {"apiKey", key},
-                                                              {"keyId", key_id.str()}});
+  co_return json_response(http::status::created,
+                          events::http::to_json(dto::NewOrganization{org.str(), *name, key, key_id.str()}));
 }
 
 asio::awaitable<Response> create_key(Services& s, Call& call) {
@@ -121,9 +120,8 @@ asio::awaitable<Response> create_key(Services& s, Call& call) {
   });
   if (!position) co_return error_for(position.error());
   co_await wait_for_projection(s, "organizations", *position);
-  co_return json_response(http::status::created, json::object{{"keyId", key_id.str()},
-                                                              {"apiKey", key},
-                                                              {"prefix", api_key_prefix(key)}});
+  co_return json_response(http::status::created,
+                          events::http::to_json(dto::NewApiKey{key_id.str(), key, api_key_prefix(key)}));
 }
 
 asio::awaitable<Response> revoke_key(Services& s, Call& call) {
@@ -135,7 +133,7 @@ asio::awaitable<Response> revoke_key(Services& s, Call& call) {
   if (!position) co_return error_for(position.error());
   // Revocation takes effect at once: answer only when the key table no longer admits it.
   co_await wait_for_projection(s, "organizations", *position);
-  co_return json_response(http::status::ok, json::object{{"keyId", key->str()}, {"revoked", true}});
+  co_return json_response(http::status::ok, events::http::to_json(dto::RevokedApiKey{key->str(), true}));
 }
 
 }  // namespace
@@ -145,11 +143,16 @@ void register_admin_and_audit_routes(Router& r, Services& s) {
   r.add({V::get, "/api/audit", "Audit log of the organization (?resource=&actor=&from=&to=&after=&limit=)", true,
          [&s](Call& c) { return audit(s, c); }});
   r.add({V::post, "/api/admin/organizations", "Create an organization and its first API key (admin)", false,
-         [&s](Call& c) { return create_organization(s, c); }, LimitClass::admin});
+         [&s](Call& c) { return create_organization(s, c); }, LimitClass::admin})
+      .takes<dto::Named>()
+      .answers<dto::NewOrganization>(http::status::created);
   r.add({V::post, "/api/admin/organizations/{organizationId}/api-keys", "Create an API key (admin)", false,
-         [&s](Call& c) { return create_key(s, c); }, LimitClass::admin});
+         [&s](Call& c) { return create_key(s, c); }, LimitClass::admin})
+      .takes<dto::NamedRequest>()
+      .answers<dto::NewApiKey>(http::status::created);
   r.add({V::delete_, "/api/admin/organizations/{organizationId}/api-keys/{keyId}", "Revoke an API key (admin)", false,
-         [&s](Call& c) { return revoke_key(s, c); }, LimitClass::admin});
+         [&s](Call& c) { return revoke_key(s, c); }, LimitClass::admin})
+      .answers<dto::RevokedApiKey>();
 }
 
 }  // namespace command_service

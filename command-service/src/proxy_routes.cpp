@@ -4,6 +4,7 @@
 #include "command_service/api.hpp"
 #include "command_service/route_support.hpp"
 #include "command_service/sandbox_view.hpp"
+#include "command_service/dto.hpp"
 #include "projector/queries/runners.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
@@ -58,10 +59,9 @@ asio::awaitable<Response> preview_url(Services& s, Call& call) {
   auto made = co_await sign_for(s, call, *port, s.settings.preview_token_ttl);
   if (auto* refused = std::get_if<Response>(&made)) co_return std::move(*refused);
   const auto& t = std::get<Signed>(made);
-  co_return json_response(http::status::ok,
-                          json::object{{"sandboxId", t.sandbox},
-                                       {"url", s.settings.proxy_url + "/preview/" + t.sandbox + "/" + std::to_string(*port)},
-                                       {"token", t.token}});
+  const dto::PreviewUrl out{t.sandbox, s.settings.proxy_url + "/preview/" + t.sandbox + "/" + std::to_string(*port),
+                            t.token};
+  co_return json_response(http::status::ok, events::http::to_json(out));
 }
 
 // getSignedPreviewUrl: a URL that carries its own token (?DAYTONA_SANDBOX_AUTH_KEY=), for
@@ -79,13 +79,10 @@ asio::awaitable<Response> signed_preview_url(Services& s, Call& call) {
   auto made = co_await sign_for(s, call, *port, std::chrono::seconds(seconds));
   if (auto* refused = std::get_if<Response>(&made)) co_return std::move(*refused);
   const auto& t = std::get<Signed>(made);
-  co_return json_response(
-      http::status::ok,
-      json::object{{"sandboxId", t.sandbox},
-                   {"port", *port},
-                   {"token", t.token},
-                   {"url", s.settings.proxy_url + "/preview/" + t.sandbox + "/" + std::to_string(*port) +
-                               "/?DAYTONA_SANDBOX_AUTH_KEY=" + t.token}});
+  const dto::SignedPreviewUrl out{t.sandbox, *port, t.token,
+                                  s.settings.proxy_url + "/preview/" + t.sandbox + "/" + std::to_string(*port) +
+                                      "/?DAYTONA_SANDBOX_AUTH_KEY=" + t.token};
+  co_return json_response(http::status::ok, events::http::to_json(out));
 }
 
 // Admin (the edge proxy): may this API key use this sandbox's toolbox? The key is judged as if
@@ -157,14 +154,19 @@ asio::awaitable<Response> activity(Services& s, Call& call) {
 void register_proxy_routes(Router& r, Services& s) {
   using V = http::verb;
   r.add({V::get, "/api/sandbox/{sandboxIdOrName}/ports/{port}/preview-url",
-         "A preview URL and its token (signed, for this port only)", true, [&s](Call& c) { return preview_url(s, c); }});
+         "A preview URL and its token (signed, for this port only)", true, [&s](Call& c) { return preview_url(s, c); }})
+      .answers<dto::PreviewUrl>();
   r.add({V::get, "/api/sandbox/{sandboxIdOrName}/ports/{port}/signed-preview-url",
          "A preview URL carrying its own token (?expiresInSeconds=, default 60)", true,
-         [&s](Call& c) { return signed_preview_url(s, c); }});
+         [&s](Call& c) { return signed_preview_url(s, c); }})
+      .answers<dto::SignedPreviewUrl>();
   r.add({V::post, "/api/proxy/authorize", "May an API key use a sandbox's toolbox (admin: the edge proxy)", false,
-         [&r, &s](Call& c) { return authorize_toolbox(r, s, c); }, LimitClass::admin});
+         [&r, &s](Call& c) { return authorize_toolbox(r, s, c); }, LimitClass::admin})
+      .takes<wire::ToolboxAccessRequest>()
+      .answers<wire::ToolboxAccess>();
   r.add({V::get, "/api/proxy/sandboxes/{sandboxId}", "Where a sandbox runs, for the edge proxy (admin)", false,
-         [&s](Call& c) { return placement(s, c); }, LimitClass::admin});
+         [&s](Call& c) { return placement(s, c); }, LimitClass::admin})
+      .answers<wire::SandboxPlacement>();
   r.add({V::post, "/api/proxy/sandboxes/{sandboxId}/activity", "Activity: traffic through the proxy, toolbox processes at work (admin: proxy, runners)", false,
          [&s](Call& c) { return activity(s, c); }, LimitClass::admin});
 }

@@ -307,9 +307,11 @@ void register_runner_routes(Router& r, Services& s) {
          [&s](Call& c) { return simple(s, c, runner::Uncordon{}); }, LimitClass::admin});
   r.add({V::delete_, one, "Remove a runner (admin)", false, [&s](Call& c) { return simple(s, c, runner::Remove{}); }, LimitClass::admin});
   r.add({V::get, one + "/sandboxes", "Sandboxes the log assigns to this runner, desired and actual state (admin)",
-         false, [&s](Call& c) { return runner_sandboxes(s, c); }, LimitClass::admin});
+         false, [&s](Call& c) { return runner_sandboxes(s, c); }, LimitClass::admin})
+      .answers<events::wire::RunnerTargets>();
   r.add({V::get, one + "/sandboxes/{sandboxId}", "One sandbox of this runner as the log has it (admin)", false,
-         [&s](Call& c) { return runner_sandbox(s, c); }, LimitClass::admin});
+         [&s](Call& c) { return runner_sandbox(s, c); }, LimitClass::admin})
+      .answers<events::wire::RunnerTarget>();
 }
 
 }  // namespace command_service

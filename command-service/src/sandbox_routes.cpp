@@ -488,7 +488,7 @@ asio::awaitable<Response> toolbox_proxy_url(Services& s, Call& call) {
     return sandbox_for(db, call, call.path.at("sandboxIdOrName"), access::Action::read);
   });
   if (!st) co_return error_for(st.error());
-  co_return json_response(http::status::ok, {{"url", s.settings.proxy_url + "/toolbox"}});
+  co_return json_response(http::status::ok, events::http::to_json(dto::Url{s.settings.proxy_url + "/toolbox"}));
 }
 
 }  // namespace
@@ -537,7 +537,8 @@ void register_sandbox_routes(Router& r, Services& s) {
          [&s](Call& c) { return record_activity(s, c); }})
       .answers<dto::Sandbox>(http::status::created);
   r.add({V::get, one + "/toolbox-proxy-url", "The toolbox proxy URL", true,
-         [&s](Call& c) { return toolbox_proxy_url(s, c); }});
+         [&s](Call& c) { return toolbox_proxy_url(s, c); }})
+      .answers<dto::Url>();
 }
 
 }  // namespace command_service

@@ -330,7 +330,7 @@ asio::awaitable<Response> snapshot_change(Services& s, Call& call) {
 void register_volume_and_snapshot_routes(Router& r, Services& s) {
   using V = http::verb;
   r.add({V::post, "/api/volumes", "Create a volume", true, [&s](Call& c) { return create_volume(s, c); }})
-      .takes<dto::CreateVolume>()
+      .takes<dto::Named>()
       .answers<dto::Volume>();
   r.add({V::get, "/api/volumes", "List volumes", true, [&s](Call& c) { return list_volumes(s, c); }})
       .answers<std::vector<dto::Volume>>();

@@ -52,8 +52,6 @@ std::int64_t ms_of(Time t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-sandbox::State evolve(sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); }
-
 struct Pool {
   WarmPoolId id;
   std::string snapshot;

@@ -1,7 +1,7 @@
 // A client generated from the API's own OpenAPI document (openapi-client-axios makes one call per
 // operationId) drives the API, and every answer is checked against the schema the document gives
-// for it (Ajv). Run by the API test (api_streams_test.cpp) with API_ORIGIN, API_KEY and NODE_PATH;
-// exits non-zero, saying why, on the first problem.
+// for it (Ajv). Run by the API test (api_streams_test.cpp) with API_ORIGIN, API_KEY, ADMIN_KEY and
+// NODE_PATH; exits non-zero, saying why, on the first problem.
 const { OpenAPIClientAxios } = require('openapi-client-axios');
 const SwaggerParser = require('@apidevtools/swagger-parser');
 const Ajv = require('ajv');
@@ -50,6 +50,13 @@ async function main() {
   check('/sandbox/{sandboxIdOrName}/autostop/{interval}', 'post',
         await client.postSandboxBySandboxIdOrNameAutostopByInterval({ sandboxIdOrName: id, interval: 30 }));
 
+  check('/sandbox/{sandboxIdOrName}/toolbox-proxy-url', 'get',
+        await client.getSandboxBySandboxIdOrNameToolboxProxyUrl(id));
+  check('/sandbox/{sandboxIdOrName}/ports/{port}/preview-url', 'get',
+        await client.getSandboxBySandboxIdOrNamePortsByPortPreviewUrl({ sandboxIdOrName: id, port: 8080 }));
+  check('/sandbox/{sandboxIdOrName}/ports/{port}/signed-preview-url', 'get',
+        await client.getSandboxBySandboxIdOrNamePortsByPortSignedPreviewUrl({ sandboxIdOrName: id, port: 8080 }));
+
   const volume = await client.postVolumes(null, { name: 'generated-volume' });
   check('/volumes', 'post', volume);
   check('/volumes', 'get', await client.getVolumes());
@@ -69,7 +76,24 @@ async function main() {
   delete withoutId.id;
   if (schemaOf('/sandbox', 'post')(withoutId)) fail('a sandbox without id passed its schema');
 
+  // The admin routes, with the admin key: what the edge proxy asks (the wire structs' schemas).
+  const admin = await new OpenAPIClientAxios({
+    definition: doc,
+    axiosConfigDefaults: { baseURL: origin + '/api', headers: { Authorization: 'Bearer ' + process.env.ADMIN_KEY } },
+  }).init();
+  check('/proxy/sandboxes/{sandboxId}', 'get', await admin.getProxySandboxesBySandboxId(id));
+  check('/proxy/authorize', 'post',
+        await admin.postProxyAuthorize(null, { api_key: key, sandbox_id: id, source: '127.0.0.1' }));
+
   check('/sandbox/{sandboxIdOrName}', 'delete', await client.deleteSandboxBySandboxIdOrName(id));
+
+  const org = await admin.postAdminOrganizations(null, { name: 'generated-org' });
+  check('/admin/organizations', 'post', org);
+  const second = await admin.postAdminOrganizationsByOrganizationIdApiKeys(org.data.id, { name: 'second' });
+  check('/admin/organizations/{organizationId}/api-keys', 'post', second);
+  check('/admin/organizations/{organizationId}/api-keys/{keyId}', 'delete',
+        await admin.deleteAdminOrganizationsByOrganizationIdApiKeysByKeyId({ organizationId: org.data.id,
+                                                                              keyId: second.data.keyId }));
   console.log('ok');
 }
 

@@ -247,8 +247,9 @@ TEST_CASE("metrics: requests, latencies, conflicts and projection lag in Prometh
 
 namespace {
 
-// A node script of tests/e2e/ against `api` with organization A's key (API_ORIGIN, API_KEY), its
-// output in `log`; the npm package it needs must be installed (infra/npm-deps).
+// A node script of tests/e2e/ against `api` with organization A's key and the admin key (API_ORIGIN,
+// API_KEY, ADMIN_KEY), its output in `log`; the npm package it needs must be installed
+// (infra/npm-deps).
 testing_support::ChildProcess node_client(const Api& api, const std::string& script, const std::string& package,
                                           const std::string& log) {
   const char* node_path = std::getenv("NPM_NODE_PATH");
@@ -257,6 +258,7 @@ testing_support::ChildProcess node_client(const Api& api, const std::string& scr
   setenv("NODE_PATH", node_path, 1);
   setenv("API_ORIGIN", ("http://127.0.0.1:" + std::to_string(api.port())).c_str(), 1);
   setenv("API_KEY", api.key_a.c_str(), 1);
+  setenv("ADMIN_KEY", api.admin_key.c_str(), 1);
   return testing_support::ChildProcess({"node", std::string(TESTS_DIR) + "/e2e/" + script}, "", log);
 }
 

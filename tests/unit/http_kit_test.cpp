@@ -5,6 +5,8 @@
 #include "command_service/sandbox_request.hpp"
 #include "events/http/dto.hpp"
 #include "events/http/path.hpp"
+#include "events/wire/proxy.hpp"
+#include "events/wire/runner_target.hpp"
 #include "support/catch.hpp"
 
 using events::http::match_path;
@@ -105,4 +107,25 @@ TEST_CASE("http kit: every field of the create-sandbox schema is read (and check
       id, org, {});
   REQUIRE(ok);
   CHECK(ok->env.at("A") == "1");
+}
+
+TEST_CASE("http kit: the wire structs have schemas too: ids are UUID strings, states their names") {
+  const auto placement = events::http::schema<events::wire::SandboxPlacement>().as_object();
+  const auto& props = placement.at("properties").as_object();
+  CHECK(props.at("id").as_object().at("format").as_string() == "uuid");
+  const auto& states = props.at("state").as_object().at("enum").as_array();
+  CHECK(std::find(states.begin(), states.end(), json::value("started")) != states.end());
+  CHECK(std::find(states.begin(), states.end(), json::value("destroyed")) != states.end());
+  CHECK(props.at("runner_id").as_object().at("nullable").as_bool());  // Boost.JSON writes null
+  // What the API writes for a placement fits it: the empty runner_id is null and allowed.
+  events::wire::SandboxPlacement p{events::SandboxId::generate(), events::OrganizationId::generate(),
+                                   events::SandboxState::started, false, std::nullopt, ""};
+  const auto written = boost::json::value_from(p).as_object();
+  CHECK(written.at("runner_id").is_null());
+  for (const auto& name : placement.at("required").as_array()) CHECK(written.contains(name.as_string()));
+
+  const auto target = events::http::schema<events::wire::RunnerTarget>().as_object();
+  CHECK(target.at("properties").as_object().at("resources").as_object().at("properties").as_object().contains(
+      "memory_gib"));
+  CHECK(target.at("properties").as_object().at("volumes").as_object().at("type").as_string() == "array");
 }

@@ -144,10 +144,11 @@ BOOST_DESCRIBE_STRUCT(Snapshot, (),
                       (id, organizationId, general, name, imageName, state, size, entrypoint, cpu, gpu, mem, disk,
                        errorReason, createdAt, updatedAt, lastUsedAt))
 
-struct CreateVolume {
+// A body of just a name (create a volume, an organization).
+struct Named {
   std::string name;
 };
-BOOST_DESCRIBE_STRUCT(CreateVolume, (), (name))
+BOOST_DESCRIBE_STRUCT(Named, (), (name))
 
 struct SnapshotPage {
   std::vector<Snapshot> items;
@@ -173,5 +174,54 @@ struct Removed {
   std::string id;
 };
 BOOST_DESCRIBE_STRUCT(Removed, (), (id))
+
+// GET .../ports/{port}/preview-url (getPreviewLink): the URL and the token that opens this port.
+struct PreviewUrl {
+  std::string sandboxId;
+  std::string url;
+  std::string token;
+};
+BOOST_DESCRIBE_STRUCT(PreviewUrl, (), (sandboxId, url, token))
+
+// GET .../ports/{port}/signed-preview-url: a URL carrying its own token.
+struct SignedPreviewUrl {
+  std::string sandboxId;
+  int port = 0;
+  std::string token;
+  std::string url;
+};
+BOOST_DESCRIBE_STRUCT(SignedPreviewUrl, (), (sandboxId, port, token, url))
+
+struct Url {
+  std::string url;
+};
+BOOST_DESCRIBE_STRUCT(Url, (), (url))
+
+// Admin: an organization and its first key (the key is shown this once).
+struct NewOrganization {
+  std::string id;
+  std::string name;
+  std::string apiKey;
+  std::string keyId;
+};
+BOOST_DESCRIBE_STRUCT(NewOrganization, (), (id, name, apiKey, keyId))
+
+struct NamedRequest {
+  std::optional<std::string> name;
+};
+BOOST_DESCRIBE_STRUCT(NamedRequest, (), (name))
+
+struct NewApiKey {
+  std::string keyId;
+  std::string apiKey;
+  std::string prefix;
+};
+BOOST_DESCRIBE_STRUCT(NewApiKey, (), (keyId, apiKey, prefix))
+
+struct RevokedApiKey {
+  std::string keyId;
+  bool revoked = false;
+};
+BOOST_DESCRIBE_STRUCT(RevokedApiKey, (), (keyId, revoked))
 
 }  // namespace command_service::dto

@@ -3,10 +3,15 @@
 // both the JSON a route writes (`to_json`) and the JSON Schema its OpenAPI entry shows
 // (`schema`), so the document cannot drift from the answers. Member names are the wire names
 // (camelCase, as Daytona's); a trailing '_' is dropped (`public_` is "public").
-//   std::optional<T>   left out when empty; not required in the schema
+//   std::optional<T>   left out when empty; in the schema not required and nullable (the wire
+//                      structs of events/wire/, written by Boost.JSON, give null instead)
 //   Nullable<T>        always there, null when empty ("nullable": true)
 //   std::vector<T>     an array; std::map<std::string, T> an object with free keys
 //   boost::json::value any JSON
+//   events::Id<Tag>    a string (a UUID); a described enum a string of its names
+// The wire structs (events/wire/) are described structs too: their schemas come from here.
+#include "events/ids.hpp"
+
 #include <boost/describe.hpp>
 #include <boost/json.hpp>
 #include <boost/mp11/algorithm.hpp>
@@ -38,6 +43,9 @@ template <class T> struct vector_of { using type = void; };
 template <class T> struct vector_of<std::vector<T>> { using type = T; };
 template <class T> struct map_of { using type = void; };
 template <class T> struct map_of<std::map<std::string, T>> { using type = T; };
+
+template <class T> struct is_id_type : std::false_type {};
+template <class Tag> struct is_id_type<Id<Tag>> : std::true_type {};
 
 template <class T> constexpr bool is_optional = !std::is_void_v<typename optional_of<T>::type>;
 template <class T> constexpr bool is_nullable = !std::is_void_v<typename nullable_of<T>::type>;
@@ -100,7 +108,9 @@ boost::json::value schema() {
     for_each_member<T>([&](auto member) {
       using F = std::remove_cvref_t<decltype(std::declval<T>().*member.pointer)>;
       if constexpr (is_optional<F>) {
-        properties[wire_name(member.name)] = schema<typename optional_of<F>::type>();
+        auto inner = schema<typename optional_of<F>::type>();
+        inner.as_object()["nullable"] = true;
+        properties[wire_name(member.name)] = std::move(inner);
       } else {
         properties[wire_name(member.name)] = schema<F>();
         required.emplace_back(wire_name(member.name));
@@ -119,6 +129,12 @@ boost::json::value schema() {
     return {{"type", "object"}, {"additionalProperties", schema<typename map_of<T>::type>()}};
   } else if constexpr (std::is_same_v<T, boost::json::value>) {
     return boost::json::object{};
+  } else if constexpr (is_id_type<T>::value) {
+    return {{"type", "string"}, {"format", "uuid"}};
+  } else if constexpr (boost::describe::has_describe_enumerators<T>::value) {
+    boost::json::array names;
+    boost::mp11::mp_for_each<boost::describe::describe_enumerators<T>>([&](auto e) { names.emplace_back(e.name); });
+    return {{"type", "string"}, {"enum", std::move(names)}};
   } else if constexpr (std::is_same_v<T, bool>) {
     return {{"type", "boolean"}};
   } else if constexpr (std::is_integral_v<T>) {
