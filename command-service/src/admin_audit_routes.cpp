@@ -3,6 +3,7 @@
 #include "events/store/sql.hpp"
 #include "command_service/route_support.hpp"
 #include "command_service/dto.hpp"
+#include "projector/queries/organizations_audit.hpp"
 #include "events/api_keys.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
@@ -38,27 +39,22 @@ asio::awaitable<Response> audit(Services& s, Call& call) {
   auto page = co_await s.db.run([&](DbContext& db) -> Result<json::object> {
     pqxx::nontransaction tx(db.conn);
     try {
-      const auto rows = exec_cached(tx, 
-          "select position, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, "
-          "resource_type, resource_id, action, correlation_id, causation_id, data::text from audit_log "
-          "where organization_id = $1 and position > $2 and ($3::text is null or resource_id = $3) "
-          "and ($4::text is null or actor = $4) and ($5::timestamptz is null or recorded_at >= $5::timestamptz) "
-          "and ($6::timestamptz is null or recorded_at <= $6::timestamptz) order by position limit $7",
-          call.organization_id, after, call.query_one("resource"), call.query_one("actor"), call.query_one("from"),
-          call.query_one("to"), limit);
+      const auto entries = projector::queries::audit_entries(
+          tx, {call.organization_id, after, call.query_one("resource"), call.query_one("actor"),
+               call.query_one("from"), call.query_one("to"), limit});
       json::array items;
       std::int64_t last = after;
-      for (const auto& r : rows) {
-        last = r[0].as<std::int64_t>();
-        items.push_back({{"position", last},
-                         {"recordedAt", r[1].c_str()},
-                         {"actor", r[2].c_str()},
-                         {"resourceType", r[3].c_str()},
-                         {"resourceId", r[4].c_str()},
-                         {"action", r[5].c_str()},
-                         {"correlationId", r[6].c_str()},
-                         {"causationId", r[7].c_str()},
-                         {"data", json::parse(redacted_data(r[5].c_str(), r[8].c_str()))}});
+      for (const auto& e : entries) {
+        last = e.position;
+        items.push_back({{"position", e.position},
+                         {"recordedAt", e.recorded_at},
+                         {"actor", e.actor},
+                         {"resourceType", e.resource_type},
+                         {"resourceId", e.resource_id},
+                         {"action", e.action},
+                         {"correlationId", e.correlation_id},
+                         {"causationId", e.causation_id},
+                         {"data", json::parse(redacted_data(e.action, e.data_json))}});
       }
       return json::object{{"items", std::move(items)}, {"nextAfter", last}};
     } catch (const pqxx::data_exception& e) {

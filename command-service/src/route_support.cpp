@@ -1,4 +1,5 @@
 #include "command_service/route_support.hpp"
+#include "projector/queries/organizations_audit.hpp"
 #include "projector/queries/snapshots_volumes.hpp"
 #include "events/store/sql.hpp"
 
@@ -88,8 +89,7 @@ asio::awaitable<void> wait_for_projection(Services& s, std::string model, std::i
   while (std::chrono::steady_clock::now() < deadline) {
     const auto reached = co_await s.db.run([&model](DbContext& db) -> std::int64_t {
       pqxx::nontransaction tx(db.conn);
-      const auto rows = exec_cached(tx, "select position from projection_checkpoints where model = $1", model);
-      return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+      return projector::queries::checkpoint(tx, model);
     });
     if (reached >= position) co_return;
     timer.expires_after(std::chrono::milliseconds(2));

@@ -5,6 +5,7 @@
 #include "command_service/metrics.hpp"
 #include "command_service/route_support.hpp"
 #include "events/redact.hpp"
+#include "projector/queries/organizations_audit.hpp"
 #include "events/store/sql.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,7 +18,6 @@ namespace command_service {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-using events::exec_cached;
 
 namespace {
 
@@ -84,10 +84,7 @@ asio::awaitable<Response> events_stream(Services& s, Call& call) {
 std::string projection_gauges(DbContext& db) {
   const auto head = log_head(db);  // before our transaction: one at a time per connection
   pqxx::nontransaction tx(db.conn);
-  const auto rows = exec_cached(
-      tx,
-      "select c.model, c.position, coalesce((select extract(epoch from now() - e.recorded_at) from events e "
-      "where e.position > c.position order by e.position limit 1), 0) from projection_checkpoints c order by c.model");
+  const auto lags = projector::queries::model_lags(tx);
   std::string out =
       "# HELP event_log_head_position The last position in the event log\n# TYPE event_log_head_position gauge\n"
       "event_log_head_position " +
@@ -97,11 +94,11 @@ std::string projection_gauges(DbContext& db) {
   std::string seconds =
       "# HELP projection_lag_seconds Age of the oldest event a read model has not applied yet\n"
       "# TYPE projection_lag_seconds gauge\n";
-  for (const auto& r : rows) {
-    const std::string model = r[0].c_str();
-    out += "projection_lag_events{model=\"" + model + "\"} " +
-           std::to_string(std::max<std::int64_t>(0, head - r[1].as<std::int64_t>())) + "\n";
-    seconds += "projection_lag_seconds{model=\"" + model + "\"} " + r[2].c_str() + "\n";
+  for (const auto& lag : lags) {
+    out += "projection_lag_events{model=\"" + lag.model + "\"} " +
+           std::to_string(std::max<std::int64_t>(0, head - lag.position)) + "\n";
+    seconds += "projection_lag_seconds{model=\"" + lag.model + "\"} " + std::to_string(lag.oldest_unapplied_seconds) +
+               "\n";
   }
   return out + seconds;
 }

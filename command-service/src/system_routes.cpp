@@ -1,14 +1,13 @@
 // Health, the OpenAPI document, and API-key authentication.
 #include "command_service/api.hpp"
 #include "command_service/warm_pools.hpp"
-#include "events/store/sql.hpp"
+#include "projector/queries/organizations_audit.hpp"
 #include "events/api_keys.hpp"
 
 #include <pqxx/pqxx>
 
 namespace command_service {
 
-using events::exec_cached;
 
 namespace asio = boost::asio;
 
@@ -43,10 +42,9 @@ asio::awaitable<std::variant<Identity, Response>> authenticate(Services& service
   const auto hash = events::sha256_hex(std::string_view(header).substr(kBearer.size()));
   auto found = co_await services.db.run([&hash](DbContext& db) -> std::optional<Identity> {
     pqxx::nontransaction tx(db.conn);
-    const auto rows = exec_cached(tx, 
-        "select organization_id::text, key_id::text from api_keys where key_hash = $1 and not revoked", hash);
-    if (rows.empty()) return std::nullopt;
-    return Identity{rows[0][0].as<std::string>(), "apikey:" + rows[0][1].as<std::string>()};
+    const auto owner = projector::queries::key_owner(tx, hash);
+    if (!owner) return std::nullopt;
+    return Identity{owner->organization_id, "apikey:" + owner->key_id};
   });
   if (!found) co_return error_response(http::status::unauthorized, "invalid or revoked API key");
   co_return *found;
