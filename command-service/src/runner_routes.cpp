@@ -7,7 +7,7 @@
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
 #include "events/deciders/runner.hpp"
-#include "events/store/sql.hpp"
+#include "projector/queries/runners.hpp"
 
 #include <pqxx/pqxx>
 
@@ -124,23 +124,19 @@ Result<RunnerLoad> parse_load(const Request& req) {
   return l;
 }
 
-constexpr const char* kRunnerColumns =
-    "id::text, region, endpoint, state, cpu, memory, disk, max_sandboxes, reported_sandboxes, assigned_sandboxes, "
-    "coalesce(to_char(last_heartbeat_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '')";
-
-json::object runner_dto(const pqxx::row& r) {
-  return json::object{{"id", r[0].c_str()},
-                      {"region", r[1].c_str()},
-                      {"endpoint", r[2].c_str()},
-                      {"state", r[3].c_str()},
+json::object runner_dto(const projector::queries::RunnerRow& r) {
+  return json::object{{"id", r.id},
+                      {"region", r.region},
+                      {"endpoint", r.endpoint},
+                      {"state", r.state},
                       {"capacity",
-                       {{"cpu", r[4].as<int>()},
-                        {"memory_gib", r[5].as<int>()},
-                        {"disk_gib", r[6].as<int>()},
-                        {"max_sandboxes", r[7].as<int>()}}},
-                      {"reportedSandboxes", r[8].as<int>()},
-                      {"assignedSandboxes", r[9].as<int>()},
-                      {"lastHeartbeatAt", r[10].c_str()}};
+                       {{"cpu", r.cpu},
+                        {"memory_gib", r.memory_gib},
+                        {"disk_gib", r.disk_gib},
+                        {"max_sandboxes", r.max_sandboxes}}},
+                      {"reportedSandboxes", r.reported_sandboxes},
+                      {"assignedSandboxes", r.assigned_sandboxes},
+                      {"lastHeartbeatAt", r.last_heartbeat_at}};
 }
 
 // Runs a runner command as the admin and answers with the runner's row once projected.
@@ -151,9 +147,9 @@ asio::awaitable<Response> run_and_show(Services& s, Call& call, const RunnerId& 
   co_await wait_for_projection(s, "runners", *position);
   auto row = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
     pqxx::nontransaction tx(db.conn);
-    const auto rows = exec_cached(tx, std::string("select ") + kRunnerColumns + " from runners where id = $1", id.str());
-    if (rows.empty()) return std::nullopt;
-    return runner_dto(rows[0]);
+    const auto found = projector::queries::runner(tx, id);
+    if (!found) return std::nullopt;
+    return runner_dto(*found);
   });
   if (!row) co_return error_response(http::status::service_unavailable, "runner not yet projected; retry");
   auto res = json_response(http::status::ok, *row);
@@ -208,9 +204,7 @@ asio::awaitable<Response> list_runners(Services& s, Call&) {
   auto items = co_await s.db.run([](DbContext& db) {
     pqxx::nontransaction tx(db.conn);
     json::array out;
-    for (const auto& r : exec_cached(tx, std::string("select ") + kRunnerColumns + " from runners order by id")) {
-      out.push_back(runner_dto(r));
-    }
+    for (const auto& r : projector::queries::runners(tx)) out.push_back(runner_dto(r));
     return out;
   });
   co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});

@@ -9,6 +9,8 @@
 #include "events/command_runner.hpp"
 #include "events/deciders/warm_pool.hpp"
 #include "events/store/sql.hpp"
+#include "projector/queries/organizations_audit.hpp"
+#include "projector/queries/warm_pools.hpp"
 
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
@@ -21,6 +23,7 @@ namespace command_service {
 namespace asio = boost::asio;
 namespace json = boost::json;
 using namespace events;
+namespace queries = projector::queries;
 
 namespace {
 
@@ -104,19 +107,10 @@ int remove_members(DbContext& db, const std::vector<std::string>& ids, const std
   return removed;
 }
 
-std::vector<std::string> ids_of(const pqxx::result& rows) {
-  std::vector<std::string> ids;
-  for (const auto& r : rows) ids.push_back(r[0].as<std::string>());
-  return ids;
-}
-
 // Unclaimed members of `pool` the pool no longer wants, those not yet started first.
 std::vector<std::string> surplus(DbContext& db, const Pool& pool, int count) {
   pqxx::nontransaction tx(db.conn);
-  return ids_of(exec_cached(tx,
-      "select id::text from sandboxes where warm_pool = $1 and organization_id = $2 and desired_state = 'started' "
-      "order by (state = 'started'), created_at desc limit $3",
-      pool.id.str(), warm_pool_organization().str(), count));
+  return queries::surplus_pool_members(tx, pool.id.str(), warm_pool_organization().str(), count);
 }
 
 // One API instance at a time applies an env to a warm sandbox and claims it (a session-level
@@ -148,24 +142,12 @@ int refill_warm_pools(DbContext& db, Time now) {
   std::vector<std::string> broken;
   {
     pqxx::nontransaction tx(db.conn);
-    const auto reached = exec_cached(tx, "select position from projection_checkpoints where model = 'sandboxes'");
-    if (reached.empty() || reached[0][0].as<std::int64_t>() < last_refill_position(db)) return 0;
-    const auto rows = exec_cached(tx,
-        "select p.id::text, p.snapshot, p.region, p.cpu, p.gpu, p.memory, p.disk, p.size, "
-        "(select count(*) from sandboxes s where s.warm_pool = p.id and s.organization_id = $1 "
-        " and s.desired_state = 'started' and s.state not in ('error', 'build_failed', 'destroyed'))::int "
-        "from warm_pools p",
-        warm_pool_organization().str());
-    for (const auto& r : rows) {
-      pools.push_back(Pool{WarmPoolId{r[0].as<std::string>()}, r[1].as<std::string>(), r[2].as<std::string>(),
-                           Resources{r[3].as<int>(), r[4].as<int>(), r[5].as<int>(), r[6].as<int>()},
-                           r[7].as<int>(), r[8].as<int>()});
+    if (queries::checkpoint(tx, "sandboxes") < last_refill_position(db)) return 0;
+    for (auto& p : queries::pools_to_fill(tx, warm_pool_organization().str())) {
+      pools.push_back(Pool{WarmPoolId{p.id}, std::move(p.snapshot), std::move(p.region), p.resources, p.size, p.live});
     }
     // A member that failed can never be claimed: it goes, and the pool makes a new one.
-    broken = ids_of(exec_cached(tx,
-        "select id::text from sandboxes where warm_pool is not null and organization_id = $1 "
-        "and desired_state = 'started' and state in ('error', 'build_failed') limit 100",
-        warm_pool_organization().str()));
+    broken = queries::failed_pool_members(tx, warm_pool_organization().str(), 100);
   }
   int issued = remove_members(db, broken, "warm pool: the sandbox failed before it was claimed");
   for (const auto& pool : pools) {
@@ -194,15 +176,10 @@ std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const
   // Volumes, a network block and builds change the sandbox itself, not only what the claim sets.
   if (spec.dockerfile || !spec.volumes.empty() || spec.network_block_all) return std::nullopt;
   const auto pool = warm_pool_id(spec.snapshot, spec.region, spec.resources);
-  pqxx::result candidates;
+  std::vector<queries::ClaimCandidate> candidates;
   {
     pqxx::nontransaction tx(db.conn);
-    candidates = exec_cached(tx,
-        "select s.id::text, r.endpoint from sandboxes s join warm_pools p on p.id = s.warm_pool "
-        "left join runners r on r.id = s.runner_id where s.warm_pool = $1 "
-        "and p.size > 0 and s.organization_id = $2 and s.state = 'started' and s.desired_state = 'started' "
-        "order by s.created_at limit 3",
-        pool.str(), warm_pool_organization().str());
+    candidates = queries::claim_candidates(tx, pool.str(), warm_pool_organization().str(), 3);
   }
   if (candidates.empty()) return std::nullopt;  // every create asks: one query when no pool serves it
   if (spec.snapshot != "default") {
@@ -213,9 +190,9 @@ std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const
   }
   const SandboxClaimed claim{spec.organization_id, spec.name, spec.user, spec.env, spec.labels, spec.is_public,
                              spec.auto_stop_minutes, spec.auto_archive_minutes, spec.auto_delete_minutes, ms_of(now)};
-  for (const auto& row : candidates) {
-    const SandboxId id{row[0].as<std::string>()};
-    const auto endpoint = row[1].is_null() ? std::optional<std::string>() : row[1].as<std::string>();
+  for (const auto& candidate : candidates) {
+    const SandboxId id{candidate.sandbox_id};
+    const auto& endpoint = candidate.runner_endpoint;
     if (!lock_for_claim(db, id)) continue;  // another create is claiming it
     ClaimLock held{db, id};
     // Claimable and the name free: then the env goes straight to the daemon — here, not in the
@@ -317,22 +294,19 @@ Result<warm_pool::SetSize> parse_size(const std::string& body, const std::string
   return c;
 }
 
-json::object pool_json(const pqxx::row& r) {
-  return json::object{{"id", r[0].as<std::string>()}, {"snapshot", r[1].as<std::string>()},
-                      {"region", r[2].as<std::string>()}, {"cpu", r[3].as<int>()},
-                      {"gpu", r[4].as<int>()}, {"memory", r[5].as<int>()},
-                      {"disk", r[6].as<int>()}, {"size", r[7].as<int>()},
-                      {"ready", r[8].as<int>()}, {"starting", r[9].as<int>()},
-                      {"claimed", r[10].as<int>()}};
+json::object pool_json(const queries::PoolStatus& p) {
+  return json::object{{"id", p.id},
+                      {"snapshot", p.snapshot},
+                      {"region", p.region},
+                      {"cpu", p.resources.cpu},
+                      {"gpu", p.resources.gpu},
+                      {"memory", p.resources.memory_gib},
+                      {"disk", p.resources.disk_gib},
+                      {"size", p.size},
+                      {"ready", p.ready},
+                      {"starting", p.starting},
+                      {"claimed", p.claimed}};
 }
-
-constexpr const char* kPoolSelect =
-    "select p.id::text, p.snapshot, p.region, p.cpu, p.gpu, p.memory, p.disk, p.size, "
-    "count(*) filter (where s.organization_id = $1 and s.state = 'started' and s.desired_state = 'started')::int, "
-    "count(*) filter (where s.organization_id = $1 and s.state not in ('started', 'destroyed') "
-    " and s.desired_state = 'started')::int, "
-    "count(*) filter (where s.organization_id <> $1)::int "
-    "from warm_pools p left join sandboxes s on s.warm_pool = p.id ";
 
 asio::awaitable<Response> set_pool_size(Services& s, Call& call) {
   auto command = parse_size(call.request.body(), s.settings.default_region);
@@ -358,23 +332,21 @@ asio::awaitable<Response> set_pool_size(Services& s, Call& call) {
   });
   if (!position) co_return error_for(position.error());
   co_await wait_for_projection(s, "warm_pools", *position);
-  auto row = co_await s.db.run([&](DbContext& db) {
+  auto status = co_await s.db.run([&](DbContext& db) {
     pqxx::nontransaction tx(db.conn);
-    return exec_cached(tx, std::string(kPoolSelect) + "where p.id = $2 group by p.id",
-                       warm_pool_organization().str(), id.str());
+    return queries::pool_status(tx, id.str(), warm_pool_organization().str());
   });
-  if (row.empty()) co_return error_response(http::status::internal_server_error, "the pool was not projected in time");
-  co_return json_response(http::status::ok, pool_json(row[0]));
+  if (!status) co_return error_response(http::status::internal_server_error, "the pool was not projected in time");
+  co_return json_response(http::status::ok, pool_json(*status));
 }
 
 asio::awaitable<Response> list_pools(Services& s, Call&) {
-  auto rows = co_await s.db.run([&](DbContext& db) {
+  auto pools = co_await s.db.run([&](DbContext& db) {
     pqxx::nontransaction tx(db.conn);
-    return exec_cached(tx, std::string(kPoolSelect) + "group by p.id order by p.snapshot, p.region, p.id",
-                       warm_pool_organization().str());
+    return queries::pool_statuses(tx, warm_pool_organization().str());
   });
   json::array items;
-  for (const auto& r : rows) items.push_back(pool_json(r));
+  for (const auto& p : pools) items.push_back(pool_json(p));
   co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});
 }
 

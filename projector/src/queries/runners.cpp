@@ -6,6 +6,32 @@
 
 namespace projector::queries {
 
+namespace {
+
+const std::string kRunners =
+    "select id::text, region, endpoint, state, cpu, memory, disk, max_sandboxes, reported_sandboxes, "
+    "assigned_sandboxes, coalesce(to_char(last_heartbeat_at at time zone 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') from runners ";
+
+RunnerRow runner_of(const pqxx::row& r) {
+  return {r[0].c_str(),    r[1].c_str(),    r[2].c_str(),    r[3].c_str(),    r[4].as<int>(),  r[5].as<int>(),
+          r[6].as<int>(), r[7].as<int>(), r[8].as<int>(), r[9].as<int>(), r[10].c_str()};
+}
+
+}  // namespace
+
+std::optional<RunnerRow> runner(pqxx::transaction_base& tx, const events::RunnerId& id) {
+  const auto rows = events::exec_cached(tx, kRunners + "where id = $1", id.str());
+  if (rows.empty()) return std::nullopt;
+  return runner_of(rows[0]);
+}
+
+std::vector<RunnerRow> runners(pqxx::transaction_base& tx) {
+  std::vector<RunnerRow> out;
+  for (const auto& r : events::exec_cached(tx, kRunners + "order by id")) out.push_back(runner_of(r));
+  return out;
+}
+
 std::vector<ReadyRunner> ready_runners(pqxx::transaction_base& tx, const std::string& region) {
   const auto rows = events::exec_cached(
       tx,

@@ -29,4 +29,21 @@ std::vector<ReadyRunner> ready_runners(pqxx::transaction_base& tx, const std::st
 // Where a runner takes forwarded connections ("host:port"); empty when unknown.
 std::string runner_endpoint(pqxx::transaction_base& tx, const events::RunnerId& id);
 
+// A runner as an admin sees it.
+struct RunnerRow {
+  std::string id;
+  std::string region;
+  std::string endpoint;
+  std::string state;
+  int cpu = 0;
+  int memory_gib = 0;
+  int disk_gib = 0;
+  int max_sandboxes = 0;
+  int reported_sandboxes = 0;
+  int assigned_sandboxes = 0;
+  std::string last_heartbeat_at;  // ISO 8601, UTC; empty: none yet
+};
+std::optional<RunnerRow> runner(pqxx::transaction_base& tx, const events::RunnerId& id);
+std::vector<RunnerRow> runners(pqxx::transaction_base& tx);  // by id
+
 }  // namespace projector::queries
