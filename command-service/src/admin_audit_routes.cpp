@@ -42,21 +42,14 @@ asio::awaitable<Response> audit(Services& s, Call& call) {
       const auto entries = projector::queries::audit_entries(
           tx, {call.organization_id, after, call.query_one("resource"), call.query_one("actor"),
                call.query_one("from"), call.query_one("to"), limit});
-      json::array items;
-      std::int64_t last = after;
+      dto::AuditPage out;
+      out.nextAfter = after;
       for (const auto& e : entries) {
-        last = e.position;
-        items.push_back({{"position", e.position},
-                         {"recordedAt", e.recorded_at},
-                         {"actor", e.actor},
-                         {"resourceType", e.resource_type},
-                         {"resourceId", e.resource_id},
-                         {"action", e.action},
-                         {"correlationId", e.correlation_id},
-                         {"causationId", e.causation_id},
-                         {"data", json::parse(redacted_data(e.action, e.data_json))}});
+        out.nextAfter = e.position;
+        out.items.push_back({e.position, e.recorded_at, e.actor, e.resource_type, e.resource_id, e.action,
+                             e.correlation_id, e.causation_id, json::parse(redacted_data(e.action, e.data_json))});
       }
-      return json::object{{"items", std::move(items)}, {"nextAfter", last}};
+      return events::http::to_json(out).as_object();
     } catch (const pqxx::data_exception& e) {
       return make_error(ErrorCode::invalid_argument, "from/to must be ISO-8601 times: " + std::string(e.what()));
     }
@@ -137,7 +130,8 @@ asio::awaitable<Response> revoke_key(Services& s, Call& call) {
 void register_admin_and_audit_routes(Router& r, Services& s) {
   using V = http::verb;
   r.add({V::get, "/api/audit", "Audit log of the organization (?resource=&actor=&from=&to=&after=&limit=)", true,
-         [&s](Call& c) { return audit(s, c); }});
+         [&s](Call& c) { return audit(s, c); }})
+      .answers<dto::AuditPage>();
   r.add({V::post, "/api/admin/organizations", "Create an organization and its first API key (admin)", false,
          [&s](Call& c) { return create_organization(s, c); }, LimitClass::admin})
       .takes<dto::Named>()

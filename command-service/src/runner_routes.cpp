@@ -7,6 +7,7 @@
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
 #include "events/deciders/runner.hpp"
+#include "command_service/dto.hpp"
 #include "projector/queries/runners.hpp"
 
 #include <pqxx/pqxx>
@@ -125,18 +126,15 @@ Result<RunnerLoad> parse_load(const Request& req) {
 }
 
 json::object runner_dto(const projector::queries::RunnerRow& r) {
-  return json::object{{"id", r.id},
-                      {"region", r.region},
-                      {"endpoint", r.endpoint},
-                      {"state", r.state},
-                      {"capacity",
-                       {{"cpu", r.cpu},
-                        {"memory_gib", r.memory_gib},
-                        {"disk_gib", r.disk_gib},
-                        {"max_sandboxes", r.max_sandboxes}}},
-                      {"reportedSandboxes", r.reported_sandboxes},
-                      {"assignedSandboxes", r.assigned_sandboxes},
-                      {"lastHeartbeatAt", r.last_heartbeat_at}};
+  const dto::Runner out{r.id,
+                        r.region,
+                        r.endpoint,
+                        r.state,
+                        {r.cpu, r.memory_gib, r.disk_gib, r.max_sandboxes},
+                        r.reported_sandboxes,
+                        r.assigned_sandboxes,
+                        r.last_heartbeat_at};
+  return events::http::to_json(out).as_object();
 }
 
 // Runs a runner command as the admin and answers with the runner's row once projected.
@@ -289,17 +287,24 @@ void register_runner_routes(Router& r, Services& s) {
   using V = http::verb;
   const std::string one = "/api/runners/{runnerId}";
   r.add({V::post, "/api/runners", "Register a runner (admin; re-registering after a restart is normal)", false,
-         [&s](Call& c) { return register_runner(s, c); }, LimitClass::admin});
+         [&s](Call& c) { return register_runner(s, c); }, LimitClass::admin})
+      .answers<dto::Runner>();
   r.add({V::get, "/api/runners", "List runners with capacity, load and last heartbeat (admin)", false,
-         [&s](Call& c) { return list_runners(s, c); }, LimitClass::admin});
+         [&s](Call& c) { return list_runners(s, c); }, LimitClass::admin})
+      .answers<dto::RunnerList>();
   r.add({V::post, one + "/heartbeat", "Runner heartbeat with its load (admin)", false,
-         [&s](Call& c) { return heartbeat(s, c); }, LimitClass::admin});
+         [&s](Call& c) { return heartbeat(s, c); }, LimitClass::admin})
+      .answers<dto::Runner>();
   r.add({V::post, one + "/drain", "Runner drains: takes no new sandboxes (admin)", false,
-         [&s](Call& c) { return simple(s, c, runner::Drain{}); }, LimitClass::admin});
-  r.add({V::post, one + "/cordon", "Cordon a runner (admin)", false, [&s](Call& c) { return cordon(s, c); }, LimitClass::admin});
+         [&s](Call& c) { return simple(s, c, runner::Drain{}); }, LimitClass::admin})
+      .answers<dto::Runner>();
+  r.add({V::post, one + "/cordon", "Cordon a runner (admin)", false, [&s](Call& c) { return cordon(s, c); }, LimitClass::admin})
+      .answers<dto::Runner>();
   r.add({V::post, one + "/uncordon", "Return a cordoned runner to service (admin)", false,
-         [&s](Call& c) { return simple(s, c, runner::Uncordon{}); }, LimitClass::admin});
-  r.add({V::delete_, one, "Remove a runner (admin)", false, [&s](Call& c) { return simple(s, c, runner::Remove{}); }, LimitClass::admin});
+         [&s](Call& c) { return simple(s, c, runner::Uncordon{}); }, LimitClass::admin})
+      .answers<dto::Runner>();
+  r.add({V::delete_, one, "Remove a runner (admin)", false, [&s](Call& c) { return simple(s, c, runner::Remove{}); }, LimitClass::admin})
+      .answers<dto::Runner>();
   r.add({V::get, one + "/sandboxes", "Sandboxes the log assigns to this runner, desired and actual state (admin)",
          false, [&s](Call& c) { return runner_sandboxes(s, c); }, LimitClass::admin})
       .answers<events::wire::RunnerTargets>();

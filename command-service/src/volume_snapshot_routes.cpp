@@ -352,11 +352,14 @@ void register_volume_and_snapshot_routes(Router& r, Services& s) {
          [&s](Call& c) { return get_snapshot(s, c); }})
       .answers<dto::Snapshot>();
   r.add({V::delete_, "/api/snapshots/{snapshotId}", "Remove a snapshot", true,
-         [&s](Call& c) { return snapshot_change<snapshot::Remove>(s, c); }});
+         [&s](Call& c) { return snapshot_change<snapshot::Remove>(s, c); }})
+      .answers<dto::Removed>();
   r.add({V::post, "/api/snapshots/{snapshotId}/activate", "Activate an inactive snapshot", true,
-         [&s](Call& c) { return snapshot_change<snapshot::Activate>(s, c); }});
+         [&s](Call& c) { return snapshot_change<snapshot::Activate>(s, c); }})
+      .answers<dto::Snapshot>();
   r.add({V::post, "/api/snapshots/{snapshotId}/deactivate", "Deactivate a snapshot", true,
-         [&s](Call& c) { return snapshot_change<snapshot::Deactivate>(s, c); }});
+         [&s](Call& c) { return snapshot_change<snapshot::Deactivate>(s, c); }})
+      .answers<dto::Snapshot>();
 }
 
 }  // namespace command_service

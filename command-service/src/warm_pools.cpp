@@ -1,6 +1,7 @@
 #include "command_service/warm_pools.hpp"
 
 #include "command_service/daemon_link.hpp"
+#include "command_service/dto.hpp"
 #include "command_service/event_feed.hpp"
 #include "command_service/route_support.hpp"
 #include "command_service/sandbox_commands.hpp"
@@ -294,18 +295,9 @@ Result<warm_pool::SetSize> parse_size(const std::string& body, const std::string
   return c;
 }
 
-json::object pool_json(const queries::PoolStatus& p) {
-  return json::object{{"id", p.id},
-                      {"snapshot", p.snapshot},
-                      {"region", p.region},
-                      {"cpu", p.resources.cpu},
-                      {"gpu", p.resources.gpu},
-                      {"memory", p.resources.memory_gib},
-                      {"disk", p.resources.disk_gib},
-                      {"size", p.size},
-                      {"ready", p.ready},
-                      {"starting", p.starting},
-                      {"claimed", p.claimed}};
+dto::WarmPool pool_dto(const queries::PoolStatus& p) {
+  return {p.id,    p.snapshot, p.region,  p.resources.cpu, p.resources.gpu, p.resources.memory_gib,
+          p.resources.disk_gib, p.size, p.ready, p.starting,       p.claimed};
 }
 
 asio::awaitable<Response> set_pool_size(Services& s, Call& call) {
@@ -337,7 +329,7 @@ asio::awaitable<Response> set_pool_size(Services& s, Call& call) {
     return queries::pool_status(tx, id.str(), warm_pool_organization().str());
   });
   if (!status) co_return error_response(http::status::internal_server_error, "the pool was not projected in time");
-  co_return json_response(http::status::ok, pool_json(*status));
+  co_return json_response(http::status::ok, events::http::to_json(pool_dto(*status)));
 }
 
 asio::awaitable<Response> list_pools(Services& s, Call&) {
@@ -345,9 +337,9 @@ asio::awaitable<Response> list_pools(Services& s, Call&) {
     pqxx::nontransaction tx(db.conn);
     return queries::pool_statuses(tx, warm_pool_organization().str());
   });
-  json::array items;
-  for (const auto& p : pools) items.push_back(pool_json(p));
-  co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});
+  dto::WarmPoolList out;
+  for (const auto& p : pools) out.items.push_back(pool_dto(p));
+  co_return json_response(http::status::ok, events::http::to_json(out));
 }
 
 }  // namespace
@@ -357,9 +349,11 @@ void register_warm_pool_routes(Router& r, Services& s) {
   r.add({V::put, "/api/admin/warm-pools",
          "Size the warm pool of a snapshot, region and resource class: {snapshot, region, cpu, gpu, memory, disk, "
          "size} (admin; size 0 turns it off)",
-         false, [&s](Call& c) { return set_pool_size(s, c); }, LimitClass::admin});
+         false, [&s](Call& c) { return set_pool_size(s, c); }, LimitClass::admin})
+      .answers<dto::WarmPool>();
   r.add({V::get, "/api/admin/warm-pools", "Warm pools with their ready, starting and claimed sandboxes (admin)", false,
-         [&s](Call& c) { return list_pools(s, c); }, LimitClass::admin});
+         [&s](Call& c) { return list_pools(s, c); }, LimitClass::admin})
+      .answers<dto::WarmPoolList>();
 }
 
 }  // namespace command_service

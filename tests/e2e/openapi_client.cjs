@@ -62,6 +62,9 @@ async function main() {
   check('/volumes', 'get', await client.getVolumes());
   check('/volumes/{volumeId}', 'get', await client.getVolumesByVolumeId(volume.data.id));
   check('/snapshots', 'get', await client.getSnapshots());
+  const audit = await client.getAudit();
+  check('/audit', 'get', audit);
+  if (audit.data.items.length === 0) fail('the audit log shows none of the calls above');
   check('/snapshots/{snapshotIdOrName}', 'get', await client.getSnapshotsBySnapshotIdOrName('default'));
 
   // An error answer has the declared error shape.
@@ -87,6 +90,8 @@ async function main() {
 
   check('/sandbox/{sandboxIdOrName}', 'delete', await client.deleteSandboxBySandboxIdOrName(id));
 
+  check('/runners', 'get', await admin.getRunners());
+  check('/admin/warm-pools', 'get', await admin.getAdminWarmPools());
   const org = await admin.postAdminOrganizations(null, { name: 'generated-org' });
   check('/admin/organizations', 'post', org);
   const second = await admin.postAdminOrganizationsByOrganizationIdApiKeys(org.data.id, { name: 'second' });

@@ -224,4 +224,73 @@ struct RevokedApiKey {
 };
 BOOST_DESCRIBE_STRUCT(RevokedApiKey, (), (keyId, revoked))
 
+// The audit log: entries after a position, and where the next page starts.
+struct AuditEntry {
+  std::int64_t position = 0;
+  std::string recordedAt;
+  std::string actor;
+  std::string resourceType;
+  std::string resourceId;
+  std::string action;
+  std::string correlationId;
+  std::string causationId;
+  boost::json::value data;  // the event's payload, redacted
+};
+BOOST_DESCRIBE_STRUCT(AuditEntry, (),
+                      (position, recordedAt, actor, resourceType, resourceId, action, correlationId, causationId, data))
+
+struct AuditPage {
+  std::vector<AuditEntry> items;
+  std::int64_t nextAfter = 0;
+};
+BOOST_DESCRIBE_STRUCT(AuditPage, (), (items, nextAfter))
+
+// Admin: a warm pool and its members.
+struct WarmPool {
+  std::string id;
+  std::string snapshot;
+  std::string region;
+  int cpu = 0;
+  int gpu = 0;
+  int memory = 0;
+  int disk = 0;
+  int size = 0;
+  int ready = 0;
+  int starting = 0;
+  int claimed = 0;
+};
+BOOST_DESCRIBE_STRUCT(WarmPool, (), (id, snapshot, region, cpu, gpu, memory, disk, size, ready, starting, claimed))
+
+struct WarmPoolList {
+  std::vector<WarmPool> items;
+};
+BOOST_DESCRIBE_STRUCT(WarmPoolList, (), (items))
+
+// Admin: a runner, its capacity and load.
+struct RunnerCapacity {
+  int cpu = 0;
+  int memory_gib = 0;
+  int disk_gib = 0;
+  int max_sandboxes = 0;
+};
+BOOST_DESCRIBE_STRUCT(RunnerCapacity, (), (cpu, memory_gib, disk_gib, max_sandboxes))
+
+struct Runner {
+  std::string id;
+  std::string region;
+  std::string endpoint;
+  std::string state;
+  RunnerCapacity capacity;
+  int reportedSandboxes = 0;
+  int assignedSandboxes = 0;
+  std::string lastHeartbeatAt;  // empty: none yet
+};
+BOOST_DESCRIBE_STRUCT(Runner, (),
+                      (id, region, endpoint, state, capacity, reportedSandboxes, assignedSandboxes, lastHeartbeatAt))
+
+struct RunnerList {
+  std::vector<Runner> items;
+};
+BOOST_DESCRIBE_STRUCT(RunnerList, (), (items))
+
 }  // namespace command_service::dto
