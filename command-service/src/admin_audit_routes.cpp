@@ -49,7 +49,7 @@ asio::awaitable<Response> audit(Services& s, Call& call) {
         out.items.push_back({e.position, e.recorded_at, e.actor, e.resource_type, e.resource_id, e.action,
                              e.correlation_id, e.causation_id, json::parse(redacted_data(e.action, e.data_json))});
       }
-      return events::http::to_json(out).as_object();
+      return events::http::to_object(out);
     } catch (const pqxx::data_exception& e) {
       return make_error(ErrorCode::invalid_argument, "from/to must be ISO-8601 times: " + std::string(e.what()));
     }

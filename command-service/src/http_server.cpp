@@ -67,7 +67,7 @@ void HttpServer::stop() {
 }
 
 asio::awaitable<void> HttpServer::accept_loop() {
-  co_await events::net::accept_connections(
+  co_await events::http::accept_connections(
       acceptor_, limits_,
       [this](tcp::socket socket, events::ConnectionLimits::Slot slot, std::string remote) {
         return session(std::move(socket), std::move(slot), std::move(remote));

@@ -134,7 +134,7 @@ json::object runner_dto(const projector::queries::RunnerRow& r) {
                         r.reported_sandboxes,
                         r.assigned_sandboxes,
                         r.last_heartbeat_at};
-  return events::http::to_json(out).as_object();
+  return events::http::to_object(out);
 }
 
 // Runs a runner command as the admin and answers with the runner's row once projected.

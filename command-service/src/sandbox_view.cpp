@@ -65,7 +65,7 @@ boost::json::object sandbox_dto(const SandboxView& v, const std::string& proxy_u
                               m.subpath.empty() ? std::nullopt : std::optional<std::string>(m.subpath)});
     }
   }
-  return events::http::to_json(out).as_object();
+  return events::http::to_object(out);
 }
 
 }  // namespace command_service

@@ -10,7 +10,6 @@
 #include "command_service/route_support.hpp"
 #include "command_service/sandbox_view.hpp"
 #include "events/ids.hpp"
-#include "events/store/sql.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -29,7 +28,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace json = boost::json;
-using events::exec_cached;
 
 std::optional<std::string> socket_io_connect_token(std::string_view packet) {
   if (packet.substr(0, 2) != "40") return std::nullopt;

@@ -33,7 +33,7 @@ dto::Nullable<std::string> nullable(const std::optional<std::string>& text) {
 json::object volume_dto(const queries::VolumeRow& r) {
   const dto::Volume v{r.id, r.name, r.organization_id, r.state, r.created_at, r.updated_at, nullable(r.last_used_at),
                       nullable(r.error_reason)};
-  return events::http::to_json(v).as_object();
+  return events::http::to_object(v);
 }
 
 // By id or by name: the organization's own, not deleted.
@@ -133,7 +133,7 @@ json::object snapshot_dto(const queries::SnapshotRow& r) {
   out.errorReason = nullable(r.error_reason);
   out.createdAt = r.created_at;
   out.updatedAt = r.updated_at;
-  return events::http::to_json(out).as_object();
+  return events::http::to_object(out);
 }
 
 // The default snapshot: the runner's host userland, which every create uses unless it names
@@ -155,7 +155,7 @@ json::object default_snapshot_dto() {
   out.disk = r.disk_gib;
   out.createdAt = "1970-01-01T00:00:00.000Z";
   out.updatedAt = "1970-01-01T00:00:00.000Z";
-  return events::http::to_json(out).as_object();
+  return events::http::to_object(out);
 }
 
 // By id or name; the organization's own, or a general one.

@@ -55,7 +55,7 @@ Proxy::Proxy(asio::io_context& io, ProxySettings settings, Platform& platform)
 void Proxy::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
 
 asio::awaitable<void> Proxy::accept_loop() {
-  co_await events::net::accept_connections(
+  co_await events::http::accept_connections(
       acceptor_, limits_,
       [this](tcp::socket socket, events::ConnectionLimits::Slot slot, std::string remote) {
         return serve(std::move(socket), std::move(slot), std::move(remote));

@@ -39,7 +39,7 @@ TEST_CASE("http kit: a route pattern matches its paths and gives decoded paramet
 
 TEST_CASE("http kit: a DTO's JSON leaves out empty optionals, writes Nullable as null, drops a trailing _") {
   command_service::dto::Volume v{"id1", "data", "org", "ready", "t0", "t1", std::nullopt, std::string("disk full")};
-  const auto j = events::http::to_json(v).as_object();
+  const auto j = events::http::to_object(v);
   CHECK(j.at("lastUsedAt").is_null());
   CHECK(j.at("errorReason").as_string() == "disk full");
   CHECK(j.size() == 8);
@@ -47,14 +47,14 @@ TEST_CASE("http kit: a DTO's JSON leaves out empty optionals, writes Nullable as
   command_service::dto::Sandbox s;
   s.public_ = true;
   s.labels = {{"a", "b"}};
-  const auto sj = events::http::to_json(s).as_object();
+  const auto sj = events::http::to_object(s);
   CHECK(sj.at("public").as_bool());
   CHECK_FALSE(sj.contains("public_"));
   CHECK_FALSE(sj.contains("errorReason"));
   CHECK_FALSE(sj.contains("env"));
   CHECK(sj.at("labels").as_object().at("a").as_string() == "b");
   s.volumes = std::vector<command_service::dto::SandboxVolume>{{"v", "/data", std::nullopt}};
-  const auto with_volumes = events::http::to_json(s).as_object();
+  const auto with_volumes = events::http::to_object(s);
   CHECK(with_volumes.at("volumes").as_array().at(0).as_object().size() == 2);
 }
 

@@ -12,7 +12,7 @@
 #include <boost/json/value.hpp>
 #include <spdlog/spdlog.h>
 
-namespace events::net {
+namespace events::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -84,4 +84,4 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, ConnectionLimi
   }
 }
 
-}  // namespace events::net
+}  // namespace events::http

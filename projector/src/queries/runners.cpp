@@ -1,5 +1,6 @@
 #include "projector/queries/runners.hpp"
 
+#include "columns.hpp"
 #include "events/store/sql.hpp"
 
 #include <pqxx/pqxx>
@@ -10,8 +11,7 @@ namespace {
 
 const std::string kRunners =
     "select id::text, region, endpoint, state, cpu, memory, disk, max_sandboxes, reported_sandboxes, "
-    "assigned_sandboxes, coalesce(to_char(last_heartbeat_at at time zone 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') from runners ";
+    "assigned_sandboxes, coalesce(" PROJECTOR_ISO("last_heartbeat_at") ", '') from runners ";
 
 RunnerRow runner_of(const pqxx::row& r) {
   return {r[0].c_str(),    r[1].c_str(),    r[2].c_str(),    r[3].c_str(),    r[4].as<int>(),  r[5].as<int>(),
@@ -42,10 +42,7 @@ std::vector<ReadyRunner> ready_runners(pqxx::transaction_base& tx, const std::st
   for (const auto& r : rows) {
     ReadyRunner runner{events::RunnerId{r[0].as<std::string>()}, r[1].as<int>(), r[2].as<int>(), r[3].as<int>(),
                        r[4].as<int>(), r[5].as<int>(), r[6].as<int>(), std::nullopt};
-    if (!r[7].is_null()) {
-      runner.heartbeat = std::chrono::system_clock::time_point{std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::duration<double>(r[7].as<double>()))};
-    }
+    if (!r[7].is_null()) runner.heartbeat = at_epoch(r[7]);
     out.push_back(std::move(runner));
   }
   return out;

@@ -1,5 +1,6 @@
 #include "projector/queries/sandboxes.hpp"
 
+#include "columns.hpp"
 #include "events/store/sql.hpp"
 
 #include <pqxx/pqxx>
@@ -10,13 +11,11 @@ namespace {
 
 using events::exec_cached;
 
-#define ISO(column) "to_char(" column " at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-
 const std::string kColumns =
     "id::text, organization_id::text, name, snapshot, region, os_user, state, desired_state, runner_id::text, "
     "cpu, gpu, memory, disk, env::text, labels::text, public, network_block_all, volumes::text, "
-    "auto_stop_interval, auto_archive_interval, auto_delete_interval, coalesce(error_reason, ''), recoverable, " ISO(
-        "created_at") ", " ISO("updated_at") ", coalesce(" ISO("last_activity_at") ", '')";
+    "auto_stop_interval, auto_archive_interval, auto_delete_interval, coalesce(error_reason, ''), recoverable, " PROJECTOR_ISO(
+        "created_at") ", " PROJECTOR_ISO("updated_at") ", coalesce(" PROJECTOR_ISO("last_activity_at") ", '')";
 
 const std::string kSelect = "select " + kColumns + " from sandboxes ";
 
@@ -70,10 +69,6 @@ std::string array_of(const auto& words) {
   return out + "}";
 }
 
-Time at_epoch(const pqxx::field& f) {
-  return Time{std::chrono::duration_cast<Time::duration>(std::chrono::duration<double>(f.as<double>()))};
-}
-
 }  // namespace
 
 std::optional<SandboxRow> sandbox(pqxx::transaction_base& tx, const events::SandboxId& id) {
@@ -91,7 +86,7 @@ std::optional<events::SandboxId> live_sandbox_named(pqxx::transaction_base& tx, 
 }
 
 std::optional<SandboxOrigin> sandbox_origin(pqxx::transaction_base& tx, const events::SandboxId& id) {
-  const auto rows = exec_cached(tx, "select region, os_user, " ISO("created_at") " from sandboxes where id = $1", id.str());
+  const auto rows = exec_cached(tx, "select region, os_user, " PROJECTOR_ISO("created_at") " from sandboxes where id = $1", id.str());
   if (rows.empty()) return std::nullopt;
   return SandboxOrigin{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()};
 }

@@ -1,6 +1,7 @@
 #include "projector/queries/snapshots_volumes.hpp"
 
 #include "events/ids.hpp"
+#include "columns.hpp"
 #include "events/store/sql.hpp"
 
 #include <boost/json.hpp>
@@ -12,14 +13,12 @@ namespace {
 
 using events::exec_cached;
 
-#define ISO(column) "to_char(" column " at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-
-const std::string kVolumes = "select id::text, name, organization_id::text, state, " ISO("created_at") ", " ISO(
-    "updated_at") ", " ISO("last_used_at") ", error_reason from volumes where organization_id = $1 and "
+const std::string kVolumes = "select id::text, name, organization_id::text, state, " PROJECTOR_ISO("created_at") ", " PROJECTOR_ISO(
+    "updated_at") ", " PROJECTOR_ISO("last_used_at") ", error_reason from volumes where organization_id = $1 and "
                   "state <> 'deleted' ";
 
 const std::string kSnapshots = "select id::text, organization_id::text, name, image_name, state, size_bytes, "
-                               "entrypoint::text, cpu, gpu, memory, disk, error_reason, " ISO("created_at") ", " ISO(
+                               "entrypoint::text, cpu, gpu, memory, disk, error_reason, " PROJECTOR_ISO("created_at") ", " PROJECTOR_ISO(
                                    "updated_at") " from snapshots where (organization_id = $1::uuid or "
                                "organization_id is null) and state <> 'removed' ";
 

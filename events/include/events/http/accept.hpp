@@ -12,7 +12,7 @@
 #include <functional>
 #include <string>
 
-namespace events::net {
+namespace events::http {
 
 using Serve = std::function<boost::asio::awaitable<void>(boost::asio::ip::tcp::socket socket,
                                                          ConnectionLimits::Slot slot, std::string remote)>;
@@ -21,4 +21,4 @@ using Serve = std::function<boost::asio::awaitable<void>(boost::asio::ip::tcp::s
 boost::asio::awaitable<void> accept_connections(boost::asio::ip::tcp::acceptor& acceptor, ConnectionLimits& limits,
                                                 Serve serve, std::string what);
 
-}  // namespace events::net
+}  // namespace events::http

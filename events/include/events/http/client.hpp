@@ -37,7 +37,9 @@ Result<Reply> exchange(boost::beast::tcp_stream& stream, const Request& request,
                        std::size_t body_limit = std::size_t{64} << 20);
 
 // One connection to host:port, kept between calls and made again when the server closed it (a
-// call on a connection gone stale is retried once on a new one). Not thread-safe: one per thread.
+// call on a connection gone stale is retried once on a new one, so a request sent this way must be
+// safe to repeat: the runner's are — register, heartbeat, look-ups). Not thread-safe: one per
+// thread.
 class Client {
  public:
   Client(url::Endpoint endpoint, std::chrono::milliseconds timeout);

@@ -98,6 +98,13 @@ boost::json::value to_json(const T& v) {
   }
 }
 
+// A described struct's JSON object (moved out, not copied).
+template <class T>
+boost::json::object to_object(const T& v) {
+  auto out = to_json(v);
+  return std::move(out.as_object());
+}
+
 // The JSON Schema (OpenAPI 3.0's dialect) of a DTO type.
 template <class T>
 boost::json::value schema() {
