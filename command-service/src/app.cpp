@@ -1,6 +1,6 @@
 #include "command_service/app.hpp"
 
-#include "command_service/scheduler.hpp"
+#include "command_service/app/scheduler.hpp"
 #include "events/api_keys.hpp"
 #include "events/tokens.hpp"
 

@@ -60,7 +60,7 @@ asio::awaitable<void> Proxy::accept_loop() {
       [this](tcp::socket socket, events::ConnectionLimits::Slot slot, std::string remote) {
         return serve(std::move(socket), std::move(slot), std::move(remote));
       },
-      "the proxy");
+      "the proxy", [](const std::string& message) { spdlog::warn("{}", message); });
 }
 
 namespace {

@@ -55,14 +55,14 @@ events::Result<json::object> ApiClient::call(const std::string& method, const st
   return std::move(v.as_object());
 }
 
-Reporter::Reporter(events::bus::NatsClient& nats, std::string runner_id)
-    : nats_(nats), subject_("runner.reports." + runner_id) {}
+Reporter::Reporter(events::bus::Requests& bus, std::string runner_id)
+    : bus_(bus), subject_("runner.reports." + runner_id) {}
 
 events::bus::ReportReply Reporter::send(const events::bus::RunnerReport& report, const std::stop_token& stop) {
   const auto text = events::to_json_text(report);
   auto wait = std::chrono::milliseconds(100);
   while (!stop.stop_requested()) {
-    if (auto body = nats_.request(subject_, text, std::chrono::milliseconds(5000))) {
+    if (auto body = bus_.request(subject_, text, std::chrono::milliseconds(5000))) {
       auto decoded = events::from_json_text<events::bus::ReportReply>(*body, "report reply");
       if (decoded) return *decoded;
       return events::bus::ReportReply{false, 0, "decode_failed", "unreadable reply: " + *body};

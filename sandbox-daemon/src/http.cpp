@@ -1,4 +1,5 @@
 #include "daemon/http.hpp"
+#include "events/http/accept.hpp"
 #include "events/http/path.hpp"
 #include "events/url.hpp"
 
@@ -94,15 +95,13 @@ Server::Server(asio::io_context& io, const std::string& address, unsigned short 
 void Server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
 
 asio::awaitable<void> Server::accept_loop() {
-  for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-      if (ec == asio::error::operation_aborted) co_return;
-      continue;
-    }
-    socket.set_option(tcp::no_delay(true));
-    asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), asio::detached);
-  }
+  // No warnings: PID 1's output goes to /dev/null once it listens.
+  co_await events::http::accept_connections(
+      acceptor_, limits_,
+      [this](tcp::socket socket, events::ConnectionLimits::Slot slot, const std::string&) {
+        return serve(std::move(socket), std::move(slot));
+      },
+      "the toolbox");
 }
 
 // A malformed %-escape in a parameter leaves it as it came (events/http/path.hpp); the handler
@@ -152,7 +151,7 @@ constexpr std::chrono::seconds kBody{600};
 
 }  // namespace
 
-asio::awaitable<void> Server::serve(tcp::socket socket) {
+asio::awaitable<void> Server::serve(tcp::socket socket, [[maybe_unused]] events::ConnectionLimits::Slot slot) {
   beast::flat_buffer buffer;
   try {
     for (;;) {

@@ -1,9 +1,9 @@
 // libFuzzer target for what the API reads from a client: query strings and percent-decoding,
 // route patterns (the API's and the daemon's router), path text checks, the create-sandbox, labels and Socket.IO connect bodies, image names and
 // preview tokens.
-#include "command_service/router.hpp"
-#include "command_service/sandbox_request.hpp"
-#include "command_service/socket_io.hpp"
+#include "command_service/http/router.hpp"
+#include "command_service/http/sandbox_request.hpp"
+#include "command_service/http/socket_io.hpp"
 #include "events/deciders/validate.hpp"
 #include "events/http/path.hpp"
 #include "events/image_source.hpp"

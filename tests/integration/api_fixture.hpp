@@ -1,13 +1,13 @@
 #pragma once
 // The API under test: the command service in-process on a free port, with real PostgreSQL,
 // NATS, projector, event feed and runner-report listener; two organizations with a key each.
-#include "command_service/api.hpp"
+#include "command_service/http/api.hpp"
 #include "command_service/app.hpp"
-#include "command_service/event_feed.hpp"
-#include "command_service/http_server.hpp"
-#include "command_service/metrics.hpp"
-#include "command_service/runner_reports.hpp"
-#include "command_service/scheduler.hpp"
+#include "command_service/pg/event_feed.hpp"
+#include "command_service/http/http_server.hpp"
+#include "command_service/http/metrics.hpp"
+#include "command_service/app/runner_reports.hpp"
+#include "command_service/app/scheduler.hpp"
 #include "events/api_keys.hpp"
 #include "events/bus/hints.hpp"
 #include "events/catalogue.hpp"

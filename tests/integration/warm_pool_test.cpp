@@ -4,7 +4,7 @@
 // (or a pool turned off) take the cold path.
 #include "runner_fixture.hpp"
 
-#include "command_service/warm_pools.hpp"
+#include "command_service/app/warm_pools.hpp"
 
 namespace {
 

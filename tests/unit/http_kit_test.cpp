@@ -1,8 +1,9 @@
 // The HTTP kit's pure parts (events/http/): route patterns as both routers match them, and DTOs
 // — the JSON a route writes and the schema its OpenAPI entry shows come from one type, and the
 // create-sandbox schema names exactly the fields the parser reads.
-#include "command_service/dto.hpp"
-#include "command_service/sandbox_request.hpp"
+#include "command_service/http/dto.hpp"
+#include "command_service/http/route_support.hpp"
+#include "command_service/http/sandbox_request.hpp"
 #include "events/http/dto.hpp"
 #include "events/http/path.hpp"
 #include "events/wire/proxy.hpp"
@@ -128,4 +129,38 @@ TEST_CASE("http kit: the wire structs have schemas too: ids are UUID strings, st
   CHECK(target.at("properties").as_object().at("resources").as_object().at("properties").as_object().contains(
       "memory_gib"));
   CHECK(target.at("properties").as_object().at("volumes").as_object().at("type").as_string() == "array");
+}
+
+TEST_CASE("http kit: every error code has a category, and the category decides the API's status") {
+  using events::ErrorCode;
+  using http = boost::beast::http::status;
+  struct Row {
+    ErrorCode code;
+    events::ErrorCategory category;
+    http status;
+  };
+  const Row rows[] = {
+      {ErrorCode::invalid_argument, events::ErrorCategory::request, http::bad_request},
+      {ErrorCode::not_found, events::ErrorCategory::domain, http::not_found},
+      {ErrorCode::already_exists, events::ErrorCategory::domain, http::conflict},
+      {ErrorCode::invalid_transition, events::ErrorCategory::domain, http::conflict},
+      {ErrorCode::wrong_runner, events::ErrorCategory::domain, http::conflict},
+      {ErrorCode::duplicate_report, events::ErrorCategory::domain, http::conflict},
+      {ErrorCode::late_report, events::ErrorCategory::domain, http::conflict},
+      {ErrorCode::version_conflict, events::ErrorCategory::store, http::conflict},
+      {ErrorCode::idempotency_conflict, events::ErrorCategory::store, http::conflict},
+      {ErrorCode::decode_failed, events::ErrorCategory::internal, http::internal_server_error},
+      {ErrorCode::unavailable, events::ErrorCategory::dependency, http::service_unavailable},
+  };
+  // Every code is in the table: a new one fails here until it is given a row.
+  CHECK(std::size(rows) == static_cast<std::size_t>(ErrorCode::unavailable) + 1);
+  for (const auto& row : rows) {
+    CAPTURE(events::to_string(row.code));
+    CHECK(events::to_string(row.code) != "unknown");
+    CHECK(events::category_of(row.code) == row.category);
+    CHECK(command_service::status_for(row.code) == row.status);
+  }
+  const auto down = command_service::error_for(events::make_error(ErrorCode::unavailable, "PostgreSQL did not answer"));
+  CHECK(down.result() == http::service_unavailable);
+  CHECK(down.count(boost::beast::http::field::retry_after) == 1);
 }

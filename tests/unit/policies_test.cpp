@@ -1,6 +1,6 @@
-// The platform's own decisions (command-service/include/command_service/policies.hpp) as tables,
+// The platform's own decisions (command-service/include/command_service/app/policies.hpp) as tables,
 // with a fixed clock: placement, scheduling of a waiting sandbox, the lifecycle timers.
-#include "command_service/policies.hpp"
+#include "command_service/app/policies.hpp"
 #include "support/catch.hpp"
 
 using namespace command_service;

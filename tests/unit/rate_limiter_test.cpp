@@ -1,4 +1,4 @@
-#include "command_service/rate_limiter.hpp"
+#include "command_service/http/rate_limiter.hpp"
 #include "support/catch.hpp"
 
 using namespace command_service;

@@ -1,11 +1,11 @@
 #pragma once
 // The command-service's composition root: everything main runs, built from Settings in one place
 // and used alike by main and by the tests (tests/integration/api_fixture.hpp).
-#include "command_service/api.hpp"
-#include "command_service/event_feed.hpp"
-#include "command_service/http_server.hpp"
-#include "command_service/metrics.hpp"
-#include "command_service/runner_reports.hpp"
+#include "command_service/http/api.hpp"
+#include "command_service/pg/event_feed.hpp"
+#include "command_service/http/http_server.hpp"
+#include "command_service/http/metrics.hpp"
+#include "command_service/app/runner_reports.hpp"
 #include "command_service/settings.hpp"
 #include "events/bus/hints.hpp"
 #include "events/bus/nats_client.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 // Every setting of the command-service, declared once (settings.cpp: name, default, bounds, help);
 // `command-service --help` lists them. main reads them from the environment, the tests set them.
-#include "command_service/rate_limiter.hpp"
+#include "command_service/http/rate_limiter.hpp"
 #include "events/conn_limits.hpp"
 #include "events/settings.hpp"
 

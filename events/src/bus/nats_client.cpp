@@ -58,6 +58,17 @@ Result<std::string> NatsClient::request(const std::string& subject, std::string_
   return text;
 }
 
+// One queue subscription; its handler lives as long as the subscription.
+class NatsClient::Service final : public Requests::Serving {
+ public:
+  Service() = default;
+  ~Service() override;
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+  Handler handler_;
+  natsSubscription* sub_ = nullptr;
+};
+
 namespace {
 
 void answer(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
@@ -73,9 +84,9 @@ void answer(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) 
 
 }  // namespace
 
-Result<std::unique_ptr<NatsClient::Service>> NatsClient::serve(const std::string& subject, const std::string& queue,
-                                                               Handler handler) {
-  std::unique_ptr<Service> service(new Service());
+Result<std::unique_ptr<Requests::Serving>> NatsClient::serve(const std::string& subject, const std::string& queue,
+                                                             Handler handler) {
+  auto service = std::make_unique<Service>();
   service->handler_ = std::move(handler);
   const natsStatus s =
       natsConnection_QueueSubscribe(&service->sub_, nc_, subject.c_str(), queue.c_str(), &answer, &service->handler_);
@@ -83,7 +94,7 @@ Result<std::unique_ptr<NatsClient::Service>> NatsClient::serve(const std::string
     service->sub_ = nullptr;
     return make_error(ErrorCode::unavailable, "cannot subscribe to " + subject + ": " + nats_error_text(s));
   }
-  return service;
+  return std::unique_ptr<Serving>(std::move(service));
 }
 
 NatsClient::Service::~Service() {

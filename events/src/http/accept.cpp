@@ -10,7 +10,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <spdlog/spdlog.h>
 
 namespace events::http {
 
@@ -43,7 +42,7 @@ asio::awaitable<void> refuse(tcp::socket socket, http::status status, std::strin
 }  // namespace
 
 asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, ConnectionLimits& limits, Serve serve,
-                                         std::string what) {
+                                         std::string what, Warn warn) {
   asio::steady_timer pause(acceptor.get_executor());
   auto last_log = std::chrono::steady_clock::time_point{};
   int failures = 0;
@@ -53,8 +52,10 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, ConnectionLimi
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       ++failures;
       if (std::chrono::steady_clock::now() - last_log > std::chrono::seconds(10)) {
-        spdlog::warn("{}: accept: {} ({} failures since the last message; {} connections open)", what, ec.message(),
-                     failures, limits.open());
+        if (warn) {
+          warn(what + ": accept: " + ec.message() + " (" + std::to_string(failures) +
+               " failures since the last message; " + std::to_string(limits.open()) + " connections open)");
+        }
         last_log = std::chrono::steady_clock::now();
         failures = 0;
       }

@@ -1,7 +1,7 @@
 #pragma once
 // The runner's links to the platform: the API (registration, heartbeats, what the log says
 // its sandboxes should be) over HTTP with the admin key, and its reports over NATS.
-#include "events/bus/nats_client.hpp"
+#include "events/bus/requests.hpp"
 #include "events/http/client.hpp"
 #include "events/url.hpp"
 #include "events/bus/reports.hpp"
@@ -35,13 +35,13 @@ class ApiClient {
 
 class Reporter {
  public:
-  Reporter(events::bus::NatsClient& nats, std::string runner_id);
+  Reporter(events::bus::Requests& bus, std::string runner_id);
   // Sends the report, again and again until the platform answers (or stop is requested).
   // A refusal (late, duplicate, ...) is an answer: returned, for the caller to judge.
   events::bus::ReportReply send(const events::bus::RunnerReport& report, const std::stop_token& stop);
 
  private:
-  events::bus::NatsClient& nats_;
+  events::bus::Requests& bus_;
   std::string subject_;
 };
 

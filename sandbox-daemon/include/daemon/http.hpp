@@ -1,6 +1,7 @@
 #pragma once
 // The toolbox's HTTP server: Beast coroutines on one thread, keep-alive, a route table matched
-// on method and path ("{name}" segments). A route reads its request body as a string (JSON
+// on method and path ("{name}" segments, events/http/path.hpp), behind the accept loop the API and
+// the edge proxy use (events/http/accept.hpp: a limit on connections held at once). A route reads its request body as a string (JSON
 // calls), into a temporary file (uploads: never held in memory), or takes the socket over
 // (WebSocket, streamed responses). Errors are the daemon's JSON shape, with
 // source "DAYTONA_DAEMON" and a specific code (compat spec §5).
@@ -8,6 +9,8 @@
 #include <boost/beast.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
+
+#include "events/conn_limits.hpp"
 
 #include <functional>
 #include <map>
@@ -72,9 +75,12 @@ class Server {
 
  private:
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(tcp::socket socket);
+  asio::awaitable<void> serve(tcp::socket socket, events::ConnectionLimits::Slot slot);
   const Route* match(http::verb method, const std::string& path, std::map<std::string, std::string>& params) const;
   tcp::acceptor acceptor_;
+  // The toolbox's clients are the runner and the sandbox's own code: no per-source limit, but
+  // not every descriptor of PID 1 either.
+  events::ConnectionLimits limits_{events::ConnectionLimitSettings{0, 1024}};
   std::vector<Route> routes_;
 };
 

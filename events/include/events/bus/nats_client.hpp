@@ -1,6 +1,7 @@
 #pragma once
 // A NATS connection with a JetStream context, and the JetStream stream that carries the log.
 // libnats connections are thread-safe; the client reconnects forever in the background.
+#include "events/bus/requests.hpp"
 #include "events/error.hpp"
 
 #include <chrono>
@@ -24,7 +25,7 @@ struct StreamSettings {
   std::int64_t duplicate_window_seconds = 120;
 };
 
-class NatsClient {
+class NatsClient final : public Requests {
  public:
   // Connects (or keeps trying in the background when the server is down: `connected()` tells).
   static Result<std::unique_ptr<NatsClient>> connect(const std::string& url, const std::string& name);
@@ -33,35 +34,22 @@ class NatsClient {
   NatsClient& operator=(const NatsClient&) = delete;
 
   bool connected() const;
-  __natsConnection* connection() { return nc_; }
-  __jsCtx* jetstream() { return js_; }
 
   // Creates the stream when missing (or updates its limits). Returns whether it was created.
   Result<bool> ensure_stream(const StreamSettings& settings);
 
-  // Request/reply: the reply's body; `unavailable` when nobody answered within `timeout` (no
-  // responder, no connection).
-  Result<std::string> request(const std::string& subject, std::string_view body, std::chrono::milliseconds timeout);
+  // Request/reply (requests.hpp); `request` is `unavailable` with no responder or no connection.
+  Result<std::string> request(const std::string& subject, std::string_view body,
+                              std::chrono::milliseconds timeout) override;
+  Result<std::unique_ptr<Serving>> serve(const std::string& subject, const std::string& queue,
+                                         Handler handler) override;
 
-  // Answers the requests on `subject` (wildcards allowed) as one of the queue group `queue`:
-  // handler(subject, body) gives the reply. Held as long as it should answer; dropping it drains
-  // the subscription (requests in flight are answered first).
-  using Handler = std::function<std::string(const std::string& subject, std::string_view body)>;
-  class Service {
-   public:
-    ~Service();
-    Service(const Service&) = delete;
-    Service& operator=(const Service&) = delete;
-
-   private:
-    friend class NatsClient;
-    Service() = default;
-    Handler handler_;
-    __natsSubscription* sub_ = nullptr;
-  };
-  Result<std::unique_ptr<Service>> serve(const std::string& subject, const std::string& queue, Handler handler);
+  // For the bus's own adapters (relay, subscriber, hints) and the tests that inspect the stream.
+  __natsConnection* connection() { return nc_; }
+  __jsCtx* jetstream() { return js_; }
 
  private:
+  class Service;
   NatsClient() = default;
   __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;
