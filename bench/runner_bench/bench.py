@@ -44,7 +44,8 @@ def call(method, path, body=None):
 
 
 class Events:
-    """Follows /api/events; remembers when each (sandbox id, event type) arrived."""
+    """Follows /api/events (public events, CloudEvents); remembers when each sandbox reached each
+    state ("started", ...)."""
 
     def __init__(self):
         self.seen = {}
@@ -53,17 +54,17 @@ class Events:
 
     def _follow(self):
         c = http.client.HTTPConnection(HOST, PORT)
-        c.request("GET", BASE + "/events?category=sandbox", headers={"Authorization": "Bearer " + API_KEY})
+        c.request("GET", BASE + "/events?types=sandbox.state.updated", headers={"Authorization": "Bearer " + API_KEY})
         r = c.getresponse()
         event = None
         for raw in r:
             line = raw.decode().rstrip("\n")
             if line.startswith("event: "):
                 event = line[7:]
-            elif line.startswith("data: ") and event:
-                stream = json.loads(line[6:]).get("stream", "")
+            elif line.startswith("data: ") and event == "sandbox.state.updated":
+                ce = json.loads(line[6:])
                 with self.cond:
-                    self.seen.setdefault((stream[len("sandbox-"):], event), time.perf_counter())
+                    self.seen.setdefault((ce["subject"], ce["data"]["newState"]), time.perf_counter())
                     self.cond.notify_all()
 
     def wait(self, sandbox, event, timeout=120):
@@ -203,7 +204,7 @@ def create_many(events, names, concurrent):
         for name in batch:
             sandbox = results[name]
             ids.append(sandbox)
-            latency.append((events.wait(sandbox, "SandboxStarted") - started_at[sandbox]) * 1000)
+            latency.append((events.wait(sandbox, "started") - started_at[sandbox]) * 1000)
     return ids, latency
 
 

@@ -205,29 +205,90 @@ TEST_CASE("names: of concurrent creates with one name exactly one wins; a delete
   CHECK(api.call("POST", "/api/sandbox", R"({"name":"contested"})").status == 200);
 }
 
-TEST_CASE("events: the SSE stream follows the organization's events live and resumes with Last-Event-ID") {
+namespace {
+
+// The data: lines of a stream's whole frames, as JSON (CloudEvents), in order.
+std::vector<json::object> sse_events(const std::string& received) {
+  std::vector<json::object> out;
+  std::size_t start = 0;
+  for (auto end = received.find('\n'); end != std::string::npos; start = end + 1, end = received.find('\n', start)) {
+    const auto line = received.substr(start, end - start);
+    if (line.rfind("data: ", 0) == 0) out.push_back(json::parse(line.substr(6)).as_object());
+  }
+  return out;
+}
+
+// Waits for `text` and for the end of the frame that holds it.
+bool wait_for_frame(SseClient& sse, const std::string& text) {
+  if (!sse.wait_for(text)) return false;
+  const auto at = sse.received.find(text);
+  for (int i = 0; i < 50 && sse.received.find("\n\n", at) == std::string::npos; ++i) sse.wait_for("\n\n", 1);
+  return sse.received.find("\n\n", at) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("events: the SSE stream sends the organization's public events as CloudEvents, live and resumable") {
   Api api;
+  const auto runner = register_runner(api);
   SseClient sse(api.port(), "/api/events", api.key_a);
-  REQUIRE(sse.wait_for("following the log"));
+  REQUIRE(sse.wait_for("following the public events"));
   CHECK(sse.received.find("Content-Type: text/event-stream") != std::string::npos);
-  auto mine = api.call("POST", "/api/sandbox", R"({"name":"streamed"})");
+  auto mine = api.call("POST", "/api/sandbox", R"({"name":"streamed","env":{"SECRET_TOKEN":"hunter2"}})");
   auto theirs = api.call("POST", "/api/sandbox", R"({"name":"secret"})", api.key_b);
-  auto second = api.call("POST", "/api/sandbox", R"({"name":"streamed-2"})");
   REQUIRE(mine.status == 200);
   REQUIRE(theirs.status == 200);
   const auto mine_id = str(parse(mine), "id");
-  const auto second_id = str(parse(second), "id");
-  REQUIRE(sse.wait_for(second_id));
-  CHECK(sse.received.find(mine_id) != std::string::npos);
-  CHECK(sse.received.find("event: SandboxCreated") != std::string::npos);
-  CHECK(sse.received.find(str(parse(theirs), "id")) == std::string::npos);  // another organization's
+  REQUIRE(report(api, runner, mine_id, "state", "starting").at("ok").as_bool());
+  REQUIRE(report(api, runner, mine_id, "state", "started").at("ok").as_bool());
+  REQUIRE(api.call("POST", "/api/sandbox/" + mine_id + "/stop").status == 200);
+  REQUIRE(report(api, runner, mine_id, "state", "stopping").at("ok").as_bool());
+  REQUIRE(wait_for_frame(sse, "\"newState\":\"stopping\""));
 
-  // Resume after the first event: the second comes again, the first does not.
-  const auto first_position = mine.headers.at("X-Event-Position");
-  SseClient resumed(api.port(), "/api/events?category=sandbox", api.key_a, first_position);
-  REQUIRE(resumed.wait_for(second_id));
-  CHECK(resumed.received.find("\"stream\":\"sandbox-" + mine_id) == std::string::npos);
+  const auto events = sse_events(sse.received);
+  std::vector<std::string> seen;
+  for (const auto& e : events) {
+    CHECK(e.at("specversion") == "1.0");
+    CHECK(e.at("subject").as_string() == mine_id);  // never the other organization's sandbox
+    CHECK(e.at("datacontenttype") == "application/json");
+    seen.push_back(std::string(e.at("type").as_string()) + (e.at("data").as_object().contains("newState")
+                                                                ? ":" + std::string(e.at("data").at("newState").as_string())
+                                                                : ""));
+  }
+  CHECK(seen == std::vector<std::string>{"sandbox.created", "sandbox.state.updated:starting",
+                                         "sandbox.state.updated:started", "sandbox.state.updated:stopping"});
+  const auto& created = events.at(0).at("data").as_object();
+  CHECK(created.at("event") == "sandbox.created");
+  CHECK(created.at("organizationId") == parse(mine).at("organizationId"));
+  CHECK(created.at("state") == "creating");
+  CHECK(events.at(3).at("data").at("oldState") == "started");
+  CHECK(events.at(3).at("data").at("reason") == "stop requested by the user");
+  CHECK(sse.received.find("event: sandbox.state.updated") != std::string::npos);
+  // Nothing internal: no internal event names, env values or runner ids.
+  CHECK(sse.received.find("SandboxCreated") == std::string::npos);
+  CHECK(sse.received.find("hunter2") == std::string::npos);
+  CHECK(sse.received.find(runner) == std::string::npos);
 
+  // Resume after the second event (Last-Event-ID is the event's id): the rest comes again, from
+  // a stream read from its middle, with the old state and reason right.
+  const std::string second_id(events.at(1).at("id").as_string());
+  SseClient resumed(api.port(), "/api/events?types=sandbox.state.updated", api.key_a, second_id);
+  REQUIRE(wait_for_frame(resumed, "\"newState\":\"stopping\""));
+  const auto again = sse_events(resumed.received);
+  REQUIRE(again.size() == 2);
+  CHECK(again[0].at("id") == events.at(2).at("id"));
+  CHECK(again[1].at("data").at("reason") == "stop requested by the user");
+
+  // Only the types asked for.
+  SseClient created_only(api.port(), "/api/events?types=sandbox.created&after=0", api.key_a);
+  REQUIRE(wait_for_frame(created_only, mine_id));
+  const auto only = sse_events(created_only.received);
+  REQUIRE_FALSE(only.empty());
+  for (const auto& e : only) CHECK(e.at("type") == "sandbox.created");
+
+  auto unknown = api.call("GET", "/api/events?types=sandbox.created,SandboxStarted");
+  CHECK(unknown.status == 400);
+  CHECK(unknown.body.find("'SandboxStarted' is not a public event type") != std::string::npos);
   CHECK(api.call("GET", "/api/events?after=minus").status == 400);
   CHECK(http_call(api.port(), "GET", "/api/events").status == 401);
 }

@@ -1,10 +1,10 @@
-// Live streams and metrics: GET /api/events (server-sent events of the organization's events,
-// resumable) and GET /metrics (Prometheus text).
+// Live streams and metrics: GET /api/events (server-sent events of the organization's public
+// events as CloudEvents, resumable, filtered by type) and GET /metrics (Prometheus text).
 #include "command_service/http/api.hpp"
 #include "command_service/pg/event_feed.hpp"
 #include "command_service/http/metrics.hpp"
 #include "command_service/http/route_support.hpp"
-#include "events/redact.hpp"
+#include "events/published/mapping.hpp"
 #include "projector/queries/organizations_audit.hpp"
 #include "events/store/sql.hpp"
 
@@ -13,6 +13,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <pqxx/pqxx>
+
+#include <charconv>
+#include <limits>
+#include <set>
 
 namespace command_service {
 
@@ -29,20 +33,71 @@ std::string organization_of(const events::RecordedEvent& e) {
   return meta ? meta->organization_id : std::string();
 }
 
-std::string sse_frame(const events::RecordedEvent& e) {
-  auto shown = e;
-  shown.data = events::redacted_data(e.type, e.data);
-  return "id: " + std::to_string(e.position.value()) + "\nevent: " + e.type + "\ndata: " + shown.envelope_json() + "\n\n";
+// Where a stream resumes: after the public event `index` of the log entry `position` (a plain
+// position resumes after all of that entry's).
+struct Resume {
+  std::int64_t position = -1;
+  std::int64_t index = std::numeric_limits<std::int64_t>::max();
+};
+
+std::optional<Resume> parse_resume(std::string_view text) {
+  Resume r;
+  const auto dot = text.find('.');
+  const auto number = [](std::string_view t, std::int64_t& out) {
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return ec == std::errc() && end == t.data() + t.size() && out >= 0;
+  };
+  if (!number(text.substr(0, dot), r.position)) return std::nullopt;
+  if (dot != std::string_view::npos && !number(text.substr(dot + 1), r.index)) return std::nullopt;
+  return r;
 }
 
-// Follows the log for one organization and writes each event as an SSE frame; a comment every
-// 15 s keeps proxies from closing an idle stream. Ends when the client goes away.
-asio::awaitable<void> follow(Services& s, beast::tcp_stream& stream, std::string org, std::int64_t after,
-                             std::string category) {
+// Which public types a stream sends: `types=` (a comma-separated list of the contract's types)
+// and the older `category=` (sandbox, snapshot, volume). Empty: all of them.
+struct TypeFilter {
+  std::set<std::string> types;
+  std::string category;
+  bool wants(const events::published::PublicEvent& e) const {
+    if (!types.empty() && !types.contains(e.type)) return false;
+    return category.empty() || e.type.rfind(category + ".", 0) == 0;
+  }
+};
+
+std::string sse_frame(const events::published::PublicEvent& e) {
+  return "id: " + e.id + "\nevent: " + e.type + "\ndata: " +
+         boost::json::serialize(events::published::to_cloudevent(e, events::published::kSource)) + "\n\n";
+}
+
+// The public events of one log entry for the organization `org`; a stream first met in its
+// middle is read up to the entry first, so its old states and reasons are right.
+asio::awaitable<std::vector<events::published::PublicEvent>> public_events(Services& s,
+                                                                          events::published::Publisher& publisher,
+                                                                          const events::RecordedEvent& e) {
+  if (publisher.needs_history(e)) {
+    auto history = co_await s.db.run([&](DbContext& db) {
+      auto stream = events::StreamName::parse(e.stream);
+      if (!stream) return std::vector<events::RecordedEvent>{};
+      auto read = db.store.read_stream(*stream);
+      return read ? std::move(*read) : std::vector<events::RecordedEvent>{};
+    });
+    for (const auto& earlier : history) {
+      if (earlier.version.value() < e.version.value()) publisher.absorb(earlier);
+    }
+  }
+  co_return publisher.publish(e);
+}
+
+// Follows the log for one organization and writes each public event as an SSE frame (a
+// CloudEvent); a comment every 15 s keeps proxies from closing an idle stream. Ends when the
+// client goes away.
+asio::awaitable<void> follow(Services& s, beast::tcp_stream& stream, std::string org, Resume from, TypeFilter filter) {
   std::string out =
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n"
-      "X-Accel-Buffering: no\r\n\r\n: following the log after position " +
-      std::to_string(after) + "\n\n";
+      "X-Accel-Buffering: no\r\n\r\n: following the public events after position " +
+      std::to_string(from.position) + "\n\n";
+  events::published::Publisher publisher;
+  std::int64_t after = from.position;
+  if (from.index != std::numeric_limits<std::int64_t>::max()) after = from.position - 1;  // that entry again, in part
   for (;;) {
     auto [ec, n] = co_await asio::async_write(stream.socket(), asio::buffer(out), kTuple);
     if (ec) co_return;
@@ -51,30 +106,43 @@ asio::awaitable<void> follow(Services& s, beast::tcp_stream& stream, std::string
     if (batch.empty()) out = ": keep-alive\n\n";
     for (const auto& e : batch) {
       after = e.position.value();
-      if (organization_of(e) != org) continue;
-      if (!category.empty() && e.category() != category) continue;
-      out += sse_frame(e);
+      if (!events::published::is_published_category(e.category()) || organization_of(e) != org) continue;
+      for (const auto& p : co_await public_events(s, publisher, e)) {
+        if (p.organization_id != org || !filter.wants(p)) continue;
+        if (p.position == from.position && std::stoll(p.id.substr(p.id.find('.') + 1)) <= from.index) continue;
+        out += sse_frame(p);
+      }
     }
   }
 }
 
 asio::awaitable<Response> events_stream(Services& s, Call& call) {
   if (s.feed == nullptr) co_return error_response(http::status::service_unavailable, "event streams are not enabled");
-  std::int64_t after = -1;
-  try {
-    if (auto a = call.query_one("after")) after = static_cast<std::int64_t>(std::stoll(*a));
-    if (auto last = call.request.find("Last-Event-ID"); last != call.request.end()) {
-      after = std::max<std::int64_t>(after, std::stoll(std::string(last->value())));  // a reconnect resumes where it stopped
-    }
-  } catch (const std::exception&) {
-    co_return error_response(http::status::bad_request, "after and Last-Event-ID must be event positions (integers)");
+  std::optional<Resume> from;
+  if (auto a = call.query_one("after")) {
+    from = parse_resume(*a);
+    if (!from) co_return error_response(http::status::bad_request, "after must be an event id or a log position (0 or more)");
   }
-  if (after < -1) co_return error_response(http::status::bad_request, "after must be a position (0 or more)");
-  if (after == -1) after = s.feed->head();  // no position: from now on
-  std::string category;
-  if (auto c = call.query_one("category")) category = *c;
-  call.takeover = [&s, org = call.organization_id, after, category](beast::tcp_stream& stream, Request&) {
-    return follow(s, stream, org, after, category);
+  if (auto last = call.request.find("Last-Event-ID"); last != call.request.end()) {
+    auto resumed = parse_resume(std::string_view(last->value().data(), last->value().size()));
+    if (!resumed) co_return error_response(http::status::bad_request, "Last-Event-ID must be an event id this stream sent");
+    from = resumed;  // a reconnect resumes where it stopped
+  }
+  if (!from) from = Resume{s.feed->head()};  // nothing named: from now on
+  TypeFilter filter;
+  if (auto types = call.query_one("types")) {
+    auto parsed = events::published::parse_types(*types);
+    if (!parsed) co_return error_response(http::status::bad_request, "types: " + parsed.error().message);
+    filter.types = std::move(*parsed);
+  }
+  if (auto c = call.query_one("category")) {
+    if (*c != "sandbox" && *c != "snapshot" && *c != "volume") {
+      co_return error_response(http::status::bad_request, "category must be sandbox, snapshot or volume");
+    }
+    filter.category = *c;
+  }
+  call.takeover = [&s, org = call.organization_id, from = *from, filter](beast::tcp_stream& stream, Request&) {
+    return follow(s, stream, org, from, filter);
   };
   co_return Response{http::status::ok, 11};
 }
@@ -116,7 +184,8 @@ asio::awaitable<Response> metrics(Services& s) {
 
 void register_stream_routes(Router& r, Services& s) {
   r.add({http::verb::get, "/api/events",
-         "Server-sent events of the organization's events (?after=POSITION&category=sandbox; Last-Event-ID resumes)",
+         "Server-sent events of the organization's public events as CloudEvents (?types=sandbox.created,...; "
+         "?after=ID or Last-Event-ID resumes)",
          true, [&s](Call& c) { return events_stream(s, c); }});
   r.add({http::verb::get, "/metrics", "Prometheus metrics: requests, latencies, append conflicts, projection lag",
          false, [&s](Call&) { return metrics(s); }});
