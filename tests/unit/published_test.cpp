@@ -122,6 +122,12 @@ const std::map<std::string_view, std::vector<std::string>> kRows = {
     {"ApiKeyRevoked", {}},
     {"SandboxNameClaimed", {}},
     {"WarmPoolSized", {}},
+    {"WebhookEndpointCreated", {}},
+    {"WebhookEndpointUpdated", {}},
+    {"WebhookEndpointSecretRotated", {}},
+    {"WebhookEndpointDisabled", {}},
+    {"WebhookEndpointRecoveryRequested", {}},
+    {"WebhookEndpointDeleted", {}},
 };
 
 published::SandboxTrack warm_member() {
@@ -175,13 +181,14 @@ TEST_CASE("published: every internal event type has a row, and gives what its ro
     check(t, types_of(published::map_event(creation ? published::VolumeTrack{} : ready_volume(), e, at(9)).events));
   });
   // The other aggregates' streams are not read for public events at all.
-  for (auto category : {"runner", "organization", "sandboxname", "warmpool"}) {
+  for (auto category : {"runner", "organization", "sandboxname", "warmpool", "webhookendpoint"}) {
     CHECK_FALSE(published::is_published_category(category));
   }
   each_type<RunnerEvent>([&](std::string_view t, const RunnerEvent&) { check(t, {}); });
   each_type<OrganizationEvent>([&](std::string_view t, const OrganizationEvent&) { check(t, {}); });
   each_type<SandboxNameEvent>([&](std::string_view t, const SandboxNameEvent&) { check(t, {}); });
   each_type<WarmPoolEvent>([&](std::string_view t, const WarmPoolEvent&) { check(t, {}); });
+  each_type<WebhookEndpointEvent>([&](std::string_view t, const WebhookEndpointEvent&) { check(t, {}); });
   CHECK(seen == kRows.size());  // and no row for a type that no longer exists
   for (const auto& [type, row] : kRows) {
     for (const auto& t : row) CHECK(published::is_type(t));

@@ -7,6 +7,7 @@
 #include "events/webhooks/targets.hpp"
 #include "support/catch.hpp"
 
+#include <functional>
 #include <map>
 
 using namespace events::webhooks;
@@ -166,4 +167,71 @@ TEST_CASE("webhooks: targets are http(s) URLs to public addresses unless the ope
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find(b.says) != std::string::npos);
   }
+}
+
+#include "events/deciders/webhook.hpp"
+
+TEST_CASE("webhooks: the endpoint decider checks what it is given and keeps the old secret a day") {
+  using namespace events;
+  namespace wh = events::webhook;
+  WebhookEndpointCreated spec;
+  spec.endpoint_id = WebhookEndpointId::generate();
+  spec.organization_id = OrganizationId::generate();
+  spec.url = "https://hooks.example.com/in";
+  spec.secret = new_secret();
+  spec.filter_types = std::vector<std::string>{"sandbox.created"};
+
+  auto created = wh::decide(wh::Create{spec}, {});
+  REQUIRE(created);
+  auto s = wh::evolve({}, created->front());
+  CHECK(s.secret == spec.secret);
+  CHECK(wh::decide(wh::Create{spec}, s).error().code == ErrorCode::already_exists);
+
+  struct Bad {
+    std::function<void(WebhookEndpointCreated&)> change;
+    const char* says;
+  };
+  const Bad bad[] = {
+      {[](auto& c) { c.url.clear(); }, "url is required"},
+      {[](auto& c) { c.filter_types = std::vector<std::string>{"SandboxStarted"}; }, "'SandboxStarted' is not a public"},
+      {[](auto& c) { c.filter_types = std::vector<std::string>{}; }, "empty list"},
+      {[](auto& c) { c.uid = "has space"; }, "uid may hold only"},
+      {[](auto& c) { c.secret = "plain"; }, "secret: a webhook secret starts with whsec_"},
+      {[](auto& c) { c.description = std::string(2000, 'x'); }, "description is longer"},
+  };
+  for (const auto& b : bad) {
+    auto c = spec;
+    b.change(c);
+    auto r = wh::decide(wh::Create{c}, {});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::invalid_argument);
+    CHECK(r.error().message.find(b.says) != std::string::npos);
+  }
+
+  // An update that changes nothing appends nothing.
+  WebhookEndpointUpdated same{spec.url, spec.description, spec.filter_types, false, spec.uid, spec.metadata};
+  CHECK(wh::decide(wh::Update{same}, s)->empty());
+
+  const std::int64_t now = 1'000'000;
+  const auto next = new_secret();
+  auto rotated = wh::decide(wh::RotateSecret{next, now}, s);
+  REQUIRE(rotated);
+  s = wh::evolve(s, rotated->front());
+  CHECK(wh::signing_secrets(s, now) == std::vector<std::string>{next, spec.secret});
+  CHECK(wh::signing_secrets(s, now + 24 * 3600 * 1000) == std::vector<std::string>{next});
+
+  auto disabled = wh::decide(wh::Disable{"the endpoint answered 410 Gone"}, s);
+  REQUIRE(disabled);
+  s = wh::evolve(s, disabled->front());
+  CHECK(s.spec.disabled);
+  CHECK(wh::decide(wh::Disable{"again"}, s)->empty());
+
+  CHECK(wh::decide(wh::Recover{now + 1, std::nullopt, now}, s).error().message.find("future") != std::string::npos);
+  CHECK(wh::decide(wh::Recover{now - 15LL * 24 * 3600 * 1000, std::nullopt, now}, s).error().message.find("14 days") !=
+        std::string::npos);
+  CHECK(wh::decide(wh::Recover{now - 1000, std::nullopt, now}, s));
+
+  s = wh::evolve(s, wh::decide(wh::Delete{}, s)->front());
+  CHECK(wh::decide(wh::Delete{}, s).error().code == ErrorCode::not_found);
+  CHECK(wh::decide(wh::Update{same}, s).error().code == ErrorCode::not_found);
 }

@@ -7,4 +7,5 @@
 #include "events/catalogue/snapshot.hpp"
 #include "events/catalogue/volume.hpp"
 #include "events/catalogue/warm_pool.hpp"
+#include "events/catalogue/webhook.hpp"
 #include "events/codec.hpp"

@@ -10,6 +10,7 @@ std::unique_ptr<ReadModel> make_volumes();
 std::unique_ptr<ReadModel> make_audit();
 std::unique_ptr<ReadModel> make_usage();
 std::unique_ptr<ReadModel> make_warm_pools();
+std::unique_ptr<ReadModel> make_webhook_endpoints();
 }  // namespace models
 
 std::vector<std::unique_ptr<ReadModel>> all_models() {
@@ -22,6 +23,7 @@ std::vector<std::unique_ptr<ReadModel>> all_models() {
   out.push_back(models::make_audit());
   out.push_back(models::make_usage());
   out.push_back(models::make_warm_pools());
+  out.push_back(models::make_webhook_endpoints());
   return out;
 }
 
