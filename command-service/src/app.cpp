@@ -33,6 +33,9 @@ events::Result<std::unique_ptr<App>> App::build(const Settings& settings) {
   if (!keys) return make_error(ErrorCode::invalid_argument, "PREVIEW_KEYS: " + keys.error().message);
   api.preview_keys = *keys;
   api.forward_key = events::tokens::forward_key(settings.admin_api_key);
+  auto targets = events::webhooks::TargetPolicy::parse(settings.webhook_allow_ranges);
+  if (!targets) return make_error(ErrorCode::invalid_argument, "WEBHOOK_ALLOW_RANGES: " + targets.error().message);
+  api.webhook_targets = *targets;
 
   // Live streams follow the log, woken by the append hints of every appender.
   app->appended_ = std::make_shared<events::Doorbell>();

@@ -21,6 +21,8 @@ void declare(events::settings::Declared& d, Settings& s) {
   d.number("RATE_LIMIT_LIFECYCLE", s.limits.lifecycle, "lifecycle commands per minute per organization (0: no limit)", 0, 1000000);
   d.number("API_MAX_CONNECTIONS", s.connections.total, "connections held at once (0: no limit; kept below the open-file limit)", 0, 1000000);
   d.number("API_MAX_CONNECTIONS_PER_SOURCE", s.connections.per_source, "connections held at once per source address (0: no limit)", 0, 1000000);
+  d.text("WEBHOOK_ALLOW_RANGES", s.webhook_allow_ranges,
+         "address ranges webhook endpoints may name besides public ones: loopback, private (never link-local or metadata)");
   d.number("API_BODY_LIMIT", s.body_limit, "largest request body in bytes (413 past it)", 1024, 64 << 20);
 }
 

@@ -19,6 +19,7 @@ struct Owned {
   std::string volume_name;
   std::string snapshot;
   std::string snapshot_name;
+  std::string webhook;  // a webhook endpoint
 };
 
 // What fills each path parameter: A's resource, or one that does not exist.
@@ -41,7 +42,8 @@ std::string fill(const std::string& pattern, const Owned& r, bool by_name) {
     else if (name == "name") out += r.volume_name;
     else if (name == "snapshotIdOrName") out += by_name ? r.snapshot_name : r.snapshot;
     else if (name == "snapshotId") out += r.snapshot;
-    else if (name == "organizationId") out += r.org;
+    else if (name == "organizationId" || name == "app_id") out += r.org;
+    else if (name == "endpoint_id") out += r.webhook;
     else if (name == "port") out += kPort;
     else if (name == "interval") out += "5";
     else out += SandboxId::generate().str();  // runnerId, keyId: admin routes
@@ -104,13 +106,18 @@ TEST_CASE("tenancy: every route refuses another organization, a revoked key, no 
   REQUIRE(vol.status == 200);
   auto snap = api.call("POST", "/api/snapshots", R"({"name":"a-snap","imageName":"docker://127.0.0.1:9/none:1"})");
   REQUIRE(snap.status == 200);
-  Owned a{str(parse(box), "organizationId"), str(parse(box), "id"), "a-box", str(parse(vol), "id"), "a-vol",
-              str(parse(snap), "id"), "a-snap"};
+  const auto org_a = str(parse(box), "organizationId");
+  auto hook = api.call("POST", "/api/v1/app/" + org_a + "/endpoint", R"({"url":"http://127.0.0.1:9/a-hook"})");
+  REQUIRE(hook.status == 201);
+  Owned a{org_a, str(parse(box), "id"), "a-box", str(parse(vol), "id"), "a-vol",
+              str(parse(snap), "id"), "a-snap", str(parse(hook), "id")};
   Owned missing{OrganizationId::generate().str(), SandboxId::generate().str(), "no-such-box",
-                    VolumeId::generate().str(), "no-such-vol", SnapshotId::generate().str(), "no-such-snap"};
+                    VolumeId::generate().str(), "no-such-vol", SnapshotId::generate().str(), "no-such-snap",
+                    WebhookEndpointId::generate().str()};
   const std::vector<std::string> ids{a.org, a.sandbox, a.sandbox_name, a.volume, a.volume_name, a.snapshot,
-                                     a.snapshot_name, missing.org, missing.sandbox, missing.sandbox_name, missing.volume,
-                                     missing.volume_name, missing.snapshot, missing.snapshot_name};
+                                     a.snapshot_name, a.webhook, missing.org, missing.sandbox, missing.sandbox_name,
+                                     missing.volume, missing.volume_name, missing.snapshot, missing.snapshot_name,
+                                     missing.webhook};
   auto preview = api.call("GET", "/api/sandbox/" + a.sandbox + "/ports/8080/preview-url");
   REQUIRE(preview.status == 200);
   const auto token = str(parse(preview), "token");
@@ -167,7 +174,8 @@ TEST_CASE("tenancy: every route refuses another organization, a revoked key, no 
         }
         // And no answer to B shows anything of A's.
         if (is_b && on_a.status == 200) {
-          for (const auto& secret : {a.sandbox, a.volume, a.snapshot, std::string("a-box"), std::string("a-vol")}) {
+          for (const auto& secret : {a.sandbox, a.volume, a.snapshot, a.webhook, std::string("a-box"), std::string("a-vol"),
+                                     std::string("a-hook")}) {
             CHECK(on_a.body.find(secret) == std::string::npos);
           }
         }

@@ -1,8 +1,9 @@
 // Webhooks against code nobody here wrote: a delivery the platform signs (one secret, and two
 // during a rotation) verifies with the npm standardwebhooks and svix packages, and a tampered
-// body does not (tests/e2e/verify_webhook.cjs).
+// body does not (tests/e2e/verify_webhook.cjs); the official svix client manages endpoints
+// (tests/e2e/svix_client.cjs).
+#include "api_fixture.hpp"
 #include "events/webhooks/signing.hpp"
-#include "support/catch.hpp"
 #include "support/process.hpp"
 
 #include <boost/json.hpp>
@@ -59,4 +60,33 @@ TEST_CASE("webhooks: a signed delivery verifies with the npm standardwebhooks an
     CHECK_THAT(out, Catch::Contains("done"));
     if (secrets.size() == 2) CHECK_THAT(out, Catch::Contains("svix secret 1: verified"));
   }
+}
+
+TEST_CASE("webhooks: the official svix client manages the organization's endpoints, and only its own") {
+  Api api;
+  const char* node_path = std::getenv("NPM_NODE_PATH");
+  if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
+  REQUIRE(std::ifstream(std::string(node_path) + "/svix/package.json").good());
+  setenv("NODE_PATH", node_path, 1);
+  setenv("API_ORIGIN", ("http://127.0.0.1:" + std::to_string(api.port())).c_str(), 1);
+  setenv("API_KEY", api.key_a.c_str(), 1);
+  setenv("API_KEY_B", api.key_b.c_str(), 1);
+  const auto dir = testing_support::make_temp_dir("svix");
+  const auto log = dir + "/client.log";
+  const auto events_before = api.event_count();
+  testing_support::ChildProcess node({"node", std::string(TESTS_DIR) + "/e2e/svix_client.cjs"}, "", log);
+  const int status = node.wait(60000);
+  std::ifstream in(log);
+  std::stringstream all;
+  all << in.rdbuf();
+  INFO(all.str());
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(all.str(), Catch::Contains("checked: nor the endpoint"));
+  CHECK_THAT(all.str(), Catch::Contains("checked: a metadata address is refused"));
+  CHECK_THAT(all.str(), Catch::Contains("\nok"));
+  // Made, replaced, patched, rotated, upserted and deleted, recovery asked, deleted: eight
+  // events; the refusals none.
+  CHECK(api.event_count() == events_before + 8);
+  testing_support::remove_tree(dir);
 }

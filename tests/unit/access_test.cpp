@@ -22,7 +22,7 @@ TEST_CASE("access: an API key acts on its own organization's resources only") {
     CHECK(authorize(a, action, sandbox(kA)));
     CHECK_FALSE(authorize(a, action, sandbox(kB)));
   }
-  for (auto kind : {Kind::volume, Kind::snapshot, Kind::audit, Kind::event_stream}) {
+  for (auto kind : {Kind::volume, Kind::snapshot, Kind::audit, Kind::event_stream, Kind::webhook}) {
     CHECK(authorize(a, Action::read, owned(kind, kA)));
     CHECK_FALSE(authorize(a, Action::read, owned(kind, kB)));
     CHECK_FALSE(authorize(a, Action::use, owned(kind, kB)));

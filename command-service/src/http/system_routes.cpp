@@ -73,6 +73,7 @@ void register_all_routes(Router& r, Services& s) {
   register_socket_io_routes(r, s);
   register_proxy_routes(r, s);
   register_warm_pool_routes(r, s);
+  register_webhook_routes(r, s);
 }
 
 }  // namespace command_service

@@ -49,7 +49,7 @@ enum class Action {
   operate,  // admin resources
 };
 
-enum class Kind { sandbox, volume, snapshot, audit, event_stream, admin };
+enum class Kind { sandbox, volume, snapshot, audit, event_stream, webhook, admin };
 
 struct Resource {
   Kind kind = Kind::sandbox;

@@ -1,5 +1,7 @@
 #include "projector/queries/organizations_audit.hpp"
 
+#include "columns.hpp"
+
 #include "events/store/sql.hpp"
 
 #include <pqxx/pqxx>
@@ -13,6 +15,12 @@ std::optional<KeyOwner> key_owner(pqxx::transaction_base& tx, const std::string&
       tx, "select organization_id::text, key_id::text from api_keys where key_hash = $1 and not revoked", key_hash);
   if (rows.empty()) return std::nullopt;
   return KeyOwner{rows[0][0].as<std::string>(), rows[0][1].as<std::string>()};
+}
+
+std::optional<OrganizationRow> organization(pqxx::transaction_base& tx, const std::string& id) {
+  const auto rows = exec_cached(tx, "select id::text, name, " PROJECTOR_ISO("created_at") " from organizations where id::text = $1", id);
+  if (rows.empty()) return std::nullopt;
+  return OrganizationRow{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()};
 }
 
 std::vector<AuditEntry> audit_entries(pqxx::transaction_base& tx, const AuditFilter& f) {

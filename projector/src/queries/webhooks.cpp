@@ -25,7 +25,8 @@ WebhookEndpointRow row_of(const pqxx::row& r) {
   w.description = r[3].as<std::string>();
   if (!r[4].is_null()) {
     std::vector<std::string> types;
-    for (const auto& t : boost::json::parse(r[4].as<std::string>()).as_array()) types.emplace_back(t.as_string());
+    const auto parsed = boost::json::parse(r[4].as<std::string>());
+    for (const auto& t : parsed.as_array()) types.emplace_back(t.as_string());
     w.filter_types = std::move(types);
   }
   w.disabled = r[5].as<bool>();

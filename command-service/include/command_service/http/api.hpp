@@ -4,6 +4,7 @@
 #include "command_service/app/policies.hpp"
 #include "command_service/http/router.hpp"
 #include "events/tokens.hpp"
+#include "events/webhooks/targets.hpp"
 
 #include <chrono>
 #include <optional>
@@ -22,6 +23,8 @@ struct ApiSettings {
   // Host directories a snapshot's imageName may name (oci:, docker-archive:, ...); none by default.
   std::vector<std::string> snapshot_import_dirs;
   std::chrono::milliseconds read_your_writes_wait{2000};
+  // Which addresses webhook endpoints may name besides public ones (WEBHOOK_ALLOW_RANGES).
+  events::webhooks::TargetPolicy webhook_targets;
 };
 
 class EventFeed;
@@ -45,6 +48,7 @@ void register_stream_routes(Router& router, Services& services);     // /api/eve
 void register_socket_io_routes(Router& router, Services& services);  // /api/socket.io/ (compat spec §7)
 // Preview links (user) and what the edge proxy asks about a sandbox (admin).
 void register_proxy_routes(Router& router, Services& services);
+void register_webhook_routes(Router& router, Services& services);  // Svix's API subset, Daytona's webhook routes
 // Every route above: what the service serves (main and the API tests both call this).
 void register_all_routes(Router& router, Services& services);
 // Bearer API key → organization (keys are looked up by their SHA-256 in read.api_keys).

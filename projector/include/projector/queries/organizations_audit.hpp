@@ -20,6 +20,14 @@ struct KeyOwner {
 };
 std::optional<KeyOwner> key_owner(pqxx::transaction_base& tx, const std::string& key_hash);
 
+// An organization: its name and when it was made (ISO 8601, UTC).
+struct OrganizationRow {
+  std::string id;
+  std::string name;
+  std::string created_at;
+};
+std::optional<OrganizationRow> organization(pqxx::transaction_base& tx, const std::string& id);
+
 // An organization's audit log after `after`, oldest first; the filters are optional. A time
 // that PostgreSQL cannot read throws pqxx::data_exception.
 struct AuditFilter {
