@@ -4,12 +4,14 @@
 // (tests/e2e/svix_client.cjs).
 #include "api_fixture.hpp"
 #include "events/webhooks/signing.hpp"
+#include "projector/webhooks/delivery.hpp"
 #include "support/process.hpp"
 
 #include <boost/json.hpp>
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -88,5 +90,184 @@ TEST_CASE("webhooks: the official svix client manages the organization's endpoin
   // Made, replaced, patched, rotated, upserted and deleted, recovery asked, deleted: eight
   // events; the refusals none.
   CHECK(api.event_count() == events_before + 8);
+  testing_support::remove_tree(dir);
+}
+
+namespace {
+
+// The receiver's log lines (whole ones), parsed.
+std::vector<json::object> deliveries(const std::string& log) {
+  std::ifstream in(log);
+  std::vector<json::object> out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line.front() != '{') continue;
+    boost::system::error_code ec;
+    auto v = json::parse(line, ec);
+    if (!ec && v.is_object()) out.push_back(v.as_object());
+  }
+  return out;
+}
+
+bool wait_until(const std::function<bool()>& done, int seconds = 30) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
+
+std::string text(const json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+}  // namespace
+
+TEST_CASE("webhooks: public events reach the organization's endpoints signed, in order, retried; 410 disables") {
+  Api api;
+  const std::map<std::string, std::string> admin{{"Authorization", "Bearer " + api.admin_key}};
+  auto runner_reply = http_call(api.port(), "POST", "/api/runners",
+                                R"({"region":"local","endpoint":"127.0.0.1:4100","capacity":{"cpu":4,"memory_gib":8,"disk_gib":50,"max_sandboxes":10}})",
+                                admin);
+  REQUIRE(runner_reply.status == 200);
+  const auto runner = str(parse(runner_reply), "id");
+  auto report = [&](const std::string& sandbox, const std::string& state) {
+    bus::RunnerReport r{sandbox, "state", state, "", true, "", 0, "", ""};
+    auto reply = api.nats->request("runner.reports." + runner, to_json_text(r), std::chrono::milliseconds(5000));
+    REQUIRE(reply);
+    REQUIRE(json::parse(*reply).at("ok").as_bool());
+  };
+
+  // The receiver, verifying with the npm standardwebhooks package.
+  const char* node_path = std::getenv("NPM_NODE_PATH");
+  if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
+  setenv("NODE_PATH", node_path, 1);
+  const auto dir = testing_support::make_temp_dir("webhooks");
+  const auto secrets_file = dir + "/secrets.json";
+  setenv("WEBHOOK_SECRETS_FILE", secrets_file.c_str(), 1);
+  const auto log = dir + "/receiver.log";
+  testing_support::ChildProcess receiver({"node", std::string(TESTS_DIR) + "/e2e/webhook_receiver.cjs"}, "", log);
+  std::string port;
+  REQUIRE(wait_until([&] {
+    std::ifstream in(log);
+    std::string word;
+    in >> word >> port;
+    return word == "listening" && !port.empty();
+  }, 15));
+  const auto base = "http://127.0.0.1:" + port;
+
+  // Endpoints: A's that fails each first attempt, A's that is gone (sandbox.created only), B's.
+  auto org_of = [&](const std::string& key) {
+    return str(parse(http_call(api.port(), "POST", "/api/v1/app", "{}", {{"Authorization", "Bearer " + key}})), "id");
+  };
+  const auto org_a = org_of(api.key_a);
+  const auto org_b = org_of(api.key_b);
+  auto endpoint = [&](const std::string& org, const std::string& key, const std::string& body) {
+    auto made = http_call(api.port(), "POST", "/api/v1/app/" + org + "/endpoint", body, {{"Authorization", "Bearer " + key}});
+    INFO(made.body);
+    REQUIRE(made.status == 201);
+    const auto id = str(parse(made), "id");
+    auto secret = http_call(api.port(), "GET", "/api/v1/app/" + org + "/endpoint/" + id + "/secret", "",
+                            {{"Authorization", "Bearer " + key}});
+    REQUIRE(secret.status == 200);
+    return std::make_pair(id, str(parse(secret), "key"));
+  };
+  const auto [flaky, flaky_secret] = endpoint(org_a, api.key_a, R"({"url":")" + base + R"(/fail-first-1"})");
+  const auto [gone, gone_secret] =
+      endpoint(org_a, api.key_a, R"({"url":")" + base + R"(/gone","filterTypes":["sandbox.created"]})");
+  const auto [theirs, theirs_secret] = endpoint(org_b, api.key_b, R"({"url":")" + base + R"(/b"})");
+  {
+    std::ofstream out(secrets_file);
+    out << json::serialize(json::object{{"/fail-first-1", json::array{flaky_secret.c_str()}},
+                                        {"/gone", json::array{gone_secret.c_str()}},
+                                        {"/b", json::array{theirs_secret.c_str()}}});
+  }
+
+  projector::webhooks::DeliverySettings settings;
+  settings.database_url = api.conn;
+  settings.schedule = *events::webhooks::RetrySchedule::parse("0,1,1,1");
+  settings.targets = *events::webhooks::TargetPolicy::parse("loopback");
+  settings.timeout = std::chrono::seconds(5);
+  settings.poll = std::chrono::milliseconds(100);
+  auto delivery = projector::webhooks::Delivery::start(settings, nullptr);
+  REQUIRE(delivery);
+
+  // A sandbox of A's through its life, and one of B's.
+  auto made = api.call("POST", "/api/sandbox", R"({"name":"hooked","env":{"SECRET_TOKEN":"hunter2"}})");
+  REQUIRE(made.status == 200);
+  const auto box = str(parse(made), "id");
+  report(box, "starting");
+  report(box, "started");
+  REQUIRE(api.call("POST", "/api/sandbox/" + box + "/stop").status == 200);
+  report(box, "stopping");
+  report(box, "stopped");
+  auto b_made = api.call("POST", "/api/sandbox", R"({"name":"theirs"})", api.key_b);
+  REQUIRE(b_made.status == 200);
+  const auto b_box = str(parse(b_made), "id");
+
+  auto delivered = [&](const std::string& path) {
+    std::vector<json::object> out;
+    for (auto& d : deliveries(log)) {
+      if (text(d, "path") == path && d.at("status").as_int64() < 300) out.push_back(d);
+    }
+    return out;
+  };
+  REQUIRE(wait_until([&] {
+    const auto d = delivered("/fail-first-1");
+    return !d.empty() && text(d.back(), "newState") == "stopped";
+  }));
+  REQUIRE(wait_until([&] { return !delivered("/b").empty(); }));
+  const auto all = deliveries(log);
+  INFO(json::serialize(json::value_from(all)));
+
+  // A's flaky endpoint: every event once delivered, in the sandbox's order, each after one 500.
+  std::vector<std::string> seen;
+  for (const auto& d : delivered("/fail-first-1")) {
+    CHECK(d.at("verified").as_bool());
+    CHECK(d.at("svixHeaders").as_bool());
+    CHECK(d.at("attempt").as_int64() == 2);
+    CHECK(text(d, "subject") == box);
+    seen.push_back(text(d, "event") + (text(d, "newState").empty() ? "" : ":" + text(d, "newState")));
+  }
+  CHECK(seen == std::vector<std::string>{"sandbox.created", "sandbox.state.updated:starting",
+                                         "sandbox.state.updated:started", "sandbox.state.updated:stopping",
+                                         "sandbox.state.updated:stopped"});
+  CHECK(text(delivered("/fail-first-1")[3], "reason") == "stop requested by the user");
+  int failures = 0;
+  for (const auto& d : all) {
+    if (text(d, "path") == "/fail-first-1" && d.at("status").as_int64() == 500) ++failures;
+  }
+  CHECK(failures == 5);
+
+  // B's endpoint got B's sandbox only; A's never B's.
+  for (const auto& d : delivered("/b")) CHECK(text(d, "subject") == b_box);
+  for (const auto& d : all) {
+    if (text(d, "path") != "/b") CHECK(text(d, "subject") != b_box);
+  }
+  {
+    std::ifstream in(log);
+    std::stringstream received;
+    received << in.rdbuf();
+    CHECK(received.str().find("hunter2") == std::string::npos);  // nothing internal: no env values
+  }
+
+  // The gone endpoint answered 410 once and was disabled by an event on its stream.
+  int gone_calls = 0;
+  for (const auto& d : all) gone_calls += text(d, "path") == "/gone" ? 1 : 0;
+  CHECK(gone_calls == 1);
+  REQUIRE(wait_until([&] {
+    auto got = http_call(api.port(), "GET", "/api/v1/app/" + org_a + "/endpoint/" + gone, "",
+                         {{"Authorization", "Bearer " + api.key_a}});
+    return got.status == 200 && parse(got).at("disabled").as_bool();
+  }, 10));
+
+  // Every attempt is on record.
+  pqxx::connection c(api.conn);
+  pqxx::nontransaction tx(c);
+  CHECK(tx.exec_params("select count(*) from webhooks.attempts where endpoint_id = $1::uuid", flaky)[0][0].as<int>() == 10);
+  CHECK(tx.exec_params("select count(*) from webhooks.attempts where endpoint_id = $1::uuid and outcome = 'gone'", gone)[0][0]
+            .as<int>() == 1);
+  delivery->reset();
   testing_support::remove_tree(dir);
 }
