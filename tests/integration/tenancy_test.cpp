@@ -44,6 +44,7 @@ std::string fill(const std::string& pattern, const Owned& r, bool by_name) {
     else if (name == "snapshotId") out += r.snapshot;
     else if (name == "organizationId" || name == "app_id") out += r.org;
     else if (name == "endpoint_id") out += r.webhook;
+    else if (name == "msg_id") out += "msg_1_0";
     else if (name == "port") out += kPort;
     else if (name == "interval") out += "5";
     else out += SandboxId::generate().str();  // runnerId, keyId: admin routes

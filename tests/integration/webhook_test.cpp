@@ -268,6 +268,38 @@ TEST_CASE("webhooks: public events reach the organization's endpoints signed, in
   CHECK(tx.exec_params("select count(*) from webhooks.attempts where endpoint_id = $1::uuid", flaky)[0][0].as<int>() == 10);
   CHECK(tx.exec_params("select count(*) from webhooks.attempts where endpoint_id = $1::uuid and outcome = 'gone'", gone)[0][0]
             .as<int>() == 1);
+
+  // The svix client reads the record: messages (paged), attempts by endpoint and by message, and
+  // a resend delivers the newest message once more (a third attempt, manual).
+  setenv("API_ORIGIN", ("http://127.0.0.1:" + std::to_string(api.port())).c_str(), 1);
+  setenv("API_KEY", api.key_a.c_str(), 1);
+  setenv("APP_ID", org_a.c_str(), 1);
+  setenv("ENDPOINT_ID", flaky.c_str(), 1);
+  const auto svix_log = dir + "/svix.log";
+  testing_support::ChildProcess svix({"node", std::string(TESTS_DIR) + "/e2e/svix_messages.cjs"}, "", svix_log);
+  const int svix_status = svix.wait(60000);
+  std::stringstream svix_out;
+  svix_out << std::ifstream(svix_log).rdbuf();
+  INFO(svix_out.str());
+  CHECK(WIFEXITED(svix_status));
+  CHECK(WEXITSTATUS(svix_status) == 0);
+  // A's messages: five for the sandbox (to both endpoints the created one is one message).
+  CHECK_THAT(svix_out.str(), Catch::Contains("messages: 2 done=false first=sandbox.state.updated"));
+  CHECK_THAT(svix_out.str(), Catch::Contains("messages after the first page: 3"));
+  CHECK_THAT(svix_out.str(), Catch::Contains("attempts to the endpoint: 10 success=5 fail=5"));
+  CHECK_THAT(svix_out.str(), Catch::Contains("attempts of the message: 2 codes=204,500"));
+  CHECK_THAT(svix_out.str(), Catch::Contains("\nok"));
+  REQUIRE(wait_until([&] {
+    for (const auto& d : deliveries(log)) {
+      if (text(d, "path") == "/fail-first-1" && d.at("attempt").as_int64() == 3) return text(d, "newState") == "stopped";
+    }
+    return false;
+  }));
+  CHECK(tx.exec_params("select count(*) from webhooks.attempts where endpoint_id = $1::uuid and trigger = 'manual'", flaky)[0][0]
+            .as<int>() == 1);
+  // Another organization's key reads none of it.
+  CHECK(http_call(api.port(), "GET", "/api/v1/app/" + org_a + "/msg", "", {{"Authorization", "Bearer " + api.key_b}}).status ==
+        404);
   delivery->reset();
   testing_support::remove_tree(dir);
 }

@@ -37,7 +37,7 @@ TEST_CASE("codec: every catalogue event round-trips") {
   CHECK(round_trip_all<RunnerEvent>() == 6);
   CHECK(round_trip_all<OrganizationEvent>() == 3);
   CHECK(round_trip_all<WarmPoolEvent>() == 1);
-  CHECK(round_trip_all<WebhookEndpointEvent>() == 6);
+  CHECK(round_trip_all<WebhookEndpointEvent>() == 7);
 }
 
 TEST_CASE("codec: a full SandboxCreated keeps every field") {

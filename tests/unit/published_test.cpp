@@ -127,6 +127,7 @@ const std::map<std::string_view, std::vector<std::string>> kRows = {
     {"WebhookEndpointSecretRotated", {}},
     {"WebhookEndpointDisabled", {}},
     {"WebhookEndpointRecoveryRequested", {}},
+    {"WebhookEndpointResendRequested", {}},
     {"WebhookEndpointDeleted", {}},
 };
 

@@ -10,6 +10,7 @@
 #include "events/webhooks/signing.hpp"
 #include "events/webhooks/targets.hpp"
 #include "projector/queries/organizations_audit.hpp"
+#include "projector/queries/webhook_deliveries.hpp"
 #include "projector/queries/webhooks.hpp"
 
 #include <pqxx/pqxx>
@@ -207,15 +208,13 @@ asio::awaitable<Response> create_application(Services& s, Call& call) {
 
 // ---- endpoints ----
 
+std::optional<int> limit_of(const Call& call);
+
 asio::awaitable<Response> list_endpoints(Services& s, Call& call) {
   if (auto bad = own_app(call)) co_return error_for(*bad);
-  int limit = 50;
-  if (auto l = call.query_one("limit")) {
-    const auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
-    if (ec != std::errc() || end != l->data() + l->size() || limit < 1 || limit > 250) {
-      co_return error_response(http::status::bad_request, "limit must be 1 to 250");
-    }
-  }
+  const auto found = limit_of(call);
+  if (!found) co_return error_response(http::status::bad_request, "limit must be 1 to 250");
+  const int limit = *found;
   const auto after = call.query_one("iterator").value_or("");
   const auto head = co_await s.db.run([](DbContext& db) { return log_head(db); });
   co_await wait_for_projection(s, kModel, head);
@@ -381,6 +380,104 @@ asio::awaitable<Response> recover_endpoint(Services& s, Call& call) {
   co_return json_response(http::status::accepted, events::http::to_json(out));
 }
 
+// ---- messages and attempts (webhook-delivery's record) ----
+
+std::optional<int> limit_of(const Call& call) {
+  int limit = 50;
+  if (auto l = call.query_one("limit")) {
+    const auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+    if (ec != std::errc() || end != l->data() + l->size() || limit < 1 || limit > 250) return std::nullopt;
+  }
+  return limit;
+}
+
+dto::SvixMessage message_dto(const queries::WebhookMessageRow& m) {
+  return dto::SvixMessage{m.id, m.event_type, json::parse(m.payload), {}, {}, {}, m.created_at};
+}
+
+dto::SvixAttempt attempt_dto(const queries::WebhookAttemptRow& a) {
+  const bool ok = a.outcome == "delivered";
+  return dto::SvixAttempt{"atmpt_" + std::to_string(a.id), a.message_id, a.endpoint_id, a.url, a.response,
+                          a.response_status, a.duration_ms, ok ? 0 : 2, ok ? "success" : "fail",
+                          a.trigger == "manual" ? 1 : 0, a.at};
+}
+
+asio::awaitable<Response> list_messages(Services& s, Call& call) {
+  if (auto bad = own_app(call)) co_return error_for(*bad);
+  const auto limit = limit_of(call);
+  if (!limit) co_return error_response(http::status::bad_request, "limit must be 1 to 250");
+  auto rows = co_await s.db.run([&](DbContext& db) {
+    pqxx::nontransaction tx(db.conn);
+    return queries::webhook_messages(tx, call.organization_id, call.query_one("iterator").value_or(""), *limit + 1);
+  });
+  dto::SvixMessageList out;
+  out.done = static_cast<int>(rows.size()) <= *limit;
+  if (!out.done) rows.pop_back();
+  for (const auto& m : rows) out.data.push_back(message_dto(m));
+  if (!rows.empty()) out.iterator = rows.back().id;
+  co_return json_response(http::status::ok, events::http::to_json(out));
+}
+
+asio::awaitable<Response> get_message(Services& s, Call& call) {
+  if (auto bad = own_app(call)) co_return error_for(*bad);
+  auto row = co_await s.db.run([&](DbContext& db) {
+    pqxx::nontransaction tx(db.conn);
+    return queries::webhook_message(tx, call.organization_id, call.path.at("msg_id"));
+  });
+  if (!row) co_return error_for(make_error(ErrorCode::not_found, "Message " + call.path.at("msg_id") + " not found"));
+  co_return json_response(http::status::ok, events::http::to_json(message_dto(*row)));
+}
+
+// Attempts of one endpoint (`of_endpoint`) or of one message, newest first.
+asio::awaitable<Response> list_attempts(Services& s, Call& call, bool of_endpoint) {
+  if (auto bad = own_app(call)) co_return error_for(*bad);
+  const auto limit = limit_of(call);
+  if (!limit) co_return error_response(http::status::bad_request, "limit must be 1 to 250");
+  std::int64_t before = 0;
+  if (auto it = call.query_one("iterator")) {
+    const std::string_view text = std::string_view(*it).substr(it->rfind('_') == std::string::npos ? 0 : it->rfind('_') + 1);
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), before);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      co_return error_response(http::status::bad_request, "iterator must be an attempt id this list gave");
+    }
+  }
+  std::string key;
+  if (of_endpoint) {
+    auto row = co_await current_endpoint(s, call);
+    if (!row) co_return error_for(row.error());
+    key = row->id;
+  } else {
+    key = call.path.at("msg_id");
+  }
+  auto rows = co_await s.db.run([&](DbContext& db) {
+    pqxx::nontransaction tx(db.conn);
+    return of_endpoint ? queries::webhook_attempts_of_endpoint(tx, call.organization_id, key, before, *limit + 1)
+                       : queries::webhook_attempts_of_message(tx, call.organization_id, key, before, *limit + 1);
+  });
+  dto::SvixAttemptList out;
+  out.done = static_cast<int>(rows.size()) <= *limit;
+  if (!out.done) rows.pop_back();
+  for (const auto& a : rows) out.data.push_back(attempt_dto(a));
+  if (!rows.empty()) out.iterator = "atmpt_" + std::to_string(rows.back().id);
+  co_return json_response(http::status::ok, events::http::to_json(out));
+}
+
+asio::awaitable<Response> resend(Services& s, Call& call) {
+  if (auto bad = own_app(call)) co_return error_for(*bad);
+  auto message = co_await s.db.run([&](DbContext& db) {
+    pqxx::nontransaction tx(db.conn);
+    return queries::webhook_message(tx, call.organization_id, call.path.at("msg_id"));
+  });
+  if (!message) co_return error_for(make_error(ErrorCode::not_found, "Message " + call.path.at("msg_id") + " not found"));
+  auto row = co_await current_endpoint(s, call);
+  if (!row) co_return error_for(row.error());
+  auto position = co_await s.db.run([&](DbContext& db) {
+    return endpoint_command(db, call, WebhookEndpointId{row->id}, webhook::Resend{message->id});
+  });
+  if (!position) co_return error_for(position.error());
+  co_return json_response(http::status::accepted, json::object{});  // Svix's EmptyResponse
+}
+
 // ---- Daytona's routes ----
 
 asio::awaitable<Response> initialize(Services& s, Call& call) {
@@ -448,6 +545,19 @@ void register_webhook_routes(Router& r, Services& s) {
   r.add({V::post, endpoint + "/recover", "Svix: deliver again what failed since a time", true,
          [&s](Call& c) { return recover_endpoint(s, c); }})
       .answers<dto::SvixRecover>(http::status::accepted);
+  r.add({V::get, app + "/msg", "Svix: the messages sent to the organization's endpoints, newest first", true,
+         [&s](Call& c) { return list_messages(s, c); }})
+      .answers<dto::SvixMessageList>();
+  r.add({V::get, app + "/msg/{msg_id}", "Svix: one message", true, [&s](Call& c) { return get_message(s, c); }})
+      .answers<dto::SvixMessage>();
+  r.add({V::get, app + "/attempt/endpoint/{endpoint_id}", "Svix: delivery attempts to an endpoint, newest first", true,
+         [&s](Call& c) { return list_attempts(s, c, true); }})
+      .answers<dto::SvixAttemptList>();
+  r.add({V::get, app + "/attempt/msg/{msg_id}", "Svix: delivery attempts of a message, newest first", true,
+         [&s](Call& c) { return list_attempts(s, c, false); }})
+      .answers<dto::SvixAttemptList>();
+  r.add({V::post, app + "/msg/{msg_id}/endpoint/{endpoint_id}/resend", "Svix: deliver a message to an endpoint again", true,
+         [&s](Call& c) { return resend(s, c); }});
   const std::string org = "/api/webhooks/organizations/{organizationId}";
   r.add({V::post, org + "/initialize", "Daytona: set up the organization's webhooks (its application)", true,
          [&s](Call& c) { return initialize(s, c); }})

@@ -71,6 +71,10 @@ struct Decider {
     if (c.until_ms && *c.until_ms <= c.since_ms) return bad("until must be after since");
     return Events{WebhookEndpointRecoveryRequested{c.since_ms, c.until_ms}};
   }
+  Result<Events> operator()(const Resend& c) const {
+    if (c.message_id.rfind("msg_", 0) != 0 || c.message_id.size() > 128) return bad("not a message id: " + c.message_id);
+    return Events{WebhookEndpointResendRequested{c.message_id}};
+  }
   Result<Events> operator()(const Delete&) const { return Events{WebhookEndpointDeleted{}}; }
 };
 
@@ -97,6 +101,7 @@ struct Evolver {
     s.disabled_reason = e.reason;
   }
   void operator()(const WebhookEndpointRecoveryRequested&) {}
+  void operator()(const WebhookEndpointResendRequested&) {}
   void operator()(const WebhookEndpointDeleted&) { s.deleted = true; }
 };
 

@@ -63,7 +63,7 @@ class WebhookEndpoints final : public ReadModel {
           } else if constexpr (std::is_same_v<T, WebhookEndpointDeleted>) {
             tx.exec_prepared("webhook_delete", id);
           }
-          // WebhookEndpointRecoveryRequested: the delivery process acts on it from the log.
+          // Recovery and resend requests: the delivery process acts on them from the log.
         },
         *decoded);
     return {};

@@ -34,6 +34,7 @@ create table if not exists webhooks.deliveries (
   attempts int not null default 0, status text not null, next_attempt_at timestamptz,
   created_at timestamptz not null default now(), primary key (message_id, endpoint_id));
 create index if not exists deliveries_due on webhooks.deliveries (next_attempt_at) where status = 'pending';
+alter table webhooks.deliveries add column if not exists trigger text not null default 'scheduled';
 create table if not exists webhooks.attempts (
   id bigserial primary key, message_id text not null, endpoint_id uuid not null, organization_id text not null,
   url text not null, response_status int not null, response text not null, duration_ms bigint not null,
@@ -77,6 +78,7 @@ struct Recovery {
   std::string endpoint_id;
   std::int64_t since_ms = 0;
   std::optional<std::int64_t> until_ms;
+  std::string message_id;  // set: a resend of this one message
 };
 
 }  // namespace
@@ -93,7 +95,10 @@ struct Delivery::State {
       return;
     }
     if (const auto* r = std::get_if<WebhookEndpointRecoveryRequested>(&*decoded)) {
-      recoveries.push_back(Recovery{e.stream_id(), r->since_ms, r->until_ms});
+      recoveries.push_back(Recovery{e.stream_id(), r->since_ms, r->until_ms, {}});
+    }
+    if (const auto* r = std::get_if<WebhookEndpointResendRequested>(&*decoded)) {
+      recoveries.push_back(Recovery{e.stream_id(), 0, std::nullopt, r->message_id});
     }
     std::lock_guard lock(mutex);
     auto& s = endpoints[e.stream_id()];
@@ -218,6 +223,15 @@ void Delivery::follow(std::stop_token stop) {
                     q.message_id, q.endpoint_id, q.organization_id, first_delay);
       }
       for (const auto& r : recoveries) {
+        if (!r.message_id.empty()) {  // a resend: this message again, now, whatever became of it
+          exec_cached(tx,
+                      "insert into webhooks.deliveries (message_id, endpoint_id, organization_id, status, next_attempt_at, "
+                      "trigger) select id, $2::uuid, organization_id, 'pending', now(), 'manual' from webhooks.messages "
+                      "where id = $1 on conflict (message_id, endpoint_id) do update set status = 'pending', "
+                      "next_attempt_at = now(), trigger = 'manual'",
+                      r.message_id, r.endpoint_id);
+          continue;
+        }
         exec_cached(tx,
                     "update webhooks.deliveries set status = 'pending', attempts = 0, next_attempt_at = now() "
                     "where endpoint_id = $1::uuid and status = 'failed' and created_at >= to_timestamp($2 / 1000.0) "
@@ -250,7 +264,7 @@ void Delivery::send(std::stop_token stop) {
       {
         pqxx::nontransaction tx(*c);
         due = exec_cached(tx,
-                          "select d.message_id, d.endpoint_id::text, d.organization_id, d.attempts, m.payload "
+                          "select d.message_id, d.endpoint_id::text, d.organization_id, d.attempts, m.payload, d.trigger "
                           "from webhooks.deliveries d join webhooks.messages m on m.id = d.message_id "
                           "where d.status = 'pending' and d.next_attempt_at <= now() "
                           "order by d.next_attempt_at, m.position limit 16");
@@ -266,6 +280,7 @@ void Delivery::send(std::stop_token stop) {
         const auto org = row[2].as<std::string>();
         const auto attempts = row[3].as<int>();
         const auto payload = row[4].as<std::string>();
+        const auto trigger = row[5].as<std::string>();
         const auto endpoint = state_->endpoint(endpoint_id);
         pqxx::work tx(*c);
         if (!endpoint || endpoint->spec.disabled) {
@@ -289,9 +304,9 @@ void Delivery::send(std::stop_token stop) {
                                                                                     : "failed";
         exec_cached(tx,
                     "insert into webhooks.attempts (message_id, endpoint_id, organization_id, url, response_status, "
-                    "response, duration_ms, outcome, trigger) values ($1, $2::uuid, $3, $4, $5, $6, $7, $8, 'scheduled')",
+                    "response, duration_ms, outcome, trigger) values ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9)",
                     message, endpoint_id, org, endpoint->spec.url, answer.status, answer.excerpt, answer.duration_ms,
-                    std::string(outcome_text));
+                    std::string(outcome_text), trigger);
         const auto health_row =
             exec_cached(tx, "select failing_since_ms from webhooks.endpoint_health where endpoint_id = $1::uuid", endpoint_id);
         events::webhooks::EndpointHealth health;
@@ -305,15 +320,15 @@ void Delivery::send(std::stop_token stop) {
         std::optional<std::int64_t> delay;
         if (outcome == events::webhooks::Outcome::delivered) {
           status = "delivered";
-        } else if (decision.disable) {
-          status = "failed";
+        } else if (decision.disable || trigger == "manual") {
+          status = "failed";  // a resend is one attempt
         } else if (auto next = settings_.schedule.before(static_cast<std::size_t>(attempts) + 1)) {
           delay = next->count();
         } else {
           status = "failed";
         }
         exec_cached(tx,
-                    "update webhooks.deliveries set attempts = attempts + 1, status = $3, "
+                    "update webhooks.deliveries set attempts = attempts + 1, status = $3, trigger = 'scheduled', "
                     "next_attempt_at = case when $4::bigint is null then null else now() + make_interval(secs => $4::bigint) end "
                     "where message_id = $1 and endpoint_id = $2::uuid",
                     message, endpoint_id, status, delay);

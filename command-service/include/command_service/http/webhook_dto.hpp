@@ -3,6 +3,7 @@
 // filterTypes also as eventTypes, the name its 2.x client uses) and Daytona's webhook routes.
 #include "events/http/dto.hpp"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -64,6 +65,52 @@ struct SvixRecover {
   std::string updatedAt;
 };
 BOOST_DESCRIBE_STRUCT(SvixRecover, (), (id, status, task, updatedAt))
+
+struct SvixMessage {
+  std::string id;
+  std::string eventType;
+  boost::json::value payload;
+  Nullable<std::string> eventId;
+  Nullable<std::vector<std::string>> channels;
+  Nullable<std::vector<std::string>> tags;
+  std::string timestamp;
+};
+BOOST_DESCRIBE_STRUCT(SvixMessage, (), (id, eventType, payload, eventId, channels, tags, timestamp))
+
+struct SvixMessageList {
+  std::vector<SvixMessage> data;
+  Nullable<std::string> iterator;
+  Nullable<std::string> prevIterator;
+  bool done = true;
+};
+BOOST_DESCRIBE_STRUCT(SvixMessageList, (), (data, iterator, prevIterator, done))
+
+// One delivery attempt. status: 0 success, 2 fail (Svix's MessageStatus); triggerType: 0
+// scheduled, 1 manual.
+struct SvixAttempt {
+  std::string id;
+  std::string msgId;
+  std::string endpointId;
+  std::string url;
+  std::string response;
+  int responseStatusCode = 0;
+  std::int64_t responseDurationMs = 0;
+  int status = 0;
+  std::string statusText;
+  int triggerType = 0;
+  std::string timestamp;
+};
+BOOST_DESCRIBE_STRUCT(SvixAttempt, (),
+                      (id, msgId, endpointId, url, response, responseStatusCode, responseDurationMs, status, statusText,
+                       triggerType, timestamp))
+
+struct SvixAttemptList {
+  std::vector<SvixAttempt> data;
+  Nullable<std::string> iterator;
+  Nullable<std::string> prevIterator;
+  bool done = true;
+};
+BOOST_DESCRIBE_STRUCT(SvixAttemptList, (), (data, iterator, prevIterator, done))
 
 // Daytona's GET /api/webhooks/organizations/{organizationId}/initialization-status.
 struct WebhookInitialization {

@@ -64,6 +64,14 @@ struct WebhookEndpointRecoveryRequested {
 };
 BOOST_DESCRIBE_STRUCT(WebhookEndpointRecoveryRequested, (), (since_ms, until_ms))
 
+// Deliver one message to this endpoint again (Svix's resend), whatever became of it.
+struct WebhookEndpointResendRequested {
+  static constexpr std::string_view kType = "WebhookEndpointResendRequested";
+  static constexpr int kVersion = 1;
+  std::string message_id;
+};
+BOOST_DESCRIBE_STRUCT(WebhookEndpointResendRequested, (), (message_id))
+
 struct WebhookEndpointDeleted {
   static constexpr std::string_view kType = "WebhookEndpointDeleted";
   static constexpr int kVersion = 1;
@@ -72,6 +80,6 @@ BOOST_DESCRIBE_STRUCT(WebhookEndpointDeleted, (), ())
 
 using WebhookEndpointEvent =
     std::variant<WebhookEndpointCreated, WebhookEndpointUpdated, WebhookEndpointSecretRotated, WebhookEndpointDisabled,
-                 WebhookEndpointRecoveryRequested, WebhookEndpointDeleted>;
+                 WebhookEndpointRecoveryRequested, WebhookEndpointResendRequested, WebhookEndpointDeleted>;
 
 }  // namespace events

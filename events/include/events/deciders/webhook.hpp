@@ -23,9 +23,10 @@ struct Update { WebhookEndpointUpdated spec; };
 struct RotateSecret { std::string secret; std::int64_t now_ms = 0; };
 struct Disable { std::string reason; };
 struct Recover { std::int64_t since_ms = 0; std::optional<std::int64_t> until_ms; std::int64_t now_ms = 0; };
+struct Resend { std::string message_id; };
 struct Delete {};
 
-using Command = std::variant<Create, Update, RotateSecret, Disable, Recover, Delete>;
+using Command = std::variant<Create, Update, RotateSecret, Disable, Recover, Resend, Delete>;
 using Events = std::vector<WebhookEndpointEvent>;
 
 Result<Events> decide(const Command& command, const State& state);
