@@ -66,6 +66,18 @@ dto::SvixEndpoint endpoint_dto(const queries::WebhookEndpointRow& r) {
   return out;
 }
 
+// One of Svix's pages: `rows` holds up to limit + 1 rows, the extra one saying there are more;
+// the iterator is the last row's key.
+template <class List, class Rows, class ToDto, class KeyOf>
+Response page(Rows rows, int limit, ToDto to_dto, KeyOf key_of) {
+  List out;
+  out.done = static_cast<int>(rows.size()) <= limit;
+  if (!out.done) rows.pop_back();
+  for (const auto& r : rows) out.data.push_back(to_dto(r));
+  if (!rows.empty()) out.iterator = key_of(rows.back());
+  return json_response(http::status::ok, events::http::to_json(out));
+}
+
 // ---- reading an EndpointIn / EndpointUpdate / EndpointPatch body ----
 
 Result<json::object> body_object(const Call& call) {
@@ -222,12 +234,7 @@ asio::awaitable<Response> list_endpoints(Services& s, Call& call) {
     pqxx::nontransaction tx(db.conn);
     return queries::webhook_endpoints(tx, call.organization_id, after, limit + 1);
   });
-  dto::SvixEndpointList out;
-  out.done = static_cast<int>(rows.size()) <= limit;
-  if (!out.done) rows.pop_back();
-  for (const auto& r : rows) out.data.push_back(endpoint_dto(r));
-  if (!rows.empty()) out.iterator = rows.back().id;
-  co_return json_response(http::status::ok, events::http::to_json(out));
+  co_return page<dto::SvixEndpointList>(std::move(rows), limit, endpoint_dto, [](const auto& r) { return r.id; });
 }
 
 // A new endpoint from an EndpointIn body; `uid` (an upsert's path) when the body names none.
@@ -410,21 +417,23 @@ asio::awaitable<Response> list_messages(Services& s, Call& call) {
     pqxx::nontransaction tx(db.conn);
     return queries::webhook_messages(tx, call.organization_id, call.query_one("iterator").value_or(""), *limit + 1);
   });
-  dto::SvixMessageList out;
-  out.done = static_cast<int>(rows.size()) <= *limit;
-  if (!out.done) rows.pop_back();
-  for (const auto& m : rows) out.data.push_back(message_dto(m));
-  if (!rows.empty()) out.iterator = rows.back().id;
-  co_return json_response(http::status::ok, events::http::to_json(out));
+  co_return page<dto::SvixMessageList>(std::move(rows), *limit, message_dto, [](const auto& m) { return m.id; });
 }
 
-asio::awaitable<Response> get_message(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+// The organization's message named in the path.
+asio::awaitable<Result<queries::WebhookMessageRow>> find_message(Services& s, const Call& call) {
   auto row = co_await s.db.run([&](DbContext& db) {
     pqxx::nontransaction tx(db.conn);
     return queries::webhook_message(tx, call.organization_id, call.path.at("msg_id"));
   });
-  if (!row) co_return error_for(make_error(ErrorCode::not_found, "Message " + call.path.at("msg_id") + " not found"));
+  if (!row) co_return make_error(ErrorCode::not_found, "Message " + call.path.at("msg_id") + " not found");
+  co_return std::move(*row);
+}
+
+asio::awaitable<Response> get_message(Services& s, Call& call) {
+  if (auto bad = own_app(call)) co_return error_for(*bad);
+  auto row = co_await find_message(s, call);
+  if (!row) co_return error_for(row.error());
   co_return json_response(http::status::ok, events::http::to_json(message_dto(*row)));
 }
 
@@ -454,21 +463,14 @@ asio::awaitable<Response> list_attempts(Services& s, Call& call, bool of_endpoin
     return of_endpoint ? queries::webhook_attempts_of_endpoint(tx, call.organization_id, key, before, *limit + 1)
                        : queries::webhook_attempts_of_message(tx, call.organization_id, key, before, *limit + 1);
   });
-  dto::SvixAttemptList out;
-  out.done = static_cast<int>(rows.size()) <= *limit;
-  if (!out.done) rows.pop_back();
-  for (const auto& a : rows) out.data.push_back(attempt_dto(a));
-  if (!rows.empty()) out.iterator = "atmpt_" + std::to_string(rows.back().id);
-  co_return json_response(http::status::ok, events::http::to_json(out));
+  co_return page<dto::SvixAttemptList>(std::move(rows), *limit, attempt_dto,
+                                      [](const auto& a) { return "atmpt_" + std::to_string(a.id); });
 }
 
 asio::awaitable<Response> resend(Services& s, Call& call) {
   if (auto bad = own_app(call)) co_return error_for(*bad);
-  auto message = co_await s.db.run([&](DbContext& db) {
-    pqxx::nontransaction tx(db.conn);
-    return queries::webhook_message(tx, call.organization_id, call.path.at("msg_id"));
-  });
-  if (!message) co_return error_for(make_error(ErrorCode::not_found, "Message " + call.path.at("msg_id") + " not found"));
+  auto message = co_await find_message(s, call);
+  if (!message) co_return error_for(message.error());
   auto row = co_await current_endpoint(s, call);
   if (!row) co_return error_for(row.error());
   auto position = co_await s.db.run([&](DbContext& db) {
