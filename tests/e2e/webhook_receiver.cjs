@@ -4,6 +4,7 @@
 // read again at every delivery) and answered by its path:
 //   /fail-first-N  500 to the first N attempts of each message, then 204
 //   /gone          410 (the endpoint is to be disabled)
+//   /slow-MS       204 after MS milliseconds
 //   anything else  204
 // and logged as one JSON line: path, webhook-id, attempt, verified, status, and the payload's
 // event, id, newState and reason.
@@ -48,8 +49,11 @@ const server = http.createServer((req, res) => {
       svixHeaders: req.headers['svix-id'] === id && req.headers['svix-signature'] === req.headers['webhook-signature'],
       event: data.event, subject: data.id, newState: data.newState, reason: data.reason,
     }));
-    res.writeHead(status);
-    res.end();
+    const slow = /^\/slow-(\d+)$/.exec(path);
+    setTimeout(() => {
+      res.writeHead(status);
+      res.end();
+    }, slow ? Number(slow[1]) : 0);
   });
 });
 server.listen(0, '127.0.0.1', () => console.log('listening ' + server.address().port));

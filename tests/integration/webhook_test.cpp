@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <set>
 #include <thread>
 
 namespace {
@@ -109,12 +110,7 @@ std::vector<json::object> deliveries(const std::string& log) {
 }
 
 bool wait_until(const std::function<bool()>& done, int seconds = 30) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
+  return testing_support::eventually(done, std::chrono::seconds(seconds));
 }
 
 std::string text(const json::object& o, const char* key) {
@@ -301,5 +297,70 @@ TEST_CASE("webhooks: public events reach the organization's endpoints signed, in
   CHECK(http_call(api.port(), "GET", "/api/v1/app/" + org_a + "/msg", "", {{"Authorization", "Bearer " + api.key_b}}).status ==
         404);
   delivery->reset();
+  testing_support::remove_tree(dir);
+}
+
+TEST_CASE("webhooks: webhook-delivery killed with SIGKILL mid-stream loses nothing when it starts again") {
+  Api api;
+  const char* node_path = std::getenv("NPM_NODE_PATH");
+  if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
+  setenv("NODE_PATH", node_path, 1);
+  const auto dir = testing_support::make_temp_dir("webhooks-kill");
+  const auto secrets_file = dir + "/secrets.json";
+  setenv("WEBHOOK_SECRETS_FILE", secrets_file.c_str(), 1);
+  const auto log = dir + "/receiver.log";
+  testing_support::ChildProcess receiver({"node", std::string(TESTS_DIR) + "/e2e/webhook_receiver.cjs"}, "", log);
+  std::string port;
+  REQUIRE(wait_until([&] {
+    std::ifstream in(log);
+    std::string word;
+    in >> word >> port;
+    return word == "listening" && !port.empty();
+  }, 15));
+  const auto org = str(parse(http_call(api.port(), "POST", "/api/v1/app", "{}", {{"Authorization", "Bearer " + api.key_a}})), "id");
+  auto made = api.call("POST", "/api/v1/app/" + org + "/endpoint",
+                       R"({"url":"http://127.0.0.1:)" + port + R"(/slow-100","filterTypes":["sandbox.created"]})");
+  REQUIRE(made.status == 201);
+  const auto secret = str(parse(api.call("GET", "/api/v1/app/" + org + "/endpoint/" + str(parse(made), "id") + "/secret")), "key");
+  std::ofstream(secrets_file) << json::serialize(json::object{{"/slow-100", json::array{secret.c_str()}}});
+
+  std::set<std::string> boxes;
+  for (int i = 0; i < 20; ++i) {
+    auto box = api.call("POST", "/api/sandbox", "{\"name\":\"box-" + std::to_string(i) + "\"}");
+    REQUIRE(box.status == 200);
+    boxes.insert(str(parse(box), "id"));
+  }
+  setenv("DATABASE_URL", api.conn.c_str(), 1);
+  setenv("WEBHOOK_ALLOW_RANGES", "loopback", 1);
+  setenv("WEBHOOK_RETRY_SCHEDULE", "0,1,1,1", 1);
+  unsetenv("NATS_URL");
+  auto received = [&] {
+    std::map<std::string, std::set<std::string>> ids_of;  // sandbox → webhook-ids it came with
+    int count = 0;
+    for (const auto& d : deliveries(log)) {
+      if (d.at("status").as_int64() >= 300) continue;
+      CHECK(d.at("verified").as_bool());
+      ids_of[text(d, "subject")].insert(text(d, "id"));
+      ++count;
+    }
+    return std::make_pair(ids_of, count);
+  };
+  {
+    testing_support::ChildProcess first({WEBHOOK_DELIVERY_BIN}, "", dir + "/first.log");
+    REQUIRE(wait_until([&] { return received().second >= 3; }, 30));
+    first.stop(SIGKILL);
+  }
+  const auto before_restart = received().second;
+  CHECK(before_restart < 20);  // killed mid-stream
+  testing_support::ChildProcess second({WEBHOOK_DELIVERY_BIN}, "", dir + "/second.log");
+  REQUIRE(wait_until([&] { return received().first.size() == boxes.size(); }, 60));
+  const auto [ids_of, count] = received();
+  for (const auto& box : boxes) {
+    REQUIRE(ids_of.contains(box));
+    CHECK(ids_of.at(box).size() == 1);  // a redelivery carries the same webhook-id
+  }
+  // At most the one in flight when it was killed came twice.
+  CHECK(count <= static_cast<int>(boxes.size()) + 1);
+  second.stop(SIGTERM);
   testing_support::remove_tree(dir);
 }

@@ -158,6 +158,11 @@ void Delivery::follow(std::stop_token stop) {
     try {
       if (!store) store = std::make_unique<PgEventStore>(settings_.database_url);
       if (!ready) {
+        endpoints_known_ = false;
+        {
+          std::lock_guard lock(state_->mutex);
+          state_->endpoints.clear();
+        }
         {
           pqxx::nontransaction tx(store->connection());
           position_ = tx.exec("select position from webhooks.checkpoint where id = 1")[0][0].as<std::int64_t>();
@@ -176,6 +181,8 @@ void Delivery::follow(std::stop_token stop) {
           if (at >= position_) break;
         }
         ready = true;
+        endpoints_known_ = true;
+        due_.ring();
         spdlog::info("webhook-delivery: following the log after position {}", position_.load());
       }
       const auto seen = wake_->rings();
@@ -260,6 +267,10 @@ void Delivery::send(std::stop_token stop) {
       if (!c) c = std::make_unique<pqxx::connection>(settings_.database_url);
       if (!store) store = std::make_unique<PgEventStore>(settings_.database_url);
       const auto seen = due_.rings();
+      if (!endpoints_known_) {  // a delivery to an endpoint not yet known would look canceled
+        due_.wait(stop, seen, settings_.poll);
+        continue;
+      }
       pqxx::result due;
       {
         pqxx::nontransaction tx(*c);

@@ -50,6 +50,7 @@ class Delivery {
   std::shared_ptr<events::Doorbell> wake_;
   events::Doorbell due_;  // rung when something was queued
   std::atomic<std::int64_t> position_{0};
+  std::atomic<bool> endpoints_known_{false};  // the follower has rebuilt the endpoints: the sender may start
   std::unique_ptr<State> state_;
   std::jthread follower_;
   std::jthread sender_;
