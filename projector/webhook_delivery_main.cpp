@@ -25,19 +25,12 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the threads started below inherit the mask
 
-  auto wake = std::make_shared<events::Doorbell>();
-  std::unique_ptr<events::bus::NatsClient> nats;
-  std::unique_ptr<events::bus::HintListener> hints;
-  if (!env.nats_url.empty()) {
-    auto connected = events::bus::NatsClient::connect(env.nats_url, "webhook-delivery");
-    if (!connected) {
-      std::cerr << "webhook-delivery: " << connected.error().message << "\n";
-      return 1;
-    }
-    nats = std::move(*connected);
-    hints = std::make_unique<events::bus::HintListener>(*nats, wake);
+  auto wake = events::bus::wake_on_appends(env.nats_url, "webhook-delivery");
+  if (!wake) {
+    std::cerr << "webhook-delivery: " << wake.error().message << "\n";
+    return 1;
   }
-  auto delivery = projector::webhooks::Delivery::start(*settings, wake);
+  auto delivery = projector::webhooks::Delivery::start(*settings, wake->bell);
   if (!delivery) {
     std::cerr << delivery.error().message << "\n";
     return 1;

@@ -73,18 +73,9 @@ std::string sse_frame(const events::published::PublicEvent& e) {
 asio::awaitable<std::vector<events::published::PublicEvent>> public_events(Services& s,
                                                                           events::published::Publisher& publisher,
                                                                           const events::RecordedEvent& e) {
-  if (publisher.needs_history(e)) {
-    auto history = co_await s.db.run([&](DbContext& db) {
-      auto stream = events::StreamName::parse(e.stream);
-      if (!stream) return std::vector<events::RecordedEvent>{};
-      auto read = db.store.read_stream(*stream);
-      return read ? std::move(*read) : std::vector<events::RecordedEvent>{};
-    });
-    for (const auto& earlier : history) {
-      if (earlier.version.value() < e.version.value()) publisher.absorb(earlier);
-    }
-  }
-  co_return publisher.publish(e);
+  co_return co_await s.db.run([&](DbContext& db) {
+    return publisher.publish(e, [&](const events::StreamName& stream) { return db.store.read_stream(stream); });
+  });
 }
 
 // Follows the log for one organization and writes each public event as an SSE frame (a

@@ -30,4 +30,14 @@ HintListener::~HintListener() {
   natsSubscription_Destroy(sub_);
 }
 
+Result<Wake> wake_on_appends(const std::string& url, const std::string& client_name) {
+  Wake w;
+  if (url.empty()) return w;
+  auto connected = NatsClient::connect(url, client_name);
+  if (!connected) return connected.error();
+  w.nats = std::move(*connected);
+  w.hints = std::make_unique<HintListener>(*w.nats, w.bell);
+  return w;
+}
+
 }  // namespace events::bus

@@ -267,6 +267,19 @@ std::vector<PublicEvent> Publisher::feed(const RecordedEvent& e, bool emit) {
 
 std::vector<PublicEvent> Publisher::publish(const RecordedEvent& e) { return feed(e, true); }
 
+std::vector<PublicEvent> Publisher::publish(const RecordedEvent& e, const ReadStream& read) {
+  if (needs_history(e)) {
+    auto stream = StreamName::parse(e.stream);
+    auto history = stream ? read(*stream) : Result<std::vector<RecordedEvent>>(stream.error());
+    if (history) {
+      for (const auto& earlier : *history) {
+        if (earlier.version.value() < e.version.value()) absorb(earlier);
+      }
+    }
+  }
+  return publish(e);
+}
+
 void Publisher::absorb(const RecordedEvent& e) { feed(e, false); }
 
 bool Publisher::needs_history(const RecordedEvent& e) const {

@@ -4,6 +4,7 @@
 #include "events/command_runner.hpp"
 #include "events/deciders/webhook.hpp"
 #include "events/published/mapping.hpp"
+#include "events/store/follow.hpp"
 #include "events/store/pg_event_store.hpp"
 #include "events/store/sql.hpp"
 #include "events/webhooks/signing.hpp"
@@ -185,38 +186,24 @@ void Delivery::follow(std::stop_token stop) {
         due_.ring();
         spdlog::info("webhook-delivery: following the log after position {}", position_.load());
       }
-      const auto seen = wake_->rings();
-      auto batch = store->read_all(GlobalPosition{position_}, 500);
-      if (!batch) throw std::runtime_error(batch.error().message);
-      if (batch->empty()) {
-        wake_->wait(stop, seen, settings_.poll);
-        continue;
-      }
+      auto batch = next_batch(*store, position_, 500, *wake_, stop, settings_.poll);
+      if (batch.empty()) continue;
       std::vector<Queued> queued;
       std::vector<Recovery> recoveries;
-      for (const auto& e : *batch) {
+      for (const auto& e : batch) {
         if (e.category() == "webhookendpoint") {
           state_->apply(e, recoveries);
           continue;
         }
         if (!published::is_published_category(e.category())) continue;
-        if (publisher.needs_history(e)) {
-          auto stream = StreamName::parse(e.stream);
-          auto history = stream ? store->read_stream(*stream) : Result<std::vector<RecordedEvent>>(stream.error());
-          if (history) {
-            for (const auto& earlier : *history) {
-              if (earlier.version.value() < e.version.value()) publisher.absorb(earlier);
-            }
-          }
-        }
-        for (const auto& p : publisher.publish(e)) {
+        for (const auto& p : publisher.publish(e, [&](const StreamName& s) { return store->read_stream(s); })) {
           for (const auto& endpoint : state_->receivers(p.organization_id, p.type)) {
             queued.push_back(Queued{message_id(p), endpoint, p.organization_id, p.type, boost::json::serialize(p.data),
                                     p.position});
           }
         }
       }
-      const auto last = batch->back().position.value();
+      const auto last = batch.back().position.value();
       const auto first_delay = settings_.schedule.before(0).value_or(std::chrono::seconds(0)).count();
       pqxx::work tx(store->connection());
       for (const auto& q : queued) {

@@ -32,4 +32,14 @@ class HintListener {
   __natsSubscription* sub_ = nullptr;
 };
 
+// A doorbell rung by the append hints of the NATS server at `url`, for a process that follows
+// the log (webhook-delivery, kafka-export); with an empty url, a bell nobody rings (the follower
+// polls). Holds the connection as long as it lives.
+struct Wake {
+  std::shared_ptr<Doorbell> bell = std::make_shared<Doorbell>();
+  std::unique_ptr<NatsClient> nats;
+  std::unique_ptr<HintListener> hints;
+};
+Result<Wake> wake_on_appends(const std::string& url, const std::string& client_name);
+
 }  // namespace events::bus

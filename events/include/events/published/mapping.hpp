@@ -12,6 +12,7 @@
 #include "events/published/contract.hpp"
 #include "events/store/recorded_event.hpp"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,6 +52,9 @@ class Publisher {
  public:
   // The public events of a log entry. Entries it cannot decode give none (and are counted).
   std::vector<PublicEvent> publish(const RecordedEvent& e);
+  // The same, reading the stream's earlier events with `read` first when it needs them.
+  using ReadStream = std::function<Result<std::vector<RecordedEvent>>(const StreamName& stream)>;
+  std::vector<PublicEvent> publish(const RecordedEvent& e, const ReadStream& read);
   bool needs_history(const RecordedEvent& e) const;
   void absorb(const RecordedEvent& e);
   std::size_t undecodable() const { return undecodable_; }
