@@ -108,7 +108,7 @@ std::int64_t position_of(const std::string& ce_id) { return std::stoll(ce_id.sub
 
 }  // namespace
 
-TEST_CASE("kafka: public events reach a consumer through produce errors and a broker going down") {
+TEST_CASE("kafka: public events reach a consumer through produce errors and a broker going down", "[kafka]") {
   Api api;
   MockCluster kafka;
   const std::string topic = "platform-events";
