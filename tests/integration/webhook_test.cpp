@@ -113,6 +113,30 @@ bool wait_until(const std::function<bool()>& done, int seconds = 30) {
   return testing_support::eventually(done, std::chrono::seconds(seconds));
 }
 
+// tests/e2e/webhook_receiver.cjs in `dir`: it verifies with the secrets written to
+// `secrets_file`, and logs each delivery as a line of `log`.
+struct Receiver {
+  std::string secrets_file;
+  std::string log;
+  std::string port;
+  testing_support::ChildProcess process;
+  explicit Receiver(const std::string& dir) : secrets_file(dir + "/secrets.json"), log(dir + "/receiver.log") {
+    const char* node_path = std::getenv("NPM_NODE_PATH");
+    if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
+    setenv("NODE_PATH", node_path, 1);
+    setenv("WEBHOOK_SECRETS_FILE", secrets_file.c_str(), 1);
+    process = testing_support::ChildProcess({"node", std::string(TESTS_DIR) + "/e2e/webhook_receiver.cjs"}, "", log);
+    REQUIRE(testing_support::eventually(
+        [&] {
+          std::ifstream in(log);
+          std::string word;
+          in >> word >> port;
+          return word == "listening" && !port.empty();
+        },
+        std::chrono::seconds(15)));
+  }
+};
+
 std::string text(const json::object& o, const char* key) {
   const auto* v = o.if_contains(key);
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -136,22 +160,11 @@ TEST_CASE("webhooks: public events reach the organization's endpoints signed, in
   };
 
   // The receiver, verifying with the npm standardwebhooks package.
-  const char* node_path = std::getenv("NPM_NODE_PATH");
-  if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
-  setenv("NODE_PATH", node_path, 1);
   const auto dir = testing_support::make_temp_dir("webhooks");
-  const auto secrets_file = dir + "/secrets.json";
-  setenv("WEBHOOK_SECRETS_FILE", secrets_file.c_str(), 1);
-  const auto log = dir + "/receiver.log";
-  testing_support::ChildProcess receiver({"node", std::string(TESTS_DIR) + "/e2e/webhook_receiver.cjs"}, "", log);
-  std::string port;
-  REQUIRE(wait_until([&] {
-    std::ifstream in(log);
-    std::string word;
-    in >> word >> port;
-    return word == "listening" && !port.empty();
-  }, 15));
-  const auto base = "http://127.0.0.1:" + port;
+  Receiver receiver(dir);
+  const auto& secrets_file = receiver.secrets_file;
+  const auto& log = receiver.log;
+  const auto base = "http://127.0.0.1:" + receiver.port;
 
   // Endpoints: A's that fails each first attempt, A's that is gone (sandbox.created only), B's.
   auto org_of = [&](const std::string& key) {
@@ -302,21 +315,11 @@ TEST_CASE("webhooks: public events reach the organization's endpoints signed, in
 
 TEST_CASE("webhooks: webhook-delivery killed with SIGKILL mid-stream loses nothing when it starts again") {
   Api api;
-  const char* node_path = std::getenv("NPM_NODE_PATH");
-  if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
-  setenv("NODE_PATH", node_path, 1);
   const auto dir = testing_support::make_temp_dir("webhooks-kill");
-  const auto secrets_file = dir + "/secrets.json";
-  setenv("WEBHOOK_SECRETS_FILE", secrets_file.c_str(), 1);
-  const auto log = dir + "/receiver.log";
-  testing_support::ChildProcess receiver({"node", std::string(TESTS_DIR) + "/e2e/webhook_receiver.cjs"}, "", log);
-  std::string port;
-  REQUIRE(wait_until([&] {
-    std::ifstream in(log);
-    std::string word;
-    in >> word >> port;
-    return word == "listening" && !port.empty();
-  }, 15));
+  Receiver receiver(dir);
+  const auto& secrets_file = receiver.secrets_file;
+  const auto& log = receiver.log;
+  const auto& port = receiver.port;
   const auto org = str(parse(http_call(api.port(), "POST", "/api/v1/app", "{}", {{"Authorization", "Bearer " + api.key_a}})), "id");
   auto made = api.call("POST", "/api/v1/app/" + org + "/endpoint",
                        R"({"url":"http://127.0.0.1:)" + port + R"(/slow-100","filterTypes":["sandbox.created"]})");
