@@ -304,8 +304,12 @@ TEST_CASE("webhooks: public events reach the organization's endpoints signed, in
     }
     return false;
   }));
-  CHECK(tx.exec_params("select count(*) from webhooks.attempts where endpoint_id = $1::uuid and trigger = 'manual'", flaky)[0][0]
-            .as<int>() == 1);
+  // The receiver logs a delivery before the sender records its attempt: wait for the record.
+  CHECK(wait_until([&] {
+    return tx.exec_params("select count(*) from webhooks.attempts where endpoint_id = $1::uuid and trigger = 'manual'",
+                           flaky)[0][0]
+               .as<int>() == 1;
+  }, 10));
   // Another organization's key reads none of it.
   CHECK(http_call(api.port(), "GET", "/api/v1/app/" + org_a + "/msg", "", {{"Authorization", "Bearer " + api.key_b}}).status ==
         404);
