@@ -42,6 +42,15 @@ Outcome outcome_of(int http_status) {
   return Outcome::failed;
 }
 
+std::string_view to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::delivered: return "delivered";
+    case Outcome::failed: return "failed";
+    case Outcome::gone: return "gone";
+  }
+  return "failed";
+}
+
 HealthDecision after_attempt(const EndpointHealth& before, Outcome outcome, std::int64_t now_ms, hours give_up_after) {
   switch (outcome) {
     case Outcome::delivered: return HealthDecision{EndpointHealth{}, std::nullopt};

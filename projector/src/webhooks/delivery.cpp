@@ -13,6 +13,7 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -259,6 +260,7 @@ void Delivery::send(std::stop_token stop) {
         continue;
       }
       pqxx::result due;
+      std::chrono::milliseconds idle{30000};  // with nothing pending, only a new queue entry (the bell) wakes it
       {
         pqxx::nontransaction tx(*c);
         due = exec_cached(tx,
@@ -266,87 +268,23 @@ void Delivery::send(std::stop_token stop) {
                           "from webhooks.deliveries d join webhooks.messages m on m.id = d.message_id "
                           "where d.status = 'pending' and d.next_attempt_at <= now() "
                           "order by d.next_attempt_at, m.position limit 16");
+        if (due.empty()) {  // sleep until the next retry is due, not a poll interval at a time
+          const auto next = exec_cached(tx,
+                                        "select (extract(epoch from min(next_attempt_at) - now()) * 1000)::bigint "
+                                        "from webhooks.deliveries where status = 'pending'");
+          if (!next[0][0].is_null()) {
+            idle = std::clamp(std::chrono::milliseconds(next[0][0].as<std::int64_t>()), std::chrono::milliseconds(10), idle);
+          }
+        }
       }
       if (due.empty()) {
-        due_.wait(stop, seen, settings_.poll);
+        due_.wait(stop, seen, idle);
         continue;
       }
       for (const auto& row : due) {
         if (stop.stop_requested()) break;
-        const auto message = row[0].as<std::string>();
-        const auto endpoint_id = row[1].as<std::string>();
-        const auto org = row[2].as<std::string>();
-        const auto attempts = row[3].as<int>();
-        const auto payload = row[4].as<std::string>();
-        const auto trigger = row[5].as<std::string>();
-        const auto endpoint = state_->endpoint(endpoint_id);
-        pqxx::work tx(*c);
-        if (!endpoint || endpoint->spec.disabled) {
-          exec_cached(tx, "update webhooks.deliveries set status = 'canceled' where message_id = $1 and endpoint_id = $2::uuid",
-                      message, endpoint_id);
-          tx.commit();
-          continue;
-        }
-        const auto now = now_ms();
-        auto headers =
-            events::webhooks::signed_headers(webhook::signing_secrets(*endpoint, now), message, now / 1000, payload);
-        Answer answer;
-        if (headers) {
-          answer = post(Post{endpoint->spec.url, *headers, payload}, settings_.targets, settings_.timeout);
-        } else {
-          answer.excerpt = "not sent: " + headers.error().message;
-        }
-        const auto outcome = events::webhooks::outcome_of(answer.status);
-        const char* outcome_text = outcome == events::webhooks::Outcome::delivered ? "delivered"
-                                   : outcome == events::webhooks::Outcome::gone    ? "gone"
-                                                                                    : "failed";
-        exec_cached(tx,
-                    "insert into webhooks.attempts (message_id, endpoint_id, organization_id, url, response_status, "
-                    "response, duration_ms, outcome, trigger) values ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9)",
-                    message, endpoint_id, org, endpoint->spec.url, answer.status, answer.excerpt, answer.duration_ms,
-                    std::string(outcome_text), trigger);
-        const auto health_row =
-            exec_cached(tx, "select failing_since_ms from webhooks.endpoint_health where endpoint_id = $1::uuid", endpoint_id);
-        events::webhooks::EndpointHealth health;
-        if (!health_row.empty() && !health_row[0][0].is_null()) health.failing_since_ms = health_row[0][0].as<std::int64_t>();
-        const auto decision = events::webhooks::after_attempt(health, outcome, now, settings_.give_up_after);
-        exec_cached(tx,
-                    "insert into webhooks.endpoint_health (endpoint_id, failing_since_ms) values ($1::uuid, $2) "
-                    "on conflict (endpoint_id) do update set failing_since_ms = excluded.failing_since_ms",
-                    endpoint_id, decision.after.failing_since_ms);
-        std::string status = "pending";
-        std::optional<std::int64_t> delay;
-        if (outcome == events::webhooks::Outcome::delivered) {
-          status = "delivered";
-        } else if (decision.disable || trigger == "manual") {
-          status = "failed";  // a resend is one attempt
-        } else if (auto next = settings_.schedule.before(static_cast<std::size_t>(attempts) + 1)) {
-          delay = next->count();
-        } else {
-          status = "failed";
-        }
-        exec_cached(tx,
-                    "update webhooks.deliveries set attempts = attempts + 1, status = $3, trigger = 'scheduled', "
-                    "next_attempt_at = case when $4::bigint is null then null else now() + make_interval(secs => $4::bigint) end "
-                    "where message_id = $1 and endpoint_id = $2::uuid",
-                    message, endpoint_id, status, delay);
-        tx.commit();
-        if (decision.disable) {
-          Metadata meta;
-          meta.event_id = new_uuid();
-          meta.correlation_id = new_uuid();
-          meta.actor = "webhook-delivery";
-          meta.organization_id = org;
-          auto done = execute<WebhookEndpointEvent, webhook::State>(
-              *store, StreamName::of("webhookendpoint", WebhookEndpointId{endpoint_id}), meta,
-              [&](const webhook::State& s) { return webhook::decide(webhook::Disable{*decision.disable}, s); },
-              [](webhook::State s, const WebhookEndpointEvent& e) { return webhook::evolve(std::move(s), e); });
-          if (done) {
-            spdlog::info("webhook-delivery: endpoint {} disabled: {}", endpoint_id, *decision.disable);
-          } else {
-            spdlog::warn("webhook-delivery: could not disable endpoint {}: {}", endpoint_id, done.error().message);
-          }
-        }
+        attempt(*c, *store, Due{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                                row[3].as<int>(), row[4].as<std::string>(), row[5].as<std::string>()});
       }
     } catch (const std::exception& e) {
       spdlog::warn("webhook-delivery: sending: {}; again shortly", e.what());
@@ -354,6 +292,81 @@ void Delivery::send(std::stop_token stop) {
       store.reset();
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
+  }
+}
+
+// One attempt: the POST first, with no transaction open while the endpoint takes its time; then
+// the attempt, the endpoint's health and the delivery's next step in one transaction.
+void Delivery::attempt(pqxx::connection_base& c, PgEventStore& store, const Due& d) {
+  const auto endpoint = state_->endpoint(d.endpoint_id);
+  if (!endpoint || endpoint->spec.disabled) {
+    pqxx::work tx(c);
+    exec_cached(tx, "update webhooks.deliveries set status = 'canceled' where message_id = $1 and endpoint_id = $2::uuid",
+                d.message_id, d.endpoint_id);
+    tx.commit();
+    return;
+  }
+  const auto now = now_ms();
+  auto headers = events::webhooks::signed_headers(webhook::signing_secrets(*endpoint, now), d.message_id, now / 1000,
+                                                  d.payload);
+  Answer answer;
+  if (headers) {
+    answer = post(Post{endpoint->spec.url, *headers, d.payload}, settings_.targets, settings_.timeout);
+  } else {
+    answer.excerpt = "not sent: " + headers.error().message;
+  }
+  const auto outcome = events::webhooks::outcome_of(answer.status);
+
+  pqxx::work tx(c);
+  exec_cached(tx,
+              "insert into webhooks.attempts (message_id, endpoint_id, organization_id, url, response_status, "
+              "response, duration_ms, outcome, trigger) values ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9)",
+              d.message_id, d.endpoint_id, d.organization_id, endpoint->spec.url, answer.status, answer.excerpt,
+              answer.duration_ms, std::string(events::webhooks::to_string(outcome)), d.trigger);
+  const auto health_row =
+      exec_cached(tx, "select failing_since_ms from webhooks.endpoint_health where endpoint_id = $1::uuid", d.endpoint_id);
+  events::webhooks::EndpointHealth health;
+  if (!health_row.empty() && !health_row[0][0].is_null()) health.failing_since_ms = health_row[0][0].as<std::int64_t>();
+  const auto decision = events::webhooks::after_attempt(health, outcome, now, settings_.give_up_after);
+  exec_cached(tx,
+              "insert into webhooks.endpoint_health (endpoint_id, failing_since_ms) values ($1::uuid, $2) "
+              "on conflict (endpoint_id) do update set failing_since_ms = excluded.failing_since_ms",
+              d.endpoint_id, decision.after.failing_since_ms);
+  std::string status = "pending";
+  std::optional<std::int64_t> delay;
+  if (outcome == events::webhooks::Outcome::delivered) {
+    status = "delivered";
+  } else if (decision.disable || d.trigger == "manual") {
+    status = "failed";  // a resend is one attempt
+  } else if (auto next = settings_.schedule.before(static_cast<std::size_t>(d.attempts) + 1)) {
+    delay = next->count();
+  } else {
+    status = "failed";
+  }
+  exec_cached(tx,
+              "update webhooks.deliveries set attempts = attempts + 1, status = $3, trigger = 'scheduled', "
+              "next_attempt_at = case when $4::bigint is null then null else now() + make_interval(secs => $4::bigint) end "
+              "where message_id = $1 and endpoint_id = $2::uuid",
+              d.message_id, d.endpoint_id, status, delay);
+  tx.commit();
+  if (decision.disable) disable(store, d, *decision.disable);
+}
+
+// Disables the endpoint with an event on its stream, through its decider like any command.
+void Delivery::disable(PgEventStore& store, const Due& d, const std::string& reason) {
+  Metadata meta;
+  meta.event_id = new_uuid();
+  meta.correlation_id = new_uuid();
+  meta.actor = "webhook-delivery";
+  meta.organization_id = d.organization_id;
+  auto done = execute<WebhookEndpointEvent, webhook::State>(
+      store, StreamName::of("webhookendpoint", WebhookEndpointId{d.endpoint_id}), meta,
+      [&](const webhook::State& s) { return webhook::decide(webhook::Disable{reason}, s); },
+      [](webhook::State s, const WebhookEndpointEvent& e) { return webhook::evolve(std::move(s), e); });
+  if (done) {
+    spdlog::info("webhook-delivery: endpoint {} disabled: {}", d.endpoint_id, reason);
+  } else {
+    spdlog::warn("webhook-delivery: could not disable endpoint {}: {}", d.endpoint_id, done.error().message);
   }
 }
 

@@ -28,6 +28,7 @@ struct RetrySchedule {
 enum class Outcome { delivered, failed, gone };
 // status 0: no answer (refused, timed out, unreadable).
 Outcome outcome_of(int http_status);
+std::string_view to_string(Outcome outcome);  // delivered, failed, gone
 
 struct EndpointHealth {
   std::optional<std::int64_t> failing_since_ms;  // the first failure after the last success

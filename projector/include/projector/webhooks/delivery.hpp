@@ -8,6 +8,7 @@
 // every attempt, retries on the schedule, and disables an endpoint that answers 410 or fails
 // for days (an event on the endpoint's stream). Tables in schema `webhooks`.
 #include "events/doorbell.hpp"
+#include "events/settings.hpp"
 #include "events/webhooks/delivery_policy.hpp"
 #include "events/webhooks/targets.hpp"
 
@@ -16,6 +17,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+
+namespace pqxx {
+class connection_base;
+}
+namespace events {
+class PgEventStore;
+}
 
 namespace projector::webhooks {
 
@@ -45,6 +53,13 @@ class Delivery {
   explicit Delivery(DeliverySettings settings, std::shared_ptr<events::Doorbell> wake);
   void follow(std::stop_token stop);
   void send(std::stop_token stop);
+  struct Due {  // a delivery whose attempt is due
+    std::string message_id, endpoint_id, organization_id;
+    int attempts = 0;
+    std::string payload, trigger;
+  };
+  void attempt(pqxx::connection_base& c, events::PgEventStore& store, const Due& d);
+  void disable(events::PgEventStore& store, const Due& d, const std::string& reason);
 
   DeliverySettings settings_;
   std::shared_ptr<events::Doorbell> wake_;
@@ -55,12 +70,6 @@ class Delivery {
   std::jthread follower_;
   std::jthread sender_;
 };
-
-}  // namespace projector::webhooks
-
-#include "events/settings.hpp"
-
-namespace projector::webhooks {
 
 // The settings as the environment gives them (webhook-delivery --help lists them).
 struct DeliveryEnvironment {
