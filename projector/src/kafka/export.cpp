@@ -42,7 +42,8 @@ struct Producer {
   }
 };
 
-Result<std::unique_ptr<Producer>> make_producer(const ExportSettings& s) {
+// The producer's configuration, or the setting librdkafka refuses.
+Result<rd_kafka_conf_t*> make_conf(const ExportSettings& s) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> all{{"bootstrap.servers", s.brokers},
@@ -58,9 +59,19 @@ Result<std::unique_ptr<Producer>> make_producer(const ExportSettings& s) {
     }
   }
   rd_kafka_conf_set_dr_msg_cb(conf, &on_delivery);
+  return conf;
+}
+
+Result<std::unique_ptr<Producer>> make_producer(const ExportSettings& s) {
+  auto conf = make_conf(s);
+  if (!conf) return conf.error();
+  char err[512];
   auto p = std::make_unique<Producer>();
-  p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (p->rk == nullptr) return make_error(ErrorCode::unavailable, std::string("kafka producer: ") + err);
+  p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err);  // takes the configuration over
+  if (p->rk == nullptr) {
+    rd_kafka_conf_destroy(*conf);  // kept by the caller when rd_kafka_new fails
+    return make_error(ErrorCode::unavailable, std::string("kafka producer: ") + err);
+  }
   return p;
 }
 
@@ -99,7 +110,9 @@ Result<std::unique_ptr<Export>> Export::start(ExportSettings settings, std::shar
   } catch (const std::exception& e) {
     return make_error(ErrorCode::unavailable, std::string("kafka export: cannot make its tables: ") + e.what());
   }
-  if (auto probe = make_producer(settings); !probe) return probe.error();  // settings checked now, not in the thread
+  auto conf = make_conf(settings);  // a wrong setting is refused now, not in the thread
+  if (!conf) return conf.error();
+  rd_kafka_conf_destroy(*conf);
   std::unique_ptr<Export> x(new Export(std::move(settings), std::move(wake)));
   x->thread_ = std::jthread([p = x.get()](std::stop_token stop) { p->run(stop); });
   return x;
@@ -129,13 +142,11 @@ void Export::run(std::stop_token stop) {
       }
       auto batch = next_batch(*store, position_, 500, *wake_, stop, settings_.poll);
       if (batch.empty()) continue;
-      // The batch's public events, from a publisher copy: a batch that fails is mapped again.
-      auto attempt = publisher;
       Acks acks;
       int produced = 0;
       for (const auto& e : batch) {
         if (!published::is_published_category(e.category())) continue;
-        for (const auto& p : attempt.publish(e, [&](const StreamName& s) { return store->read_stream(s); })) {
+        for (const auto& p : publisher.publish(e, [&](const StreamName& s) { return store->read_stream(s); })) {
           for (;;) {
             const auto err = produce(producer->rk, settings_.topic, p, acks);
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
@@ -150,7 +161,8 @@ void Export::run(std::stop_token stop) {
         ++retried_;
         spdlog::warn("kafka-export: a batch of {} records after position {} was not acknowledged ({}); sending it again",
                      produced, position_.load(), acks.failed > 0 ? acks.first_error : rd_kafka_err2str(flushed));
-        producer.reset();  // a new producer: the old one's queue is given up
+        producer.reset();                      // a new producer: the old one's queue is given up
+        publisher = published::Publisher{};    // and the batch is mapped again, streams read from their start
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         continue;
       }
@@ -160,7 +172,6 @@ void Export::run(std::stop_token stop) {
         tx.exec_params("update kafka_export.checkpoint set position = $1 where id = 1", last);
         tx.commit();
       }
-      publisher = std::move(attempt);
       position_ = last;
     } catch (const std::exception& e) {
       spdlog::warn("kafka-export: {}; again shortly", e.what());
