@@ -33,18 +33,15 @@ Error endpoint_not_found(const std::string& id) {
   return make_error(ErrorCode::not_found, "Endpoint " + id + " not found");
 }
 
-// The application in the path is the caller's organization (by id; Svix's uid is the same).
-std::optional<Error> own_app(const Call& call) {
-  const auto& app = call.path.at("app_id");
-  if (app != call.organization_id || !may(call, access::Action::read, access::owned(access::Kind::webhook, OrganizationId{call.organization_id}))) {
-    return app_not_found(app);
+// The application (or, on Daytona's routes, the organization) in the path is the caller's own
+// organization, and the caller may do `action` on its webhooks: the one authorization check
+// (events/access.hpp). Anything else answers as a missing application does.
+std::optional<Error> own_app(const Call& call, access::Action action, const std::string& param = "app_id") {
+  const auto& app = call.path.at(param);
+  const auto org = OrganizationId::parse(app);
+  if (!org || app != call.organization_id || !may(call, action, access::owned(access::Kind::webhook, *org))) {
+    return param == "app_id" ? app_not_found(app) : make_error(ErrorCode::not_found, "Organization " + app + " not found");
   }
-  return std::nullopt;
-}
-
-std::optional<Error> own_org(const Call& call) {
-  const auto& org = call.path.at("organizationId");
-  if (org != call.organization_id) return make_error(ErrorCode::not_found, "Organization " + org + " not found");
   return std::nullopt;
 }
 
@@ -207,7 +204,7 @@ asio::awaitable<Response> application(Services& s, const Call& call, const std::
 }
 
 asio::awaitable<Response> get_application(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::read)) co_return error_for(*bad);
   co_return co_await application(s, call, call.organization_id);
 }
 
@@ -223,7 +220,7 @@ asio::awaitable<Response> create_application(Services& s, Call& call) {
 std::optional<int> limit_of(const Call& call);
 
 asio::awaitable<Response> list_endpoints(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::read)) co_return error_for(*bad);
   const auto found = limit_of(call);
   if (!found) co_return error_response(http::status::bad_request, "limit must be 1 to 250");
   const int limit = *found;
@@ -263,14 +260,14 @@ asio::awaitable<Response> make_endpoint(Services& s, Call& call, const json::obj
 }
 
 asio::awaitable<Response> create_endpoint(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::create)) co_return error_for(*bad);
   auto body = body_object(call);
   if (!body) co_return error_for(body.error());
   co_return co_await make_endpoint(s, call, *body, std::nullopt);
 }
 
 asio::awaitable<Response> get_endpoint(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::read)) co_return error_for(*bad);
   auto row = co_await current_endpoint(s, call);
   if (!row) co_return error_for(row.error());
   co_return json_response(http::status::ok, events::http::to_json(endpoint_dto(*row)));
@@ -279,7 +276,7 @@ asio::awaitable<Response> get_endpoint(Services& s, Call& call) {
 // PUT (Svix's upsert: the whole endpoint, made under the path's uid when there is none) and
 // PATCH (only the fields given).
 asio::awaitable<Response> update_endpoint(Services& s, Call& call, bool full) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::change)) co_return error_for(*bad);
   auto body = body_object(call);
   if (!body) co_return error_for(body.error());
   auto row = co_await current_endpoint(s, call);
@@ -299,7 +296,7 @@ asio::awaitable<Response> update_endpoint(Services& s, Call& call, bool full) {
 }
 
 asio::awaitable<Response> delete_endpoint(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::remove)) co_return error_for(*bad);
   auto row = co_await current_endpoint(s, call);
   if (!row) co_return error_for(row.error());
   auto position =
@@ -310,7 +307,7 @@ asio::awaitable<Response> delete_endpoint(Services& s, Call& call) {
 }
 
 asio::awaitable<Response> get_secret(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::read)) co_return error_for(*bad);
   auto row = co_await current_endpoint(s, call);
   if (!row) co_return error_for(row.error());
   co_return json_response(http::status::ok, events::http::to_json(dto::SvixSecret{row->secret}));
@@ -321,7 +318,7 @@ std::int64_t now_ms() {
 }
 
 asio::awaitable<Response> rotate_secret(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::change)) co_return error_for(*bad);
   std::optional<std::string> key;
   if (!call.request.body().empty()) {
     auto body = body_object(call);
@@ -367,7 +364,7 @@ std::optional<std::int64_t> parse_time(const json::value* v) {
 }
 
 asio::awaitable<Response> recover_endpoint(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::change)) co_return error_for(*bad);
   auto body = body_object(call);
   if (!body) co_return error_for(body.error());
   const auto since = parse_time(body->if_contains("since"));
@@ -410,7 +407,7 @@ dto::SvixAttempt attempt_dto(const queries::WebhookAttemptRow& a) {
 }
 
 asio::awaitable<Response> list_messages(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::read)) co_return error_for(*bad);
   const auto limit = limit_of(call);
   if (!limit) co_return error_response(http::status::bad_request, "limit must be 1 to 250");
   auto rows = co_await s.db.run([&](DbContext& db) {
@@ -431,7 +428,7 @@ asio::awaitable<Result<queries::WebhookMessageRow>> find_message(Services& s, co
 }
 
 asio::awaitable<Response> get_message(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::read)) co_return error_for(*bad);
   auto row = co_await find_message(s, call);
   if (!row) co_return error_for(row.error());
   co_return json_response(http::status::ok, events::http::to_json(message_dto(*row)));
@@ -439,7 +436,7 @@ asio::awaitable<Response> get_message(Services& s, Call& call) {
 
 // Attempts of one endpoint (`of_endpoint`) or of one message, newest first.
 asio::awaitable<Response> list_attempts(Services& s, Call& call, bool of_endpoint) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::read)) co_return error_for(*bad);
   const auto limit = limit_of(call);
   if (!limit) co_return error_response(http::status::bad_request, "limit must be 1 to 250");
   std::int64_t before = 0;
@@ -468,7 +465,7 @@ asio::awaitable<Response> list_attempts(Services& s, Call& call, bool of_endpoin
 }
 
 asio::awaitable<Response> resend(Services& s, Call& call) {
-  if (auto bad = own_app(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::change)) co_return error_for(*bad);
   auto message = co_await find_message(s, call);
   if (!message) co_return error_for(message.error());
   auto row = co_await current_endpoint(s, call);
@@ -483,12 +480,12 @@ asio::awaitable<Response> resend(Services& s, Call& call) {
 // ---- Daytona's routes ----
 
 asio::awaitable<Response> initialize(Services& s, Call& call) {
-  if (auto bad = own_org(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::create, "organizationId")) co_return error_for(*bad);
   co_return co_await application(s, call, call.organization_id);
 }
 
 asio::awaitable<Response> initialization_status(Services& s, Call& call) {
-  if (auto bad = own_org(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::read, "organizationId")) co_return error_for(*bad);
   auto org = co_await s.db.run([&](DbContext& db) {
     pqxx::nontransaction tx(db.conn);
     return queries::organization(tx, call.organization_id);
@@ -501,14 +498,14 @@ asio::awaitable<Response> initialization_status(Services& s, Call& call) {
 // No hosted portal here: the answer points at the Svix-compatible API itself, with no token of
 // its own (the caller's API key is what works there).
 asio::awaitable<Response> portal_access(Services&, Call& call) {
-  if (auto bad = own_org(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::read, "organizationId")) co_return error_for(*bad);
   const dto::WebhookPortalAccess out{"/api/v1/app/" + call.organization_id, ""};
   co_return json_response(http::status::ok, events::http::to_json(out));
 }
 
 // Endpoints are read from the log as they change: nothing to refresh; answers the list.
 asio::awaitable<Response> refresh_endpoints(Services& s, Call& call) {
-  if (auto bad = own_org(call)) co_return error_for(*bad);
+  if (auto bad = own_app(call, access::Action::read, "organizationId")) co_return error_for(*bad);
   call.path["app_id"] = call.organization_id;
   co_return co_await list_endpoints(s, call);
 }
