@@ -100,7 +100,7 @@ asio::awaitable<void> follow(Services& s, beast::tcp_stream& stream, std::string
       if (!events::published::is_published_category(e.category()) || organization_of(e) != org) continue;
       for (const auto& p : co_await public_events(s, publisher, e)) {
         if (p.organization_id != org || !filter.wants(p)) continue;
-        if (p.position == from.position && std::stoll(p.id.substr(p.id.find('.') + 1)) <= from.index) continue;
+        if (p.position == from.position && p.index <= from.index) continue;
         out += sse_frame(p);
       }
     }

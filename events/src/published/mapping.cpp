@@ -32,6 +32,7 @@ PublicEvent make(const Origin& at, std::size_t n, std::string_view type, std::st
   PublicEvent e;
   e.id = std::to_string(at.position) + "." + std::to_string(n);
   e.position = at.position;
+  e.index = static_cast<int>(n);
   e.type = std::string(type);
   e.subject = std::move(subject);
   e.organization_id = std::move(organization);
@@ -44,7 +45,6 @@ PublicEvent make(const Origin& at, std::size_t n, std::string_view type, std::st
 
 struct SandboxOut {
   const Origin& at;
-  const SandboxTrack& before;
   SandboxTrack& after;
   std::vector<PublicEvent>& out;
   bool state_update = true;  // a change of state is published as sandbox.state.updated
@@ -128,7 +128,7 @@ bool is_published_category(std::string_view category) {
 Mapped<SandboxTrack> map_event(const SandboxTrack& before, const SandboxEvent& e, const Origin& at) {
   Mapped<SandboxTrack> m{{}, before};
   m.after.state = sandbox::evolve(before.state, e);
-  SandboxOut out{at, before, m.after, m.events};
+  SandboxOut out{at, m.after, m.events};
   std::visit(out, e);
   // A warm-pool member's own history stays out; its claim is its creation for the claimer.
   if (unpublished(m.after.state)) {

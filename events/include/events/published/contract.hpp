@@ -93,6 +93,7 @@ BOOST_DESCRIBE_STRUCT(VolumeStateUpdatedWebhook, (),
 struct PublicEvent {
   std::string id;               // "<log position>.<n>": the same on every redelivery and resume
   std::int64_t position = 0;    // the internal event's place in the log
+  int index = 0;                // which of that event's public events (the id's <n>)
   std::string type;             // one of kTypes
   std::string subject;          // the resource's id
   std::string organization_id;  // whose it is: only that organization receives it
