@@ -1,6 +1,7 @@
 // Runners (registration over HTTP, reports over NATS), names under concurrency, the live
 // streams (SSE, Socket.IO with the real socket.io-client) and the metrics.
 #include "api_fixture.hpp"
+#include "node_scripts.hpp"
 #include "support/process.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -313,14 +314,11 @@ namespace {
 // (infra/npm-deps).
 testing_support::ChildProcess node_client(const Api& api, const std::string& script, const std::string& package,
                                           const std::string& log) {
-  const char* node_path = std::getenv("NPM_NODE_PATH");
-  if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
-  REQUIRE(std::ifstream(std::string(node_path) + "/" + package + "/package.json").good());
-  setenv("NODE_PATH", node_path, 1);
-  setenv("API_ORIGIN", ("http://127.0.0.1:" + std::to_string(api.port())).c_str(), 1);
-  setenv("API_KEY", api.key_a.c_str(), 1);
-  setenv("ADMIN_KEY", api.admin_key.c_str(), 1);
-  return testing_support::ChildProcess({"node", std::string(TESTS_DIR) + "/e2e/" + script}, "", log);
+  return start_node(script, {package},
+                    {{"API_ORIGIN", "http://127.0.0.1:" + std::to_string(api.port())},
+                     {"API_KEY", api.key_a},
+                     {"ADMIN_KEY", api.admin_key}},
+                    log);
 }
 
 }  // namespace
@@ -372,21 +370,16 @@ TEST_CASE("socket.io: the real socket.io-client connects with the key and hears 
 // every answer matches the schema the document declares for it (tests/e2e/openapi_client.cjs).
 TEST_CASE("openapi: a client generated from the document works, and the answers match its schemas") {
   Api api;
-  const auto dir = testing_support::make_temp_dir("openapi");
-  const auto log = dir + "/client.log";
-  auto client = node_client(api, "openapi_client.cjs", "openapi-client-axios", log);
-  const int status = client.wait(60000);
-  std::ifstream in(log);
-  std::stringstream all;
-  all << in.rdbuf();
-  INFO(all.str());
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  CHECK_THAT(all.str(), Catch::Contains("document valid"));
-  CHECK_THAT(all.str(), Catch::Contains("post /sandbox 200 matches its schema"));
-  CHECK_THAT(all.str(), Catch::Contains("delete /sandbox/{sandboxIdOrName} 200 matches its schema"));
-  CHECK_THAT(all.str(), Catch::Contains("\nok"));
-  testing_support::remove_tree(dir);
+  const auto run = run_node("openapi_client.cjs", {"openapi-client-axios"},
+                            {{"API_ORIGIN", "http://127.0.0.1:" + std::to_string(api.port())},
+                             {"API_KEY", api.key_a},
+                             {"ADMIN_KEY", api.admin_key}});
+  INFO(run.output);
+  CHECK(run.ok());
+  CHECK_THAT(run.output, Catch::Contains("document valid"));
+  CHECK_THAT(run.output, Catch::Contains("post /sandbox 200 matches its schema"));
+  CHECK_THAT(run.output, Catch::Contains("delete /sandbox/{sandboxIdOrName} 200 matches its schema"));
+  CHECK_THAT(run.output, Catch::Contains("\nok"));
 }
 
 TEST_CASE("timers: auto-stop after no activity, auto-delete when stopped, each a command with its reason") {

@@ -3,6 +3,7 @@
 // body does not (tests/e2e/verify_webhook.cjs); the official svix client manages endpoints
 // (tests/e2e/svix_client.cjs).
 #include "api_fixture.hpp"
+#include "node_scripts.hpp"
 #include "events/webhooks/signing.hpp"
 #include "projector/webhooks/delivery.hpp"
 #include "support/process.hpp"
@@ -14,35 +15,6 @@
 #include <set>
 #include <thread>
 
-namespace {
-
-std::string verify_with_npm(const std::vector<std::string>& secrets, const std::string& body,
-                            const std::vector<std::pair<std::string, std::string>>& headers, int& status) {
-  const char* node_path = std::getenv("NPM_NODE_PATH");
-  if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
-  REQUIRE(std::ifstream(std::string(node_path) + "/standardwebhooks/package.json").good());
-  REQUIRE(std::ifstream(std::string(node_path) + "/svix/package.json").good());
-  boost::json::array s;
-  for (const auto& x : secrets) s.emplace_back(x);
-  boost::json::object h;
-  for (const auto& [k, v] : headers) h[k] = v;
-  setenv("NODE_PATH", node_path, 1);
-  setenv("WEBHOOK_SECRETS", boost::json::serialize(s).c_str(), 1);
-  setenv("WEBHOOK_BODY", body.c_str(), 1);
-  setenv("WEBHOOK_HEADERS", boost::json::serialize(h).c_str(), 1);
-  const auto dir = testing_support::make_temp_dir("webhook-verify");
-  const auto log = dir + "/verify.log";
-  testing_support::ChildProcess node({"node", std::string(TESTS_DIR) + "/e2e/verify_webhook.cjs"}, "", log);
-  status = node.wait(30000);
-  std::ifstream in(log);
-  std::stringstream all;
-  all << in.rdbuf();
-  testing_support::remove_tree(dir);
-  return all.str();
-}
-
-}  // namespace
-
 TEST_CASE("webhooks: a signed delivery verifies with the npm standardwebhooks and svix packages") {
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
   const std::string body = R"({"event":"sandbox.created","timestamp":"2026-12-01T10:00:00.000Z","id":"x"})";
@@ -51,11 +23,17 @@ TEST_CASE("webhooks: a signed delivery verifies with the npm standardwebhooks an
   for (const auto& secrets : {std::vector<std::string>{old_secret}, std::vector<std::string>{new_secret, old_secret}}) {
     auto headers = events::webhooks::signed_headers(secrets, "msg_1234_0", now, body);
     REQUIRE(headers);
-    int status = -1;
-    const auto out = verify_with_npm(secrets, body, *headers, status);
+    json::array s;
+    for (const auto& x : secrets) s.emplace_back(x);
+    json::object h;
+    for (const auto& [k, v] : *headers) h[k] = v;
+    const auto run = run_node("verify_webhook.cjs", {"standardwebhooks", "svix"},
+                              {{"WEBHOOK_SECRETS", json::serialize(s)},
+                               {"WEBHOOK_BODY", body},
+                               {"WEBHOOK_HEADERS", json::serialize(h)}});
+    const auto& out = run.output;
     INFO(out);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(run.ok());
     CHECK_THAT(out, Catch::Contains("standardwebhooks secret 0: verified"));
     CHECK_THAT(out, Catch::Contains("svix secret 0: verified"));
     CHECK_THAT(out, Catch::Contains("standardwebhooks tampered body: refused"));
@@ -67,31 +45,19 @@ TEST_CASE("webhooks: a signed delivery verifies with the npm standardwebhooks an
 
 TEST_CASE("webhooks: the official svix client manages the organization's endpoints, and only its own") {
   Api api;
-  const char* node_path = std::getenv("NPM_NODE_PATH");
-  if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
-  REQUIRE(std::ifstream(std::string(node_path) + "/svix/package.json").good());
-  setenv("NODE_PATH", node_path, 1);
-  setenv("API_ORIGIN", ("http://127.0.0.1:" + std::to_string(api.port())).c_str(), 1);
-  setenv("API_KEY", api.key_a.c_str(), 1);
-  setenv("API_KEY_B", api.key_b.c_str(), 1);
-  const auto dir = testing_support::make_temp_dir("svix");
-  const auto log = dir + "/client.log";
   const auto events_before = api.event_count();
-  testing_support::ChildProcess node({"node", std::string(TESTS_DIR) + "/e2e/svix_client.cjs"}, "", log);
-  const int status = node.wait(60000);
-  std::ifstream in(log);
-  std::stringstream all;
-  all << in.rdbuf();
-  INFO(all.str());
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  CHECK_THAT(all.str(), Catch::Contains("checked: nor the endpoint"));
-  CHECK_THAT(all.str(), Catch::Contains("checked: a metadata address is refused"));
-  CHECK_THAT(all.str(), Catch::Contains("\nok"));
+  const auto run = run_node("svix_client.cjs", {"svix"},
+                            {{"API_ORIGIN", "http://127.0.0.1:" + std::to_string(api.port())},
+                             {"API_KEY", api.key_a},
+                             {"API_KEY_B", api.key_b}});
+  INFO(run.output);
+  CHECK(run.ok());
+  CHECK_THAT(run.output, Catch::Contains("checked: nor the endpoint"));
+  CHECK_THAT(run.output, Catch::Contains("checked: a metadata address is refused"));
+  CHECK_THAT(run.output, Catch::Contains("\nok"));
   // Made, replaced, patched, rotated, upserted and deleted, recovery asked, deleted: eight
   // events; the refusals none.
   CHECK(api.event_count() == events_before + 8);
-  testing_support::remove_tree(dir);
 }
 
 namespace {
@@ -121,11 +87,7 @@ struct Receiver {
   std::string port;
   testing_support::ChildProcess process;
   explicit Receiver(const std::string& dir) : secrets_file(dir + "/secrets.json"), log(dir + "/receiver.log") {
-    const char* node_path = std::getenv("NPM_NODE_PATH");
-    if (node_path == nullptr || *node_path == '\0') node_path = NPM_NODE_PATH;
-    setenv("NODE_PATH", node_path, 1);
-    setenv("WEBHOOK_SECRETS_FILE", secrets_file.c_str(), 1);
-    process = testing_support::ChildProcess({"node", std::string(TESTS_DIR) + "/e2e/webhook_receiver.cjs"}, "", log);
+    process = start_node("webhook_receiver.cjs", {"standardwebhooks"}, {{"WEBHOOK_SECRETS_FILE", secrets_file}}, log);
     REQUIRE(testing_support::eventually(
         [&] {
           std::ifstream in(log);
@@ -280,24 +242,20 @@ TEST_CASE("webhooks: public events reach the organization's endpoints signed, in
 
   // The svix client reads the record: messages (paged), attempts by endpoint and by message, and
   // a resend delivers the newest message once more (a third attempt, manual).
-  setenv("API_ORIGIN", ("http://127.0.0.1:" + std::to_string(api.port())).c_str(), 1);
-  setenv("API_KEY", api.key_a.c_str(), 1);
-  setenv("APP_ID", org_a.c_str(), 1);
-  setenv("ENDPOINT_ID", flaky.c_str(), 1);
-  const auto svix_log = dir + "/svix.log";
-  testing_support::ChildProcess svix({"node", std::string(TESTS_DIR) + "/e2e/svix_messages.cjs"}, "", svix_log);
-  const int svix_status = svix.wait(60000);
-  std::stringstream svix_out;
-  svix_out << std::ifstream(svix_log).rdbuf();
-  INFO(svix_out.str());
-  CHECK(WIFEXITED(svix_status));
-  CHECK(WEXITSTATUS(svix_status) == 0);
+  const auto svix = run_node("svix_messages.cjs", {"svix"},
+                             {{"API_ORIGIN", "http://127.0.0.1:" + std::to_string(api.port())},
+                              {"API_KEY", api.key_a},
+                              {"APP_ID", org_a},
+                              {"ENDPOINT_ID", flaky}});
+  const auto& svix_out = svix.output;
+  INFO(svix_out);
+  CHECK(svix.ok());
   // A's messages: five for the sandbox (to both endpoints the created one is one message).
-  CHECK_THAT(svix_out.str(), Catch::Contains("messages: 2 done=false first=sandbox.state.updated"));
-  CHECK_THAT(svix_out.str(), Catch::Contains("messages after the first page: 3"));
-  CHECK_THAT(svix_out.str(), Catch::Contains("attempts to the endpoint: 10 success=5 fail=5"));
-  CHECK_THAT(svix_out.str(), Catch::Contains("attempts of the message: 2 codes=204,500"));
-  CHECK_THAT(svix_out.str(), Catch::Contains("\nok"));
+  CHECK_THAT(svix_out, Catch::Contains("messages: 2 done=false first=sandbox.state.updated"));
+  CHECK_THAT(svix_out, Catch::Contains("messages after the first page: 3"));
+  CHECK_THAT(svix_out, Catch::Contains("attempts to the endpoint: 10 success=5 fail=5"));
+  CHECK_THAT(svix_out, Catch::Contains("attempts of the message: 2 codes=204,500"));
+  CHECK_THAT(svix_out, Catch::Contains("\nok"));
   REQUIRE(wait_until([&] {
     for (const auto& d : deliveries(log)) {
       if (text(d, "path") == "/fail-first-1" && d.at("attempt").as_int64() == 3) return text(d, "newState") == "stopped";
