@@ -1,8 +1,8 @@
 // The official svix client (2.5.0) manages webhook endpoints against the platform: the
 // application is the organization's; endpoints are made, read, listed, replaced, patched,
 // rotated, recovered and deleted; another organization's key sees none of it (404); an
-// endpoint on a metadata or link-local address is refused.
-// In: API_ORIGIN, API_KEY (organization A), API_KEY_B (organization B). Out: a line per step,
+// endpoint on a metadata or link-local address is refused; only the admin key sends a message.
+// In: API_ORIGIN, API_KEY (organization A), API_KEY_B (organization B), ADMIN_KEY. Out: a line per step,
 // "ok" at the end; exit 1 on the first failure.
 const path = require('path');
 const { pathToFileURL } = require('url');
@@ -78,6 +78,20 @@ async function status(promise) {
   expect('a private address is refused here', (await status(svix.endpoint.create(app.id, { url: 'http://10.0.0.1/' }))) === 400);
   expect('an unknown type is refused',
          (await status(svix.endpoint.create(app.id, { url: 'http://127.0.0.1:9/', eventTypes: ['SandboxStarted'] }))) === 400);
+
+  // The admin test send (message.create): the platform's admin key only.
+  const admin = new Svix(process.env.ADMIN_KEY, options);
+  const sent = await admin.message.create(app.id, { eventType: 'test.ping', payload: { hello: 'world' }, eventId: 'ping-1' });
+  expect('the admin key sends a message', /^msg_[0-9]+_0$/.test(sent.id) && sent.eventType === 'test.ping' &&
+         sent.payload.hello === 'world' && sent.eventId === 'ping-1');
+  expect('the organization\'s own key may not send one',
+         (await status(svix.message.create(app.id, { eventType: 'test.ping', payload: {} }))) === 401);
+  expect('nor may another organization\'s key',
+         (await status(stranger.message.create(app.id, { eventType: 'test.ping', payload: {} }))) === 401);
+  expect('an event type with a space is refused',
+         (await status(admin.message.create(app.id, { eventType: 'test ping', payload: {} }))) === 400);
+  expect('an application that does not exist is 404',
+         (await status(admin.message.create('00000000-0000-4000-8000-000000000001', { eventType: 't', payload: {} }))) === 404);
 
   await svix.endpoint.delete(app.id, made.id);
   expect('a deleted endpoint is gone', (await status(svix.endpoint.get(app.id, made.id))) === 404);

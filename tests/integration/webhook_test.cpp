@@ -49,15 +49,17 @@ TEST_CASE("webhooks: the official svix client manages the organization's endpoin
   const auto run = run_node("svix_client.cjs", {"svix"},
                             {{"API_ORIGIN", "http://127.0.0.1:" + std::to_string(api.port())},
                              {"API_KEY", api.key_a},
-                             {"API_KEY_B", api.key_b}});
+                             {"API_KEY_B", api.key_b},
+                             {"ADMIN_KEY", api.admin_key}});
   INFO(run.output);
   CHECK(run.ok());
   CHECK_THAT(run.output, Catch::Contains("checked: nor the endpoint"));
   CHECK_THAT(run.output, Catch::Contains("checked: a metadata address is refused"));
+  CHECK_THAT(run.output, Catch::Contains("checked: the organization's own key may not send one"));
   CHECK_THAT(run.output, Catch::Contains("\nok"));
-  // Made, replaced, patched, rotated, upserted and deleted, recovery asked, deleted: eight
-  // events; the refusals none.
-  CHECK(api.event_count() == events_before + 8);
+  // Made, replaced, patched, rotated, upserted and deleted, recovery asked, a message sent,
+  // deleted: nine events; the refusals none.
+  CHECK(api.event_count() == events_before + 9);
 }
 
 namespace {
@@ -271,6 +273,23 @@ TEST_CASE("webhooks: public events reach the organization's endpoints signed, in
   // Another organization's key reads none of it.
   CHECK(http_call(api.port(), "GET", "/api/v1/app/" + org_a + "/msg", "", {{"Authorization", "Bearer " + api.key_b}}).status ==
         404);
+
+  // The admin's test send reaches the endpoints that take its type, signed like the rest.
+  const auto sent = http_call(api.port(), "POST", "/api/v1/app/" + org_a + "/msg",
+                              R"({"eventType":"test.ping","payload":{"event":"test.ping","id":"ping-1"}})", admin);
+  REQUIRE(sent.status == 202);
+  const auto sent_id = str(parse(sent), "id");
+  REQUIRE(wait_until([&] {
+    for (const auto& d : delivered("/fail-first-1")) {
+      if (text(d, "event") == "test.ping") return text(d, "subject") == "ping-1" && d.at("verified").as_bool();
+    }
+    return false;
+  }));
+  for (const auto& d : deliveries(log)) {
+    if (text(d, "event") == "test.ping") CHECK(text(d, "path") == "/fail-first-1");  // not B's, not the filtered one
+  }
+  CHECK(http_call(api.port(), "GET", "/api/v1/app/" + org_a + "/msg/" + sent_id, "", {{"Authorization", "Bearer " + api.key_a}})
+            .status == 200);
   delivery->reset();
   testing_support::remove_tree(dir);
 }

@@ -35,7 +35,7 @@ TEST_CASE("codec: every catalogue event round-trips") {
   CHECK(round_trip_all<SnapshotEvent>() == 8);
   CHECK(round_trip_all<VolumeEvent>() == 5);
   CHECK(round_trip_all<RunnerEvent>() == 6);
-  CHECK(round_trip_all<OrganizationEvent>() == 3);
+  CHECK(round_trip_all<OrganizationEvent>() == 4);
   CHECK(round_trip_all<WarmPoolEvent>() == 1);
   CHECK(round_trip_all<WebhookEndpointEvent>() == 7);
 }

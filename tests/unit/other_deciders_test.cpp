@@ -116,3 +116,29 @@ TEST_CASE("organization decider: keys are created once and revoked") {
   CHECK(step(RevokeApiKey{key})->empty());
   CHECK(step(RevokeApiKey{ApiKeyId::generate()}).error().code == ErrorCode::not_found);
 }
+
+TEST_CASE("organization decider: a webhook message needs an organization, a Svix event type and a JSON object") {
+  using namespace events::organization;
+  State s;
+  CHECK(decide(SendWebhookMessage{"sandbox.created", "{}", {}}, s).error().code == ErrorCode::not_found);
+  s = fold(s, *decide(Create{OrganizationId::generate(), "acme"}, s), evolve);
+  auto sent = decide(SendWebhookMessage{"test.ping", R"({"hello":1})", "ev-1"}, s);
+  REQUIRE(sent);
+  REQUIRE(sent->size() == 1);
+  const auto& e = std::get<events::WebhookMessageSent>(sent->front());
+  CHECK(e.event_type == "test.ping");
+  CHECK(e.payload == R"({"hello":1})");
+  CHECK(e.event_id == std::optional<std::string>("ev-1"));
+  auto refused = [&](const SendWebhookMessage& c) {
+    auto r = decide(c, s);
+    return !r && r.error().code == ErrorCode::invalid_argument ? r.error().message : std::string{};
+  };
+  CHECK_THAT(refused({"", "{}", {}}), Catch::Contains("eventType"));
+  CHECK_THAT(refused({"has space", "{}", {}}), Catch::Contains("'has space'"));
+  CHECK_THAT(refused({std::string(257, 'a'), "{}", {}}), Catch::Contains("eventType"));
+  CHECK_THAT(refused({"t", "[1]", {}}), Catch::Contains("JSON object"));
+  CHECK_THAT(refused({"t", "{", {}}), Catch::Contains("JSON object"));
+  CHECK_THAT(refused({"t", "{}", "a/b"}), Catch::Contains("eventId"));
+  CHECK_THAT(refused({"t", R"({"a":")" + std::string(300 * 1024, 'x') + R"("})", {}}),
+             Catch::Contains("256 KiB"));
+}

@@ -120,6 +120,7 @@ const std::map<std::string_view, std::vector<std::string>> kRows = {
     {"OrganizationCreated", {}},
     {"ApiKeyCreated", {}},
     {"ApiKeyRevoked", {}},
+    {"WebhookMessageSent", {}},  // delivered to webhooks as sent (an admin's test), never on the stream
     {"SandboxNameClaimed", {}},
     {"WarmPoolSized", {}},
     {"WebhookEndpointCreated", {}},

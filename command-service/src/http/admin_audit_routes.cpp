@@ -60,16 +60,6 @@ asio::awaitable<Response> audit(Services& s, Call& call) {
 
 // ---- admin ----
 
-Result<std::int64_t> org_command(DbContext& db, const Call& call, const OrganizationId& org,
-                                 const organization::Command& c) {
-  auto executed = execute<OrganizationEvent, organization::State>(
-      db.store, StreamName::of("organization", org), metadata_for(call),
-      [&](const organization::State& st) { return organization::decide(c, st); },
-      [](organization::State st, const OrganizationEvent& e) { return organization::evolve(std::move(st), e); });
-  if (!executed) return executed.error();
-  return executed->appended ? executed->appended->last.value() : std::int64_t{0};
-}
-
 std::optional<std::string> name_of(const Request& req) {
   boost::system::error_code ec;
   auto v = json::parse(req.body(), ec);
@@ -87,9 +77,9 @@ asio::awaitable<Response> create_organization(Services& s, Call& call) {
   const auto key_id = ApiKeyId::generate();
   call.organization_id = org.str();
   auto position = co_await s.db.run([&](DbContext& db) -> Result<std::int64_t> {
-    auto created = org_command(db, call, org, organization::Create{org, *name});
+    auto created = organization_command(db, call, org, organization::Create{org, *name});
     if (!created) return created;
-    return org_command(db, call, org, organization::CreateApiKey{key_id, "default", sha256_hex(key), api_key_prefix(key)});
+    return organization_command(db, call, org, organization::CreateApiKey{key_id, "default", sha256_hex(key), api_key_prefix(key)});
   });
   if (!position) co_return error_for(position.error());
   co_await wait_for_projection(s, "organizations", *position);
@@ -105,7 +95,7 @@ asio::awaitable<Response> create_key(Services& s, Call& call) {
   const auto key = generate_api_key();
   const auto key_id = ApiKeyId::generate();
   auto position = co_await s.db.run([&](DbContext& db) {
-    return org_command(db, call, *org, organization::CreateApiKey{key_id, name, sha256_hex(key), api_key_prefix(key)});
+    return organization_command(db, call, *org, organization::CreateApiKey{key_id, name, sha256_hex(key), api_key_prefix(key)});
   });
   if (!position) co_return error_for(position.error());
   co_await wait_for_projection(s, "organizations", *position);
@@ -118,7 +108,7 @@ asio::awaitable<Response> revoke_key(Services& s, Call& call) {
   auto key = ApiKeyId::parse(call.path.at("keyId"));
   if (!org || !key) co_return error_response(http::status::not_found, "API key not found");
   call.organization_id = org->str();
-  auto position = co_await s.db.run([&](DbContext& db) { return org_command(db, call, *org, organization::RevokeApiKey{*key}); });
+  auto position = co_await s.db.run([&](DbContext& db) { return organization_command(db, call, *org, organization::RevokeApiKey{*key}); });
   if (!position) co_return error_for(position.error());
   // Revocation takes effect at once: answer only when the key table no longer admits it.
   co_await wait_for_projection(s, "organizations", *position);

@@ -4,6 +4,7 @@
 #include "events/store/sql.hpp"
 
 #include "events/api_keys.hpp"
+#include "events/deciders/organization.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -153,6 +154,17 @@ events::Result<events::Executed> execute_sandbox(DbContext& db, const events::Sa
 std::int64_t log_head(DbContext& db) {
   pqxx::nontransaction tx(db.conn);
   return tx.exec("select coalesce(max(position), 0) from events")[0][0].as<std::int64_t>();
+}
+
+events::Result<std::int64_t> organization_command(DbContext& db, const Call& call, const events::OrganizationId& org,
+                                                  const events::organization::Command& c) {
+  using namespace events;
+  auto executed = execute<OrganizationEvent, organization::State>(
+      db.store, StreamName::of("organization", org), metadata_for(call),
+      [&](const organization::State& st) { return organization::decide(c, st); },
+      [](organization::State st, const OrganizationEvent& e) { return organization::evolve(std::move(st), e); });
+  if (!executed) return executed.error();
+  return executed->appended ? executed->appended->last.value() : std::int64_t{0};
 }
 
 }  // namespace command_service

@@ -417,6 +417,35 @@ asio::awaitable<Response> list_messages(Services& s, Call& call) {
   co_return page<dto::SvixMessageList>(std::move(rows), *limit, message_dto, [](const auto& m) { return m.id; });
 }
 
+// Svix's message.create, for the platform's admin key only (an admin route: a test send; the
+// platform sends its own events itself, and an organization's key is refused): appended to the organization's stream, then delivered by webhook-delivery
+// from the log to the endpoints that take its type, like a public event.
+asio::awaitable<Response> send_message(Services& s, Call& call) {
+  const auto& app = call.path.at("app_id");
+  const auto org = OrganizationId::parse(app);
+  if (!org || !may(call, access::Action::operate, access::owned(access::Kind::webhook, *org))) {
+    co_return error_for(app_not_found(app));
+  }
+  auto body = body_object(call);
+  if (!body) co_return error_for(body.error());
+  const auto* type = body->if_contains("eventType");
+  if (type == nullptr || !type->is_string()) co_return error_response(http::status::bad_request, "eventType is required");
+  const auto* payload = body->if_contains("payload");
+  if (payload == nullptr || !payload->is_object()) {
+    co_return error_response(http::status::bad_request, "payload is required and must be a JSON object");
+  }
+  auto event_id = optional_string(*body, "eventId");
+  if (!event_id) co_return error_for(event_id.error());
+  organization::SendWebhookMessage send{std::string(type->as_string()), json::serialize(*payload), *event_id};
+  auto position = co_await s.db.run([&](DbContext& db) { return organization_command(db, call, *org, send); });
+  if (!position) {
+    co_return error_for(position.error().code == ErrorCode::not_found ? app_not_found(app) : position.error());
+  }
+  dto::SvixMessage out{"msg_" + std::to_string(*position) + "_0", send.event_type, *payload, {}, {}, {}, now_iso()};
+  if (send.event_id) out.eventId = *send.event_id;
+  co_return json_response(http::status::accepted, events::http::to_json(out));
+}
+
 // The organization's message named in the path.
 asio::awaitable<Result<queries::WebhookMessageRow>> find_message(Services& s, const Call& call) {
   auto row = co_await s.db.run([&](DbContext& db) {
@@ -547,6 +576,9 @@ void register_webhook_routes(Router& r, Services& s) {
   r.add({V::get, app + "/msg", "Svix: the messages sent to the organization's endpoints, newest first", true,
          [&s](Call& c) { return list_messages(s, c); }})
       .answers<dto::SvixMessageList>();
+  r.add({V::post, app + "/msg", "Svix: send a message to the organization's endpoints (admin key only: a test send)",
+         false, [&s](Call& c) { return send_message(s, c); }, LimitClass::admin})
+      .answers<dto::SvixMessage>(http::status::accepted);
   r.add({V::get, app + "/msg/{msg_id}", "Svix: one message", true, [&s](Call& c) { return get_message(s, c); }})
       .answers<dto::SvixMessage>();
   r.add({V::get, app + "/attempt/endpoint/{endpoint_id}", "Svix: delivery attempts to an endpoint, newest first", true,

@@ -1,7 +1,22 @@
 #include "events/deciders/organization.hpp"
 
+#include <boost/json/parse.hpp>
+
 namespace events::organization {
 namespace {
+
+constexpr std::size_t kMaxWebhookPayload = std::size_t{256} * 1024;
+
+// Svix's rule for event types and event ids: 1 to 256 of [a-zA-Z0-9-_.].
+bool svix_name(const std::string& s) {
+  if (s.empty() || s.size() > 256) return false;
+  for (const char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 struct Decider {
   const State& s;
@@ -27,6 +42,22 @@ struct Decider {
     if (it->second.revoked) return Events{};
     return Events{ApiKeyRevoked{c.key_id}};
   }
+  Result<Events> operator()(const SendWebhookMessage& c) const {
+    if (!svix_name(c.event_type)) {
+      return make_error(ErrorCode::invalid_argument,
+                        "eventType must be 1 to 256 letters, digits, '-', '_' or '.', not '" + c.event_type + "'");
+    }
+    if (c.event_id && !svix_name(*c.event_id)) {
+      return make_error(ErrorCode::invalid_argument, "eventId must be 1 to 256 letters, digits, '-', '_' or '.'");
+    }
+    if (c.payload.size() > kMaxWebhookPayload) {
+      return make_error(ErrorCode::invalid_argument, "payload must be at most 256 KiB of JSON");
+    }
+    boost::system::error_code ec;
+    const auto payload = boost::json::parse(c.payload, ec);
+    if (ec || !payload.is_object()) return make_error(ErrorCode::invalid_argument, "payload must be a JSON object");
+    return Events{WebhookMessageSent{c.event_type, c.payload, c.event_id}};
+  }
 };
 
 struct Evolver {
@@ -40,6 +71,7 @@ struct Evolver {
     s.keys[e.key_id.str()] = ApiKey{e.name, e.key_hash, e.key_prefix, false};
   }
   void operator()(const ApiKeyRevoked& e) { s.keys[e.key_id.str()].revoked = true; }
+  void operator()(const WebhookMessageSent&) {}  // the delivery process's concern, not the organization's state
 };
 
 }  // namespace

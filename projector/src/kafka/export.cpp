@@ -77,18 +77,11 @@ Result<std::unique_ptr<Producer>> make_producer(const ExportSettings& s) {
 
 // Produces one public event; the record's headers are its CloudEvent attributes.
 rd_kafka_resp_err_t produce(rd_kafka_t* rk, const std::string& topic, const published::PublicEvent& e, Acks& acks) {
-  const auto ce = published::to_cloudevent(e, published::kSource);
   const auto value = boost::json::serialize(e.data);
   rd_kafka_headers_t* headers = rd_kafka_headers_new(8);
-  auto add = [&](const char* name, std::string_view v) { rd_kafka_header_add(headers, name, -1, v.data(), static_cast<ssize_t>(v.size())); };
-  add("ce_specversion", "1.0");
-  add("ce_id", e.id);
-  add("ce_source", published::kSource);
-  add("ce_type", e.type);
-  add("ce_subject", e.subject);
-  add("ce_time", e.time);
-  add("ce_dataschema", std::string(ce.at("dataschema").as_string()));
-  add("content-type", "application/json");
+  for (const auto& [name, v] : cloudevent_headers(e)) {
+    rd_kafka_header_add(headers, name.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
+  }
   const auto err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()),
                                      RD_KAFKA_V_KEY(e.subject.data(), e.subject.size()),
                                      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
@@ -99,6 +92,18 @@ rd_kafka_resp_err_t produce(rd_kafka_t* rk, const std::string& topic, const publ
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> cloudevent_headers(const published::PublicEvent& e) {
+  const auto ce = published::to_cloudevent(e, published::kSource);
+  return {{"ce_specversion", "1.0"},
+          {"ce_id", e.id},
+          {"ce_source", std::string(published::kSource)},
+          {"ce_type", e.type},
+          {"ce_subject", e.subject},
+          {"ce_time", e.time},
+          {"ce_dataschema", std::string(ce.at("dataschema").as_string())},
+          {"content-type", "application/json"}};
+}
 
 Result<std::unique_ptr<Export>> Export::start(ExportSettings settings, std::shared_ptr<Doorbell> wake) {
   if (settings.brokers.empty()) return make_error(ErrorCode::invalid_argument, "kafka export: no brokers");

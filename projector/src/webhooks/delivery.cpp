@@ -83,6 +83,21 @@ struct Recovery {
   std::string message_id;  // set: a resend of this one message
 };
 
+// An admin's message (Svix's message.create): to the organization's endpoints that take its type,
+// as sent. Its id is made like a public event's, from its position.
+void queue_sent(const RecordedEvent& e, std::vector<Queued>& queued, auto receivers) {
+  auto decoded = decode<OrganizationEvent>(e);
+  const auto* sent = decoded ? std::get_if<WebhookMessageSent>(&*decoded) : nullptr;
+  if (sent == nullptr) {
+    spdlog::warn("webhook-delivery: position {}: not a readable message", e.position.value());
+    return;
+  }
+  const auto id = "msg_" + std::to_string(e.position.value()) + "_0";
+  for (const auto& endpoint : receivers(e.stream_id(), sent->event_type)) {
+    queued.push_back(Queued{id, endpoint, e.stream_id(), sent->event_type, sent->payload, e.position.value()});
+  }
+}
+
 }  // namespace
 
 // The endpoints as the log has them up to the follower's position (the sender reads them too).
@@ -194,6 +209,12 @@ void Delivery::follow(std::stop_token stop) {
       for (const auto& e : batch) {
         if (e.category() == "webhookendpoint") {
           state_->apply(e, recoveries);
+          continue;
+        }
+        if (e.category() == "organization" && e.type == WebhookMessageSent::kType) {
+          queue_sent(e, queued, [&](const std::string& org, const std::string& type) {
+            return state_->receivers(org, type);
+          });
           continue;
         }
         if (!published::is_published_category(e.category())) continue;

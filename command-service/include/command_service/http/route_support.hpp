@@ -4,6 +4,7 @@
 #include "command_service/http/api.hpp"
 #include "events/access.hpp"
 #include "events/command_runner.hpp"
+#include "events/deciders/organization.hpp"
 #include "events/deciders/sandbox.hpp"
 #include "events/store/recorded_event.hpp"
 
@@ -66,5 +67,9 @@ using SandboxAppendOptions =
 events::Result<events::Executed> execute_sandbox(DbContext& db, const events::SandboxId& id,
                                                  const events::Metadata& metadata, const SandboxDecide& decide,
                                                  const SandboxAppendOptions& options = {});
+
+// Runs one command on an organization's stream; the last position appended (0: nothing was).
+events::Result<std::int64_t> organization_command(DbContext& db, const Call& call, const events::OrganizationId& org,
+                                                  const events::organization::Command& c);
 
 }  // namespace command_service

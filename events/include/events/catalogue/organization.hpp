@@ -29,6 +29,18 @@ struct ApiKeyRevoked {
 };
 BOOST_DESCRIBE_STRUCT(ApiKeyRevoked, (), (key_id))
 
-using OrganizationEvent = std::variant<OrganizationCreated, ApiKeyCreated, ApiKeyRevoked>;
+// The platform's admin sent a message to the organization's webhook endpoints (Svix's
+// message.create, as a test send): delivered like a public event of `event_type` to the endpoints
+// that take that type. It is not a public event: the event stream and the Kafka export leave it out.
+struct WebhookMessageSent {
+  static constexpr std::string_view kType = "WebhookMessageSent";
+  static constexpr int kVersion = 1;
+  std::string event_type;
+  std::string payload;                  // a JSON object, as sent
+  std::optional<std::string> event_id;  // the sender's own id for it
+};
+BOOST_DESCRIBE_STRUCT(WebhookMessageSent, (), (event_type, payload, event_id))
+
+using OrganizationEvent = std::variant<OrganizationCreated, ApiKeyCreated, ApiKeyRevoked, WebhookMessageSent>;
 
 }  // namespace events

@@ -23,8 +23,10 @@ struct State {
 struct Create { OrganizationId id; std::string name; };
 struct CreateApiKey { ApiKeyId key_id; std::string name; std::string key_hash; std::string key_prefix; };
 struct RevokeApiKey { ApiKeyId key_id; };
+// A message to the organization's webhook endpoints; `payload` must be a JSON object's text.
+struct SendWebhookMessage { std::string event_type; std::string payload; std::optional<std::string> event_id; };
 
-using Command = std::variant<Create, CreateApiKey, RevokeApiKey>;
+using Command = std::variant<Create, CreateApiKey, RevokeApiKey, SendWebhookMessage>;
 using Events = std::vector<OrganizationEvent>;
 
 Result<Events> decide(const Command& command, const State& state);

@@ -8,6 +8,7 @@
 // failed batch sends again at most that batch: consumers dedupe on ce_id.
 #include "events/doorbell.hpp"
 #include "events/error.hpp"
+#include "events/published/contract.hpp"
 #include "events/settings.hpp"
 
 #include <atomic>
@@ -18,6 +19,10 @@
 #include <thread>
 
 namespace projector::kafka {
+
+// A public event's CloudEvent attributes as Kafka headers (binary mode): ce_specversion, ce_id,
+// ce_source, ce_type, ce_subject, ce_time, ce_dataschema, and content-type.
+std::vector<std::pair<std::string, std::string>> cloudevent_headers(const events::published::PublicEvent& e);
 
 struct ExportSettings {
   std::string database_url;
