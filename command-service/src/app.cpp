@@ -27,6 +27,7 @@ events::Result<std::unique_ptr<App>> App::build(const Settings& settings) {
       Services{*app->db_, ApiSettings{}, [n = app->nats_.get()] { return n->connected(); }});
   auto& api = app->services_->settings;
   api.proxy_url = settings.proxy_url;
+  api.ssh_gateway = settings.ssh_gateway;
   api.preview_token_ttl = settings.preview_token_ttl;
   api.snapshot_import_dirs = settings.snapshot_import_dirs;
   auto keys = events::tokens::preview_keys(settings.preview_keys, settings.admin_api_key);

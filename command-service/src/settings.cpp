@@ -9,6 +9,7 @@ void declare(events::settings::Declared& d, Settings& s) {
   d.port("API_PORT", s.port, "the port the API listens on (0: any free port)");
   d.number("API_THREADS", s.threads, "threads serving requests; PostgreSQL work runs inline on them", 1, 256);
   d.url("PROXY_URL", s.proxy_url, "the edge proxy as clients reach it (toolbox and preview URLs)");
+  d.text("SSH_GATEWAY", s.ssh_gateway, "the SSH gateway as clients reach it, host:port (the sshCommand of SSH access)");
   d.text("ADMIN_API_KEY", s.admin_api_key, "the admin key (admin routes; preview and forwarding keys derive from it)");
   d.text("PREVIEW_KEYS", s.preview_keys, "preview-token key ring id:secret[,id:secret]: the first signs (default: derived)");
   d.seconds("PREVIEW_TOKEN_TTL", s.preview_token_ttl, "how long a getPreviewLink token is valid", 60, 30 * 86400);

@@ -14,7 +14,8 @@ bool user_action(Action a) {
     case Action::toolbox: return true;  // the toolbox: only on a sandbox (Check below)
     case Action::preview:
     case Action::report:
-    case Action::operate: return false;
+    case Action::operate:
+    case Action::ssh: return false;  // a key grants SSH tokens (change); the session is the token's
   }
   return false;
 }
@@ -42,7 +43,9 @@ struct Check {
   }
 
   bool operator()(const AdminCaller&) const {
-    if (action == Action::toolbox || action == Action::preview || action == Action::report) return false;
+    if (action == Action::toolbox || action == Action::preview || action == Action::report || action == Action::ssh) {
+      return false;
+    }
     return true;  // operators see and manage everything else (placements, runners, organizations)
   }
 
@@ -52,6 +55,10 @@ struct Check {
 
   bool operator()(const RunnerCaller& c) const {
     return action == Action::report && r.kind == Kind::sandbox && r.runner && *r.runner == c.runner;
+  }
+
+  bool operator()(const SshCaller& c) const {
+    return action == Action::ssh && r.kind == Kind::sandbox && r.sandbox && *r.sandbox == c.sandbox;
   }
 };
 
@@ -75,6 +82,12 @@ Resource sandbox_port(const SandboxId& id, const OrganizationId& owner, bool is_
   r.owner = owner;
   r.is_public = is_public;
   r.port = port;
+  r.sandbox = id;
+  return r;
+}
+
+Resource sandbox_shell(const SandboxId& id, const OrganizationId& owner) {
+  Resource r = sandbox(owner);
   r.sandbox = id;
   return r;
 }

@@ -22,6 +22,21 @@ std::string hex(const unsigned char* data, std::size_t n) {
 
 }  // namespace
 
+std::string generate_ssh_token() {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  while (out.size() < 32) {
+    std::array<unsigned char, 64> bytes{};
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+      throw std::runtime_error("no randomness for an SSH token");
+    }
+    for (const unsigned char b : bytes) {
+      if (b < 248 && out.size() < 32) out += kAlphabet[b % 62];  // 248 = 4 * 62: no bias
+    }
+  }
+  return out;
+}
+
 std::string generate_api_key() {
   std::array<unsigned char, 32> bytes{};
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {

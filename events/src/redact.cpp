@@ -9,6 +9,7 @@ namespace {
 // The fields of a type that no client may see.
 std::string_view secret_field(std::string_view type) {
   if (type == "ApiKeyCreated") return "key_hash";
+  if (type == "SshAccessGranted") return "token_hash";
   if (type == "WebhookEndpointCreated" || type == "WebhookEndpointSecretRotated") return "secret";
   return {};
 }

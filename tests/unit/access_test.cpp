@@ -76,6 +76,20 @@ TEST_CASE("access: the admin key runs the platform but never a sandbox's toolbox
   CHECK_FALSE(authorize(admin, Action::toolbox, sandbox(kA)));
   CHECK_FALSE(authorize(admin, Action::preview, sandbox_port(kBox, kA, true, 8080)));
   CHECK_FALSE(authorize(admin, Action::report, sandbox(kA, kRunner)));
+  CHECK_FALSE(authorize(admin, Action::ssh, sandbox_shell(kBox, kA)));
+}
+
+TEST_CASE("access: an SSH token opens a session into its one sandbox and does nothing else") {
+  const Caller token = SshCaller{kBox};
+  CHECK(authorize(token, Action::ssh, sandbox_shell(kBox, kA)));
+  CHECK_FALSE(authorize(token, Action::ssh, sandbox_shell(SandboxId::generate(), kA)));
+  CHECK_FALSE(authorize(token, Action::ssh, sandbox(kA)));
+  CHECK_FALSE(authorize(token, Action::toolbox, sandbox_shell(kBox, kA)));
+  CHECK_FALSE(authorize(token, Action::read, sandbox_shell(kBox, kA)));
+  CHECK_FALSE(authorize(token, Action::preview, sandbox_port(kBox, kA, true, 8080)));
+  // An organization's key grants tokens (change) but is not itself an SSH session.
+  CHECK_FALSE(authorize(ApiKeyCaller{kA}, Action::ssh, sandbox_shell(kBox, kA)));
+  CHECK_FALSE(authorize(Anonymous{}, Action::ssh, sandbox_shell(kBox, kA)));
 }
 
 TEST_CASE("access: a runner reports only about the sandboxes assigned to it") {

@@ -38,6 +38,7 @@ TEST_CASE("codec: every catalogue event round-trips") {
   CHECK(round_trip_all<OrganizationEvent>() == 4);
   CHECK(round_trip_all<WarmPoolEvent>() == 1);
   CHECK(round_trip_all<WebhookEndpointEvent>() == 7);
+  CHECK(round_trip_all<SshAccessEvent>() == 3);
 }
 
 TEST_CASE("codec: a full SandboxCreated keeps every field") {

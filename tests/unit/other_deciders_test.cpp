@@ -1,6 +1,7 @@
 #include "events/deciders/organization.hpp"
 #include "events/deciders/runner.hpp"
 #include "events/deciders/snapshot.hpp"
+#include "events/deciders/ssh_access.hpp"
 #include "events/deciders/volume.hpp"
 
 #include "support/catch.hpp"
@@ -141,4 +142,43 @@ TEST_CASE("organization decider: a webhook message needs an organization, a Svix
   CHECK_THAT(refused({"t", "{}", "a/b"}), Catch::Contains("eventId"));
   CHECK_THAT(refused({"t", R"({"a":")" + std::string(300 * 1024, 'x') + R"("})", {}}),
              Catch::Contains("256 KiB"));
+}
+
+TEST_CASE("ssh access decider: a grant replaces the earlier tokens; revoke one or all; expiry by time") {
+  using namespace events::ssh_access;
+  State s;
+  auto step = [&](const Command& c) {
+    auto r = decide(c, s);
+    if (r) s = fold(s, *r, evolve);
+    return r;
+  };
+  const auto box = SandboxId::generate();
+  const auto org = OrganizationId::generate();
+  const std::string first(64, 'a');
+  const std::string second(64, 'b');
+  auto grant = [&](const std::string& hash, int minutes, std::int64_t now) {
+    return Grant{SshAccessId::generate(), box, org, hash, minutes, now};
+  };
+  CHECK(step(grant(first, 0, 1000)).error().code == ErrorCode::invalid_argument);
+  CHECK_THAT(step(grant(first, kMaxMinutes + 1, 1000)).error().message, Catch::Contains("expiresInMinutes"));
+  CHECK(step(grant("short", 60, 1000)).error().code == ErrorCode::invalid_argument);
+  auto granted = step(grant(first, 60, 1000));
+  REQUIRE(granted);
+  REQUIRE(granted->size() == 1);
+  CHECK(std::get<events::SshAccessGranted>(granted->front()).expires_at_ms == 1000 + 60 * 60 * 1000);
+  auto replaced = step(grant(second, 1, 2000));
+  REQUIRE(replaced);
+  REQUIRE(replaced->size() == 2);  // the first token revoked, then the new one
+  CHECK(std::get<events::SshAccessRevoked>(replaced->front()).reason == "replaced by a new token");
+  CHECK(s.active.size() == 1);
+  CHECK(step(Revoke{first}).error().code == ErrorCode::not_found);  // already gone
+  CHECK(step(Expire{2000 + 59 * 1000})->empty());
+  auto expired = step(Expire{2000 + 60 * 1000});
+  REQUIRE(expired);
+  CHECK(expired->size() == 1);
+  CHECK(s.active.empty());
+  REQUIRE(step(grant(first, 60, 3000)));
+  REQUIRE(step(grant(second, 60, 3000)));
+  CHECK(step(Revoke{second})->size() == 1);
+  CHECK(step(Revoke{std::nullopt})->empty());  // nothing left to revoke: no events
 }

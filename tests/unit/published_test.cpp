@@ -120,7 +120,10 @@ const std::map<std::string_view, std::vector<std::string>> kRows = {
     {"OrganizationCreated", {}},
     {"ApiKeyCreated", {}},
     {"ApiKeyRevoked", {}},
-    {"WebhookMessageSent", {}},  // delivered to webhooks as sent (an admin's test), never on the stream
+    {"WebhookMessageSent", {}},
+    {"SshAccessGranted", {}},
+    {"SshAccessRevoked", {}},
+    {"SshAccessExpired", {}},  // delivered to webhooks as sent (an admin's test), never on the stream
     {"SandboxNameClaimed", {}},
     {"WarmPoolSized", {}},
     {"WebhookEndpointCreated", {}},
@@ -183,7 +186,7 @@ TEST_CASE("published: every internal event type has a row, and gives what its ro
     check(t, types_of(published::map_event(creation ? published::VolumeTrack{} : ready_volume(), e, at(9)).events));
   });
   // The other aggregates' streams are not read for public events at all.
-  for (auto category : {"runner", "organization", "sandboxname", "warmpool", "webhookendpoint"}) {
+  for (auto category : {"runner", "organization", "sandboxname", "warmpool", "webhookendpoint", "sshaccess"}) {
     CHECK_FALSE(published::is_published_category(category));
   }
   each_type<RunnerEvent>([&](std::string_view t, const RunnerEvent&) { check(t, {}); });
@@ -191,6 +194,7 @@ TEST_CASE("published: every internal event type has a row, and gives what its ro
   each_type<SandboxNameEvent>([&](std::string_view t, const SandboxNameEvent&) { check(t, {}); });
   each_type<WarmPoolEvent>([&](std::string_view t, const WarmPoolEvent&) { check(t, {}); });
   each_type<WebhookEndpointEvent>([&](std::string_view t, const WebhookEndpointEvent&) { check(t, {}); });
+  each_type<SshAccessEvent>([&](std::string_view t, const SshAccessEvent&) { check(t, {}); });
   CHECK(seen == kRows.size());  // and no row for a type that no longer exists
   for (const auto& [type, row] : kRows) {
     for (const auto& t : row) CHECK(published::is_type(t));

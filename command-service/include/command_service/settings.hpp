@@ -18,6 +18,7 @@ struct Settings {
   unsigned short port = 3000;                         // API_PORT (0: any free port)
   int threads = 8;                                    // API_THREADS
   std::string proxy_url = "http://127.0.0.1:4000";    // PROXY_URL
+  std::string ssh_gateway = "127.0.0.1:2222";         // SSH_GATEWAY (host:port, in sshCommand)
   std::string admin_api_key;                          // ADMIN_API_KEY (empty: admin routes refuse everyone)
   std::string preview_keys;                           // PREVIEW_KEYS (empty: derived from the admin key)
   std::chrono::seconds preview_token_ttl{24 * 3600};  // PREVIEW_TOKEN_TTL

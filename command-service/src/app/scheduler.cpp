@@ -106,7 +106,8 @@ boost::asio::awaitable<void> run_scheduler(Db& db, SchedulerSettings settings, C
     try {
       const auto now = clock();
       co_await db.run([&settings, now](DbContext& ctx) {
-        return schedule_once(ctx, settings, now) + apply_timers(ctx, now) + refill_warm_pools(ctx, now);
+        return schedule_once(ctx, settings, now) + apply_timers(ctx, now) + refill_warm_pools(ctx, now) +
+               expire_ssh_access(ctx, now);
       });
     } catch (const std::exception& e) {
       spdlog::warn("scheduler: {}", e.what());

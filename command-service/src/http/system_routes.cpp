@@ -72,6 +72,7 @@ void register_all_routes(Router& r, Services& s) {
   register_stream_routes(r, s);
   register_socket_io_routes(r, s);
   register_proxy_routes(r, s);
+  register_ssh_routes(r, s);
   register_warm_pool_routes(r, s);
   register_webhook_routes(r, s);
 }

@@ -12,6 +12,8 @@
 //   preview token     preview of the one sandbox port it was signed for, until it expires
 //   nobody            preview of a public sandbox's ports
 //   runner R          reports about the sandboxes assigned to R
+//   SSH token         an SSH session into the one sandbox it was granted for (ssh-gateway/),
+//                     while the token is neither revoked nor expired
 // The toolbox port (2280) is never a preview: only the toolbox route with an API key reaches it.
 #include "events/ids.hpp"
 
@@ -35,7 +37,11 @@ struct PreviewCaller {
 struct RunnerCaller {
   RunnerId runner;
 };
-using Caller = std::variant<Anonymous, ApiKeyCaller, AdminCaller, PreviewCaller, RunnerCaller>;
+// An SSH access token that is active (deciders/ssh_access.hpp): scoped to one sandbox.
+struct SshCaller {
+  SandboxId sandbox;
+};
+using Caller = std::variant<Anonymous, ApiKeyCaller, AdminCaller, PreviewCaller, RunnerCaller, SshCaller>;
 
 enum class Action {
   read,     // get, list, follow
@@ -47,6 +53,7 @@ enum class Action {
   preview,  // reach a port of the sandbox through a preview URL
   report,   // a runner's report about a sandbox it runs
   operate,  // admin resources
+  ssh,      // an SSH session into the sandbox (shell, exec, file transfer, port forwarding)
 };
 
 enum class Kind { sandbox, volume, snapshot, audit, event_stream, webhook, admin };
@@ -65,6 +72,7 @@ bool authorize(const Caller& caller, Action action, const Resource& resource);
 // Resources, spelled briefly where they are checked.
 Resource sandbox(const OrganizationId& owner, std::optional<RunnerId> runner = std::nullopt);
 Resource sandbox_port(const SandboxId& id, const OrganizationId& owner, bool is_public, int port);
+Resource sandbox_shell(const SandboxId& id, const OrganizationId& owner);
 Resource owned(Kind kind, std::optional<OrganizationId> owner);
 Resource admin_resource();
 

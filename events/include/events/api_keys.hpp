@@ -6,6 +6,8 @@
 namespace events {
 
 std::string generate_api_key();
+// An SSH access token: 32 random letters and digits (it is an SSH user name, so nothing else).
+std::string generate_ssh_token();
 std::string sha256_hex(std::string_view text);
 // A stable UUID for a text (ids derived from names): the first 128 bits of its SHA-256.
 std::string uuid_of_text(std::string_view text);

@@ -8,7 +8,7 @@
 namespace events {
 
 // The payload (JSON text) of an event of `type` without the fields no client may see: an API
-// key's hash (ApiKeyCreated.key_hash), a webhook endpoint's signing secret.
+// key's hash (ApiKeyCreated.key_hash), an SSH token's hash, a webhook endpoint's signing secret.
 std::string redacted_data(std::string_view type, const std::string& data);
 
 }  // namespace events

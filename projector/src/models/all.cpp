@@ -11,6 +11,7 @@ std::unique_ptr<ReadModel> make_audit();
 std::unique_ptr<ReadModel> make_usage();
 std::unique_ptr<ReadModel> make_warm_pools();
 std::unique_ptr<ReadModel> make_webhook_endpoints();
+std::unique_ptr<ReadModel> make_ssh_access();
 }  // namespace models
 
 std::vector<std::unique_ptr<ReadModel>> all_models() {
@@ -24,6 +25,7 @@ std::vector<std::unique_ptr<ReadModel>> all_models() {
   out.push_back(models::make_usage());
   out.push_back(models::make_warm_pools());
   out.push_back(models::make_webhook_endpoints());
+  out.push_back(models::make_ssh_access());
   return out;
 }
 

@@ -15,6 +15,7 @@ namespace command_service {
 struct ApiSettings {
   std::string proxy_url = "http://127.0.0.1:4000";  // toolboxProxyUrl = proxy_url + "/toolbox"
   std::string default_region = "local";
+  std::string ssh_gateway = "127.0.0.1:2222";  // host:port, for sshCommand
   // Signs preview tokens (events/tokens.hpp); main reads PREVIEW_KEYS or derives one from the admin key.
   std::optional<events::tokens::KeyRing> preview_keys;
   std::chrono::seconds preview_token_ttl{24 * 3600};  // getPreviewLink's tokens
@@ -48,6 +49,9 @@ void register_stream_routes(Router& router, Services& services);     // /api/eve
 void register_socket_io_routes(Router& router, Services& services);  // /api/socket.io/ (compat spec §7)
 // Preview links (user) and what the edge proxy asks about a sandbox (admin).
 void register_proxy_routes(Router& router, Services& services);
+void register_ssh_routes(Router& router, Services& services);
+// Expires the SSH tokens whose time has passed (an event each; the scheduler calls it).
+int expire_ssh_access(DbContext& db, Time now);
 void register_webhook_routes(Router& router, Services& services);  // Svix's API subset, Daytona's webhook routes
 // Every route above: what the service serves (main and the API tests both call this).
 void register_all_routes(Router& router, Services& services);
