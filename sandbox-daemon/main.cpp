@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     register_file_routes(server, toolbox);
     register_git_routes(server, toolbox);
     register_pty_routes(server, toolbox);
+    register_stream_routes(server, toolbox);
     register_interpreter_routes(server, toolbox);
     Sessions sessions(io, children, toolbox.work_dir, "/tmp/.daemon-sessions");
     const pid_t entrypoint_pid = entrypoint.empty() ? -1 : sessions.start_entrypoint(entrypoint);
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
     // sandbox's auto-stop, so a long agent turn is not stopped under it.
     asio::steady_timer activity(io);
     std::function<void()> mark = [&] {
-      if (children.active() > 0 || sessions.busy() || pty_in_use() || interpreter_in_use()) {
+      if (children.active() > 0 || sessions.busy() || pty_in_use() || stream_in_use() || interpreter_in_use()) {
         std::FILE* f = std::fopen("/.platform/activity", "w");
         if (f != nullptr) std::fclose(f);
       }

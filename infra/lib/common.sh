@@ -9,6 +9,7 @@ NATS_PORT=${SANDBOX_NATS_PORT:-14222}
 NATS_MONITOR_PORT=${SANDBOX_NATS_MONITOR_PORT:-18222}
 API_PORT=${SANDBOX_API_PORT:-3000}
 PROXY_PORT=${SANDBOX_PROXY_PORT:-4000}
+SSH_PORT=${SANDBOX_SSH_PORT:-2222}
 DB_NAME=platform
 DB_URL="host=127.0.0.1 port=$PG_PORT user=postgres dbname=$DB_NAME"
 NATS_URL="nats://127.0.0.1:$NATS_PORT"
@@ -17,7 +18,7 @@ NATS_URL="nats://127.0.0.1:$NATS_PORT"
 BUILD_PRESET=${SANDBOX_BUILD_PRESET:-release}
 SERVICE_BIN=$ROOT/build/$BUILD_PRESET
 # What infra/up builds and runs (tests and benchmarks are left to infra/test and bench/).
-SERVICE_TARGETS="eventctl projector command-service runner-worker sandbox-daemon edge-proxy"
+SERVICE_TARGETS="eventctl projector command-service runner-worker sandbox-daemon edge-proxy webhook-delivery kafka-export ssh-gateway"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 note() { printf '    %s\n' "$*"; }

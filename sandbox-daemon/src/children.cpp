@@ -78,8 +78,11 @@ Spawned Children::spawn(const SpawnSpec& spec) {
   }
   int in[2] = {-1, -1};
   int output[2] = {-1, -1};
+  int errors[2] = {-1, -1};
   const bool to_files = !spec.stdout_file.empty();
-  if ((spec.stdin_pipe && pipe2(in, O_CLOEXEC) != 0) || (!to_files && pipe2(output, O_CLOEXEC) != 0)) {
+  const bool split = !to_files && spec.separate_stderr;
+  if ((spec.stdin_pipe && pipe2(in, O_CLOEXEC) != 0) || (!to_files && pipe2(output, O_CLOEXEC) != 0) ||
+      (split && pipe2(errors, O_CLOEXEC) != 0)) {
     out.error = std::string("pipe: ") + std::strerror(errno);
     return out;
   }
@@ -115,7 +118,7 @@ Spawned Children::spawn(const SpawnSpec& spec) {
       dup2(err_fd, 2);
     } else {
       dup2(output[1], 1);
-      dup2(output[1], 2);
+      dup2(split ? errors[1] : output[1], 2);
     }
     if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) {
       const int failure[2] = {0, errno};  // stage 0: the working dir
@@ -130,11 +133,13 @@ Spawned Children::spawn(const SpawnSpec& spec) {
   close(report[1]);
   if (spec.stdin_pipe) close(in[0]);
   if (!to_files) close(output[1]);
+  if (split) close(errors[1]);
   if (pid < 0) {
     out.error = std::string("fork: ") + std::strerror(errno);
     close(report[0]);
     if (spec.stdin_pipe) close(in[1]);
     if (!to_files) close(output[0]);
+    if (split) close(errors[0]);
     return out;
   }
   int failure[2] = {0, 0};
@@ -146,6 +151,7 @@ Spawned Children::spawn(const SpawnSpec& spec) {
     waitpid(pid, nullptr, 0);
     if (spec.stdin_pipe) close(in[1]);
     if (!to_files) close(output[0]);
+    if (split) close(errors[0]);
     return out;
   }
   running_[pid] = spec.is_activity;
@@ -153,6 +159,7 @@ Spawned Children::spawn(const SpawnSpec& spec) {
   out.pid = pid;
   out.stdin_fd = spec.stdin_pipe ? in[1] : -1;
   out.output_fd = to_files ? -1 : output[0];
+  out.stderr_fd = split ? errors[0] : -1;
   return out;
 }
 

@@ -9,19 +9,7 @@ const { Daytona, DaytonaNotFoundError, DaytonaTimeoutError, DaytonaError } = sdk
 
 const apiUrl = process.env.API_URL;
 const apiKey = process.env.API_KEY;
-let failures = 0;
-
-async function step(name, fn) {
-  const started = Date.now();
-  try {
-    await fn();
-    console.log(`ok   ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    failures++;
-    const where = e && e.stack ? e.stack.split('\n').filter((l) => l.includes('sdk_e2e.cjs')).slice(0, 1).join('') : '';
-    console.log(`FAIL ${name} (${Date.now() - started} ms): ${e && e.constructor ? e.constructor.name : ''}: ${e && e.message}${where}`);
-  }
-}
+const { step, finish } = require('./steps.cjs').steps('sdk_e2e.cjs');
 
 async function rejects(promise, check) {
   try {
@@ -348,8 +336,8 @@ async function main() {
   });
 
   await daytona[Symbol.asyncDispose]?.();
-  console.log(failures === 0 ? 'all steps passed' : `${failures} step(s) failed`);
-  process.exit(failures === 0 ? 0 : 1);
+  finish();
+  process.exit(process.exitCode);
 }
 
 main().catch((e) => {

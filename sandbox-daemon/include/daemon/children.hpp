@@ -23,12 +23,14 @@ struct SpawnSpec {
   std::string stdout_file;        // when set: stdout and stderr go to these files (appended),
   std::string stderr_file;        // not to the pipe (output_fd is then -1)
   bool own_session = false;       // setsid instead of only a process group
+  bool separate_stderr = false;   // stderr to a pipe of its own (stderr_fd), not with stdout
 };
 
 struct Spawned {
   pid_t pid = -1;
   int stdin_fd = -1;   // write end, or -1
-  int output_fd = -1;  // read end: stdout and stderr together
+  int output_fd = -1;  // read end: stdout and stderr together (stdout only with separate_stderr)
+  int stderr_fd = -1;  // read end of stderr, with separate_stderr
   std::string error;   // why it could not start (then pid is -1)
 };
 

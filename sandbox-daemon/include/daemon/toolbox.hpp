@@ -51,6 +51,10 @@ void register_git_routes(Server& server, Toolbox& toolbox);
 void register_pty_routes(Server& server, Toolbox& toolbox);
 // A terminal has a client attached (someone is at it).
 bool pty_in_use();
+// A process as a byte stream over a WebSocket, for the SSH gateway (stream_routes.cpp).
+void register_stream_routes(Server& server, Toolbox& toolbox);
+// A stream's process is running (someone is in the sandbox over SSH).
+bool stream_in_use();
 void register_interpreter_routes(Server& server, Toolbox& toolbox);
 // The code interpreter is running code.
 bool interpreter_in_use();

@@ -1,0 +1,45 @@
+// The top README's examples, run as written: its first ```js block (the Daytona SDK) with node,
+// its first ```sh block (curl and ssh) with bash, both against the stack the test started; each
+// must print what its comments say. Env: the stack's variables (API_URL, API_KEY, PROXY_URL,
+// SSH_HOST, SSH_PORT) and NODE_PATH with the SDK.
+'use strict';
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { step, finish } = require('./steps.cjs').steps('readme_e2e.cjs');
+
+const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+const block = (lang) => {
+  const found = readme.match(new RegExp('```' + lang + '\\n([\\s\\S]*?)```'));
+  assert.ok(found, `the README has a ${lang} block`);
+  return found[1];
+};
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-e2e-'));
+// ssh must not ask (or remember) anything of a host key made by this test's own stack.
+const sshConfig = path.join(work, 'ssh_config');
+fs.writeFileSync(sshConfig, 'Host *\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n');
+
+(async () => {
+  await step('the SDK example prints hello from Linux', async () => {
+    const file = path.join(work, 'example.cjs');
+    fs.writeFileSync(file, block('js'));
+    const r = spawnSync('node', [file], { encoding: 'utf8', timeout: 120000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'hello from Linux');
+  });
+  await step('the curl and ssh example runs: hello from Linux, then Linux over SSH', async () => {
+    const bin = path.join(work, 'bin');
+    fs.mkdirSync(bin);
+    // `ssh` as the reader types it, with the test's config (no known-hosts file touched).
+    fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F ${sshConfig} "$@"\n`, { mode: 0o755 });
+    const r = spawnSync('bash', ['-euo', 'pipefail', '-c', block('sh')], {
+      encoding: 'utf8', timeout: 120000, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'hello from Linux\nLinux\n');
+  });
+  fs.rmSync(work, { recursive: true, force: true });
+  finish();
+})();
