@@ -136,6 +136,14 @@ async function main() {
       `${(pct(exec, 50) / pct(hostTrue, 50)).toFixed(2)}x`, '');
   row(`codeRun \`print(1)\` (same path, n=${CALLS})`, two(code), `host /usr/bin/python3 ${two(hostPython)}`,
       `${(pct(code, 50) / pct(hostPython, 50)).toFixed(2)}x`, '≤ 1.5x host python');
+  // SSH through the gateway: a whole `ssh … true` (connect, key exchange, auth, channel, exit).
+  const { token } = await sandbox.createSshAccess(60);
+  const sshArgs = ['-p', process.env.SSH_PORT, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', `${token}@${process.env.SSH_HOST}`, 'true'];
+  execFileSync('ssh', sshArgs);
+  const ssh = await timed(CALLS, async () => execFileSync('ssh', sshArgs));
+  row(`\`ssh … true\` through the SSH gateway (a new connection each, n=${CALLS})`, two(ssh),
+      `executeCommand \`true\` ${two(exec)}`, `${(pct(ssh, 50) / pct(exec, 50)).toFixed(2)}x`, '');
   await sandbox.delete();
 
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
