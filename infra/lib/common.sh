@@ -18,7 +18,7 @@ NATS_URL="nats://127.0.0.1:$NATS_PORT"
 BUILD_PRESET=${SANDBOX_BUILD_PRESET:-release}
 SERVICE_BIN=$ROOT/build/$BUILD_PRESET
 # What infra/up builds and runs (tests and benchmarks are left to infra/test and bench/).
-SERVICE_TARGETS="eventctl projector command-service runner-worker sandbox-daemon edge-proxy webhook-delivery kafka-export ssh-gateway"
+SERVICE_TARGETS="eventctl projector command-service runner-worker sandbox-daemon edge-proxy webhook-delivery kafka-export ssh-gateway daytona"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 note() { printf '    %s\n' "$*"; }

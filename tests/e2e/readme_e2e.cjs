@@ -1,7 +1,7 @@
 // The top README's examples, run as written: its first ```js block (the Daytona SDK) with node,
-// its first ```sh block (curl and ssh) with bash, both against the stack the test started; each
-// must print what its comments say. Env: the stack's variables (API_URL, API_KEY, PROXY_URL,
-// SSH_HOST, SSH_PORT) and NODE_PATH with the SDK.
+// its first ```sh block (curl and ssh) and its first ```bash block (the CLI) with bash, against
+// the stack the test started; each must print what its comments say. Env: the stack's variables
+// (API_URL, API_KEY, PROXY_URL, SSH_HOST, SSH_PORT, CLI) and NODE_PATH with the SDK.
 'use strict';
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -39,6 +39,13 @@ fs.writeFileSync(sshConfig, 'Host *\n  UserKnownHostsFile /dev/null\n  LogLevel 
     });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'hello from Linux\nLinux\n');
+  });
+  await step('the CLI example: login, create, hello from Linux, deleted', async () => {
+    const r = spawnSync('bash', ['-euo', 'pipefail', '-c', block('bash')], {
+      encoding: 'utf8', timeout: 120000, env: { ...process.env, HOME: work, ASAN_OPTIONS: 'detect_leaks=0' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^logged in to \S+ \(saved in \S+\)\nhello from Linux\ndeleted [0-9a-f-]{36}\n$/);
   });
   fs.rmSync(work, { recursive: true, force: true });
   finish();
