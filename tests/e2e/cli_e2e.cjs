@@ -153,6 +153,15 @@ const json = (args) => {
     assert.equal(run(['list'], { env: { DAYTONA_API_URL: apiUrl, DAYTONA_API_KEY: apiKey } }).code, 0);
   });
 
+  await step('mcp config prints what an agent client needs to start the MCP server', async () => {
+    const r = run(['mcp', 'config'], { env: { DAYTONA_API_URL: apiUrl } });
+    assert.equal(r.code, 0, r.err);
+    const server = JSON.parse(r.out).mcpServers.daytona;
+    assert.deepEqual(server.args, ['mcp', 'start']);
+    assert.ok(fs.existsSync(server.command));
+    assert.equal(server.env.DAYTONA_API_URL, apiUrl);
+  });
+
   await step('autocomplete prints a bash completion script', async () => {
     const r = run(['autocomplete']);
     assert.equal(r.code, 0);

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include <optional>
+#include <thread>
 
 namespace command_service::cli {
 
@@ -38,13 +39,15 @@ std::optional<std::pair<events::url::Endpoint, std::string>> split(const std::st
   return std::make_pair(*endpoint, target);
 }
 
-Reply exchange(const Config& config, const std::string& method, const std::string& full_url, const std::string& body) {
+Reply exchange(const Config& config, const std::string& method, const std::string& full_url, const std::string& body,
+               const std::string& content_type = "") {
   if (config.api_key.empty()) return {Exit::unauthorized, "not logged in: run `daytona login` or set DAYTONA_API_KEY", {}};
   auto parts = split(full_url);
   if (!parts) return {Exit::usage, "not a URL: " + full_url, {}};
   const auto& [endpoint, target] = *parts;
   events::http::Client client(endpoint, std::chrono::seconds(120));
   events::http::Request req{method, target, {{"Authorization", "Bearer " + config.api_key}}, body, false};
+  if (!content_type.empty()) req.headers["Content-Type"] = content_type;
   auto reply = client.call(req);
   if (!reply) return {Exit::unavailable, "cannot reach " + full_url + ": " + reply.error().message, {}};
   Reply out;
@@ -71,8 +74,43 @@ Reply Client::api(const std::string& method, const std::string& path, const std:
   return exchange(config_, method, config_.api_url + path, body);
 }
 
-Reply Client::url(const std::string& method, const std::string& url, const std::string& body) {
-  return exchange(config_, method, url, body);
+Reply Client::url(const std::string& method, const std::string& url, const std::string& body,
+                  const std::string& content_type) {
+  return exchange(config_, method, url, body, content_type);
+}
+
+namespace {
+std::string field(const json::value& v, const char* name) {
+  if (!v.is_object()) return {};
+  const auto* f = v.as_object().if_contains(name);
+  return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
+}
+}  // namespace
+
+Reply wait_for_state(Client& client, const std::string& id, const std::string& state, std::chrono::seconds timeout,
+                     const std::function<void()>& on_wait) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto r = client.api("GET", "/sandbox/" + id);
+    if (!r.ok()) return r;
+    const auto now = field(r.body, "state");
+    if (now == state) return r;
+    if (now == "error" || now == "build_failed") {
+      return {Exit::failed, "sandbox " + id + " is " + now + ": " + field(r.body, "errorReason"), r.body};
+    }
+    if (std::chrono::steady_clock::now() > until) {
+      return {Exit::unavailable, "sandbox " + id + " is still " + now + " after " + std::to_string(timeout.count()) + " s", r.body};
+    }
+    if (on_wait) on_wait();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+Reply toolbox_of(Client& client, const std::string& id_or_name) {
+  auto r = client.api("GET", "/sandbox/" + id_or_name);
+  if (!r.ok()) return r;
+  r.body = json::string(field(r.body, "toolboxProxyUrl") + "/" + field(r.body, "id"));
+  return r;
 }
 
 Reply Client::follow(const std::string& path, const std::function<bool(const std::string&)>& on_data) {

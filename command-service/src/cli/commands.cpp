@@ -3,6 +3,7 @@
 #include "command_service/cli/commands.hpp"
 
 #include "command_service/cli/client.hpp"
+#include "command_service/cli/mcp.hpp"
 #include "command_service/cli/output.hpp"
 
 #include <CLI/CLI.hpp>
@@ -74,24 +75,10 @@ class Progress {
   int n_ = 0;
 };
 
-// Polls a sandbox until it reaches `state` (or errs), at most `timeout`.
-Reply wait_for_state(Client& client, const std::string& id, const std::string& state, std::chrono::seconds timeout) {
+// wait_for_state with a spinner.
+Reply wait_showing(Client& client, const std::string& id, const std::string& state, std::chrono::seconds timeout) {
   Progress progress("waiting for " + id + " to be " + state);
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto r = client.api("GET", "/sandbox/" + id);
-    if (!r.ok()) return r;
-    const auto now = cell(r.body, "state");
-    if (now == state) return r;
-    if (now == "error" || now == "build_failed") {
-      return {Exit::failed, "sandbox " + id + " is " + now + ": " + cell(r.body, "errorReason"), r.body};
-    }
-    if (std::chrono::steady_clock::now() > until) {
-      return {Exit::unavailable, "sandbox " + id + " is still " + now + " after " + std::to_string(timeout.count()) + " s", r.body};
-    }
-    progress.tick();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  return wait_for_state(client, id, state, timeout, [&progress] { progress.tick(); });
 }
 
 // A list answer's entries: the array itself, or its `items` (the API's pages).
@@ -197,7 +184,7 @@ void add_create(CLI::App& app, Context& ctx) {
     auto client = ctx.client();
     auto made = client.api("POST", "/sandbox", json::serialize(body));
     if (!ctx.check(made)) return;
-    auto started = wait_for_state(client, cell(made.body, "id"), "started", std::chrono::seconds(f->timeout));
+    auto started = wait_showing(client, cell(made.body, "id"), "started", std::chrono::seconds(f->timeout));
     if (!ctx.check(started)) return;
     ctx.print(started.body, kSandboxColumns);
   });
@@ -214,7 +201,7 @@ void add_sandbox_action(CLI::App& app, Context& ctx, const std::string& name, co
     auto r = client.api(method, "/sandbox/" + *id + suffix);
     if (!ctx.check(r)) return;
     if (!wait_state.empty()) {
-      r = wait_for_state(client, cell(r.body, "id").empty() ? *id : cell(r.body, "id"), wait_state, std::chrono::seconds(120));
+      r = wait_showing(client, cell(r.body, "id").empty() ? *id : cell(r.body, "id"), wait_state, std::chrono::seconds(120));
       if (!ctx.check(r)) return;
     }
     if (!r.body.is_null()) ctx.print(r.body, kSandboxColumns);
@@ -269,15 +256,14 @@ void add_sandbox_commands(CLI::App& app, Context& ctx) {
   exec->add_option("--timeout", *timeout, "seconds before it is killed (0: none)");
   exec->callback([&ctx, target, words, cwd, timeout] {
     auto client = ctx.client();
-    auto box = client.api("GET", "/sandbox/" + *target);
+    auto box = toolbox_of(client, *target);
     if (!ctx.check(box)) return;
     std::string command;
     for (const auto& w : *words) command += (command.empty() ? "" : " ") + w;
     json::object body{{"command", command}};
     if (!cwd->empty()) body["cwd"] = *cwd;
     if (*timeout > 0) body["timeout"] = *timeout;
-    auto r = client.url("POST", cell(box.body, "toolboxProxyUrl") + "/" + cell(box.body, "id") + "/process/execute",
-                        json::serialize(body));
+    auto r = client.url("POST", std::string(box.body.as_string()) + "/process/execute", json::serialize(body));
     if (!ctx.check(r)) return;
     if (ctx.format() == Format::table) {
       std::cout << cell(r.body, "result") << std::flush;
@@ -444,6 +430,22 @@ void add_observing(CLI::App& app, Context& ctx) {
   });
 }
 
+void add_mcp(CLI::App& app, Context& ctx) {
+  auto* mcp = app.add_subcommand("mcp", "The MCP server (Model Context Protocol) that gives AI agents the platform's tools");
+  mcp->require_subcommand(1);
+  mcp->add_subcommand("start", "Serve MCP over stdio (twelve tools: sandboxes, commands, files, git, previews)")
+      ->callback([&ctx] {
+        auto client = ctx.client();
+        serve(std::cin, std::cout, platform_tools(client));
+      });
+  mcp->add_subcommand("config", "Print what an agent client's configuration needs to start it")->callback([&ctx] {
+    std::string self(4096, '\0');
+    const auto n = readlink("/proc/self/exe", self.data(), self.size());
+    self.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    std::cout << mcp_config(self.empty() ? "daytona" : self, load_config(ctx.env));
+  });
+}
+
 void add_meta(CLI::App& app, Context& ctx) {
   app.add_subcommand("version", "The CLI's version and the API it talks to")->callback([&ctx] {
     const auto config = load_config(ctx.env);
@@ -478,6 +480,7 @@ int run(int argc, char** argv, const std::map<std::string, std::string>& env) {
   add_sandbox_commands(app, ctx);
   add_resources(app, ctx);
   add_observing(app, ctx);
+  add_mcp(app, ctx);
   add_meta(app, ctx);
   try {
     app.parse(argc, argv);
