@@ -1,7 +1,8 @@
 // The `daytona` CLI against a stack the test started: login/logout (config file mode 0600, the
 // DAYTONA_* variables overriding it), every command with its JSON or YAML parsed, and the exit
 // codes scripts rely on (0 ok, 1 failed, 2 usage, 3 not found, 4 not logged in or refused,
-// exec: the command's own). Env: CLI, API_URL, API_KEY, SNAPSHOT_IMPORT_DIRS.
+// exec: the command's own). It runs as an organization of its own. Env: CLI, API_URL,
+// ADMIN_API_KEY, SNAPSHOT_IMPORT_DIRS.
 'use strict';
 const assert = require('node:assert/strict');
 const { spawnSync, execFileSync } = require('node:child_process');
@@ -10,7 +11,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { step, finish } = require('./steps.cjs').steps('cli_e2e.cjs');
 
-const { CLI: cli, API_URL: apiUrl, API_KEY: apiKey } = process.env;
+const { CLI: cli, API_URL: apiUrl } = process.env;
+let apiKey;
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-e2e-'));
 // The CLI sees only this HOME (its config dir, ssh's known hosts), never the machine's.
 const baseEnv = { PATH: process.env.PATH, HOME: home, ASAN_OPTIONS: 'detect_leaks=0' };
@@ -26,6 +28,7 @@ const json = (args) => {
 
 (async () => {
   const name = `cli-${Date.now()}`;
+  apiKey = (await require('./stack.cjs').newOrganization(name)).apiKey;
 
   await step('not logged in: exit 4 with what to do', async () => {
     const r = run(['list']);

@@ -2,7 +2,7 @@
 // the twelve tools listed with their schemas, then create → execute → files (text and binary,
 // folders, info, list, move, delete) → git clone → preview link → destroy; the platform's
 // refusals as tool errors with its message, a missing argument or unknown tool as MCP errors.
-// Env: CLI, API_URL, API_KEY.
+// It runs as an organization of its own. Env: CLI, API_URL, ADMIN_API_KEY.
 'use strict';
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
@@ -10,11 +10,12 @@ const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
 const { StdioClientTransport } = require('@modelcontextprotocol/sdk/client/stdio.js');
 const { step, finish } = require('./steps.cjs').steps('mcp_e2e.cjs');
 
-const { CLI: cli, API_URL: apiUrl, API_KEY: apiKey } = process.env;
+const { CLI: cli, API_URL: apiUrl } = process.env;
 const kTools = ['create_sandbox', 'destroy_sandbox', 'execute_command', 'file_upload', 'file_download', 'create_folder',
   'get_file_info', 'list_files', 'move_file', 'delete_file', 'git_clone', 'preview_link'];
 
 (async () => {
+  const { apiKey } = await require('./stack.cjs').newOrganization(`mcp-${Date.now()}`);
   const transport = new StdioClientTransport({
     command: cli, args: ['mcp', 'start'],
     env: { PATH: process.env.PATH, HOME: '/nonexistent', DAYTONA_API_URL: apiUrl, DAYTONA_API_KEY: apiKey, ASAN_OPTIONS: 'detect_leaks=0' },

@@ -1,7 +1,8 @@
 // The top README's examples, run as written: its first ```js block (the Daytona SDK) with node,
 // its first ```sh block (curl and ssh) and its first ```bash block (the CLI) with bash, against
 // the stack the test started; each must print what its comments say. Env: the stack's variables
-// (API_URL, API_KEY, PROXY_URL, SSH_HOST, SSH_PORT, CLI) and NODE_PATH with the SDK.
+// (API_URL, PROXY_URL, SSH_HOST, SSH_PORT, CLI, ADMIN_API_KEY) and NODE_PATH with the SDK; API_KEY
+// is a fresh organization's, so the examples run on their own rate limits.
 'use strict';
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -22,6 +23,7 @@ const sshConfig = path.join(work, 'ssh_config');
 fs.writeFileSync(sshConfig, 'Host *\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n');
 
 (async () => {
+  process.env.API_KEY = (await require('./stack.cjs').newOrganization(`readme-${Date.now()}`)).apiKey;
   await step('the SDK example prints hello from Linux', async () => {
     const file = path.join(work, 'example.cjs');
     fs.writeFileSync(file, block('js'));

@@ -159,14 +159,9 @@ async function main() {
   });
 
   await step('a token opens only its own sandbox, not another organization\'s', async () => {
-    const res = await fetch(`${apiUrl}/admin/organizations`, {
-      method: 'POST', headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'other' }),
-    });
-    assert.equal(res.status, 201);
-    const otherKey = (await res.json()).apiKey;
+    const { apiKey: otherKey } = await require('./stack.cjs').newOrganization('other');
     const other = new Daytona({ apiKey: otherKey, apiUrl, target: 'local' });
-    const theirs = await untilOk(() => other.create({ autoStopInterval: 0 }), 15000);
+    const theirs = await other.create({ autoStopInterval: 0 });
     try {
       await theirs.process.executeCommand('echo b > /tmp/marker-b');
       await sandbox.process.executeCommand('echo a > /tmp/marker-a');
