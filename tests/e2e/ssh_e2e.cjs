@@ -83,6 +83,12 @@ async function main() {
     assert.equal(r.status, 7);
   });
 
+  await step('exec: the environment the client sends (SendEnv)', async () => {
+    const r = spawnSync('ssh', ['-p', port, ...options, '-o', 'SendEnv=E2E_GREETING', `${token}@${host}`, 'echo "$E2E_GREETING"'],
+      { env: { ...process.env, E2E_GREETING: 'hello-env' }, timeout: 60000, encoding: 'buffer' });
+    assert.equal(text(r.stdout), 'hello-env\n', text(r.stderr));
+  });
+
   await step('exec: stdin to its end, binary intact', async () => {
     const data = crypto.randomBytes(300000);
     const r = ssh(token, ['sha256sum'], data);

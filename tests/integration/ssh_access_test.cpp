@@ -95,6 +95,14 @@ TEST_CASE("ssh access: grant, replace, revoke, expire; hashed; the gateway's ans
   REQUIRE(third.status == 200);
   const auto token3 = str(parse(third), "token");
   const auto later = std::chrono::system_clock::now() + std::chrono::minutes(2);
+  gateway_answer(api, token3, status);
+  CHECK(status == 200);
+  // Past its time the token opens nothing, even before the scheduler has expired it.
+  api.services.clock = [later] { return later; };
+  gateway_answer(api, token3, status);
+  CHECK(status == 404);
+  CHECK_FALSE(valid_for(api, token3));
+  api.services.clock = [] { return std::chrono::system_clock::now(); };
   CHECK(api.db.run_blocking([&](DbContext& db) { return expire_ssh_access(db, std::chrono::system_clock::now()); }) == 0);
   CHECK(api.db.run_blocking([&](DbContext& db) { return expire_ssh_access(db, later); }) == 1);
   CHECK(api.db.run_blocking([&](DbContext& db) { return expire_ssh_access(db, later); }) == 0);
