@@ -187,6 +187,7 @@ int main() {
   settings.threads = 8;
   settings.limits = command_service::RateLimitSettings{0, 0, 0, 0, 0};
   settings.run_scheduler = false;
+  settings.admin_api_key = "adm_bench";  // preview and forwarding keys derive from it
   auto app = command_service::App::build(settings);
   if (!app) {
     std::fprintf(stderr, "bench/api: %s\n", app.error().message.c_str());
