@@ -1,7 +1,7 @@
 // SSH into sandboxes with the stock OpenSSH client through the platform's SSH gateway, tokens
 // from the real @daytonaio/sdk (createSshAccess / revokeSshAccess / validateSshAccess): exec
 // with exit codes and both output streams, stdin to end, an interactive session driven through
-// a terminal (script), sftp and scp round trips of a binary file, ssh -L to a server in the
+// a terminal (script) and resized (window-change), sftp and scp round trips of a binary file, ssh -L to a server in the
 // sandbox (and never to its toolbox port), a revoked token and a stopped sandbox refused with a
 // message, a token that opens only its own organization's sandbox, and failed logins throttled.
 // Env: API_URL, API_KEY, ADMIN_API_KEY, SSH_HOST, SSH_PORT. Exit 0 only when every step passed.
@@ -111,6 +111,13 @@ async function main() {
     assert.match(out, /term=\S+/);
     assert.match(out, /\d+ \d+/);
     assert.equal(r.status, 5, out);
+  });
+
+  await step('window-change: a resized terminal reaches the shell', async () => {
+    const r = spawnSync('python3', [path.join(__dirname, 'ssh_resize.py'), '-p', port, ...options, `${token}@${host}`],
+      { timeout: 60000, encoding: 'utf8' });
+    assert.match(r.stdout, /size-24x80-one/, `status ${r.status}, out ${JSON.stringify(r.stdout)}, err ${JSON.stringify(r.stderr)}`);
+    assert.match(r.stdout, /size-40x100-two/, r.stdout);
   });
 
   const local = path.join(work, 'blob.bin');
