@@ -54,6 +54,7 @@ events::Result<std::unique_ptr<SandboxLink>> SandboxLink::open(const std::string
   const auto addresses = resolver.resolve(runner_endpoint.substr(0, colon), runner_endpoint.substr(colon + 1), ec);
   if (!ec) asio::connect(link->socket_, addresses, ec);
   if (ec) return make_error(ErrorCode::unavailable, "the sandbox's runner (" + runner_endpoint + "): " + ec.message());
+  link->socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // frames are small and interactive
   const std::string target = sandbox + ":" + std::to_string(port);
   const std::string connect =
       "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\nProxy-Authorization: Bearer " + forward_key + "\r\n\r\n";

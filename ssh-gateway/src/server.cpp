@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -79,6 +80,10 @@ events::Result<void> serve(Gateway& gateway, const std::atomic<bool>& stop) {
       if (!stop) spdlog::warn("ssh-gateway: accept: {}", ssh_get_error(bind));
       continue;
     }
+    // Small SSH packets go out at once: with Nagle's algorithm each reply of the handshake
+    // waited for the client's delayed ACK (about 40 ms, three times per `ssh … true`).
+    const int one = 1;
+    setsockopt(ssh_get_fd(session), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (sessions >= s.max_sessions) {
       ssh_disconnect(session);
       ssh_free(session);
