@@ -69,11 +69,14 @@ struct Session {
   // The user name as a token: the grant when it is active and the source is not throttled.
   int authenticate(const char* user) {
     auto& throttle = gateway.throttle;
-    if (!throttle.allowed(source, Clock::now())) return SSH_AUTH_DENIED;
+    if (!throttle.allowed(source, Clock::now())) {
+      spdlog::info("ssh-gateway: {}: authentication refused: too many failures from this address", source);
+      return SSH_AUTH_DENIED;
+    }
     auto found = gateway.platform.access(user == nullptr ? "" : user, source);
     if (!found) {
       if (found.error().code == events::ErrorCode::not_found) throttle.failed(source, Clock::now());
-      else spdlog::warn("ssh-gateway: {}", found.error().message);
+      spdlog::info("ssh-gateway: {}: authentication refused: {}", source, found.error().message);
       return SSH_AUTH_DENIED;
     }
     token = user;
@@ -182,6 +185,7 @@ void Channel::finish(int code, const std::string& signal) {
 }
 
 void Channel::fail(const std::string& message, int code) {
+  spdlog::info("ssh-gateway: {}: {}", session.source, message);
   const std::string line = "ssh-gateway: " + message + (spec.terminal ? "\r\n" : "\n");
   ssh_channel_write_stderr(channel, line.data(), static_cast<uint32_t>(line.size()));
   finish(code, "");

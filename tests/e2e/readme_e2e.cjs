@@ -20,7 +20,7 @@ const block = (lang) => {
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-e2e-'));
 // ssh must not ask (or remember) anything of a host key made by this test's own stack.
 const sshConfig = path.join(work, 'ssh_config');
-fs.writeFileSync(sshConfig, 'Host *\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n');
+fs.writeFileSync(sshConfig, 'Host *\n  UserKnownHostsFile /dev/null\n');  // its warnings stay on stderr
 
 (async () => {
   process.env.API_KEY = (await require('./stack.cjs').newOrganization(`readme-${Date.now()}`)).apiKey;
@@ -39,7 +39,7 @@ fs.writeFileSync(sshConfig, 'Host *\n  UserKnownHostsFile /dev/null\n  LogLevel 
     const r = spawnSync('bash', ['-euo', 'pipefail', '-c', block('sh')], {
       encoding: 'utf8', timeout: 120000, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
     });
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.status, 0, `status ${r.status}, out ${JSON.stringify(r.stdout)}, err ${JSON.stringify(r.stderr)}`);
     assert.equal(r.stdout, 'hello from Linux\nLinux\n');
   });
   await step('the CLI example: login, create, hello from Linux, deleted', async () => {
