@@ -95,6 +95,28 @@ const kTools = ['create_sandbox', 'destroy_sandbox', 'execute_command', 'file_up
     assert.ok(link.token.length > 10);
   });
 
+  await step('preview_link check_server reaches the server without handing it the API key', async () => {
+    const server = [
+      'import http.server',
+      'class H(http.server.BaseHTTPRequestHandler):',
+      '    def do_GET(self):',
+      '        open("/tmp/auth.txt", "w").write("auth=" + (self.headers.get("Authorization") or "none"))',
+      '        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")',
+      'http.server.HTTPServer(("127.0.0.1", 8124), H).serve_forever()',
+    ].join('\n');
+    await call('file_upload', { id, file_path: '/tmp/hdr.py', content: server, overwrite: true });
+    await call('execute_command', { id, command: 'nohup python3 /tmp/hdr.py >/dev/null 2>&1 &' });
+    let link;
+    for (let i = 0; i < 50; i++) {
+      link = JSON.parse(textOf(await call('preview_link', { id, port: 8124, check_server: true })));
+      if (link.serverResponding) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(link.serverResponding, true);
+    const seen = textOf(await call('file_download', { id, file_path: '/tmp/auth.txt' }));
+    assert.equal(seen, 'auth=none');
+  });
+
   await step('the platform\'s refusal is a tool error with its message', async () => {
     const r = await call('execute_command', { id: 'no-such-sandbox', command: 'true' });
     assert.equal(r.isError, true);

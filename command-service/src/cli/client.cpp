@@ -69,6 +69,14 @@ Reply exchange(const Config& config, const std::string& method, const std::strin
 
 }  // namespace
 
+bool answers_without_key(const std::string& url) {
+  auto parts = split(url);
+  if (!parts) return false;
+  events::http::Client plain(parts->first, std::chrono::seconds(10));
+  auto reply = plain.call({"GET", parts->second, {}, "", false});
+  return reply && reply->status >= 200 && reply->status < 300;
+}
+
 Reply Client::api(const std::string& method, const std::string& path, const std::string& body) {
   if (config_.api_url.empty()) return {Exit::unauthorized, "no API URL: run `daytona login` or set DAYTONA_API_URL", {}};
   return exchange(config_, method, config_.api_url + path, body);

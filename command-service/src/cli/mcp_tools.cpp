@@ -141,9 +141,10 @@ struct Tools {
     if (!r.ok()) return from(r);
     json::object out{{"url", r.body.at("url")}, {"token", r.body.at("token")}};
     if (args.contains("check_server") && args.at("check_server").as_bool()) {
-      auto check = client.url("GET", std::string(r.body.at("url").as_string()) + "/?DAYTONA_SANDBOX_AUTH_KEY=" +
-                                         std::string(r.body.at("token").as_string()));
-      out["serverResponding"] = check.ok();
+      // Without the API key: a preview is the sandbox's own server, and the proxy passes its
+      // headers on; the preview token in the query is what lets this request through.
+      out["serverResponding"] = answers_without_key(std::string(r.body.at("url").as_string()) + "/?DAYTONA_SANDBOX_AUTH_KEY=" +
+                                                    std::string(r.body.at("token").as_string()));
     }
     return {false, json::serialize(out)};
   }

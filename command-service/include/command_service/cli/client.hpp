@@ -33,6 +33,10 @@ Reply wait_for_state(Client& client, const std::string& id, const std::string& s
 // A sandbox's toolbox base URL through the proxy ("<toolboxProxyUrl>/<id>"), from its id or name.
 Reply toolbox_of(Client& client, const std::string& id_or_name);
 
+// Whether `url` answers 2xx to a GET carrying no credential of ours (a preview: the sandbox's own
+// server sees the request's headers, so the API key must never go there).
+bool answers_without_key(const std::string& url);
+
 class Client {
  public:
   explicit Client(Config config) : config_(std::move(config)) {}
