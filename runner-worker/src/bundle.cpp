@@ -47,6 +47,9 @@ json::object oci_config(const SandboxSpec& spec, const BundleSettings& s) {
     mounts.push_back(mount("/usr", "bind", "/usr", {"rbind", "ro", "nosuid", "nodev"}));
     mounts.push_back(mount("/etc", "bind", "/etc", {"rbind", "ro", "nosuid", "nodev"}));
   }
+  if (!s.resolv_conf.empty()) {
+    mounts.push_back(mount("/etc/resolv.conf", "bind", s.resolv_conf, {"bind", "ro", "nosuid", "nodev", "noexec"}));
+  }
   for (const auto& v : spec.volumes) mounts.push_back(mount(v.path, "bind", v.host_dir, {"rbind", "rw", "nosuid", "nodev"}));
 
   // Later entries win: defaults, then the image's, then the sandbox's own.

@@ -57,6 +57,8 @@ events::Result<Target> target_from_dto(const json::object& dto) {
   if (wire->image) {
     t.image = TargetImage{wire->image->name, wire->image->snapshot_id.str(), wire->image->state, wire->image->entrypoint};
   }
+  t.egress = Egress{wire->network.policy, wire->network.limit};
+  t.outbound_proxy_url = wire->network.outbound_proxy_url;
   t.desired = std::string(events::to_string(wire->desired));
   t.actual = std::string(events::to_string(wire->actual));
   return t;
@@ -232,6 +234,7 @@ events::Result<void> Engine::wait_ready(const std::string& id) {
 
 void Engine::forget_destroyed(const std::string& id) {
   if (crun_.state(id)) crun_.stop(id, 0);
+  detach_network(id);
   if (auto gone = fs_.destroy(id); !gone) spdlog::warn("sandbox {}: removing what is left: {}", id, gone.error().message);
 }
 
@@ -275,6 +278,12 @@ events::Result<void> Engine::start(const Target& t, RunTimings* timings) {
   b.cgroups_path = settings_.cgroup_parent + "/" + id;
   b.seccomp_bpf = settings_.seccomp_bpf;
   b.uid_base = settings_.uid_base;
+  if (!t.outbound_proxy_url.empty()) {
+    // As the SDK documents: the sandbox's HTTP(S) clients go through it (the policy still applies).
+    for (const auto* key : {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"}) spec.env.emplace(key, t.outbound_proxy_url);
+    spec.env.emplace("NO_PROXY", "localhost,127.0.0.1");
+    spec.env.emplace("no_proxy", "localhost,127.0.0.1");
+  }
   std::vector<std::string> lowers;
   spec.cwd = "/home/daytona";
   if (t.image) {
@@ -293,6 +302,12 @@ events::Result<void> Engine::start(const Target& t, RunTimings* timings) {
     }
   }
   if (auto m = fs_.mount(id, lowers); !m) return m;
+  if (network_ != nullptr && network_->enabled()) {  // the bundle dir exists once mounted
+    b.resolv_conf = fs_.bundle_dir(id) + "/resolv.conf";
+    if (!(std::ofstream(b.resolv_conf) << network_->resolv_conf())) {
+      return make_error(ErrorCode::unavailable, "cannot write " + b.resolv_conf);
+    }
+  }
   {
     std::ofstream out(fs_.bundle_dir(id) + "/config.json");
     out << json::serialize(oci_config(spec, b));
@@ -328,6 +343,24 @@ events::Result<void> Engine::apply_env(const Target& t, int pid) {
   std::ofstream(path) << wanted;
   spdlog::info("sandbox {}: env applied ({} variables)", t.spec.id, t.spec.env.size());
   return {};
+}
+
+events::Result<void> Engine::attach_network(const Target& t) {
+  if (network_ == nullptr || !network_->enabled()) return {};
+  const auto state = crun_.state(t.spec.id);
+  if (!state || state->status != "running") return make_error(ErrorCode::unavailable, "the sandbox is not running");
+  const auto t0 = std::chrono::steady_clock::now();
+  if (auto attached = network_->attach(t.spec.id, state->pid, t.egress, t.spec.cpu); !attached) {
+    return make_error(attached.error().code, "network: " + attached.error().message);
+  }
+  // bench/network reads this line.
+  spdlog::info("sandbox {}: network ready in {:.2f} ms", t.spec.id,
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  return {};
+}
+
+void Engine::detach_network(const std::string& id) {
+  if (network_ != nullptr) network_->detach(id);
 }
 
 events::Result<void> Engine::apply_resources(const Target& t) {
@@ -401,9 +434,19 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
         report(id, actual, "error", "", reason, stop);
         break;
       }
-      case plan::Op::stop: done = crun_.stop(id, step.graceful ? settings_.stop_grace_ms : 0); break;
-      case plan::Op::destroy_files: done = fs_.destroy(id); break;
-      case plan::Op::unmount: done = fs_.unmount(id); break;
+      case plan::Op::stop:
+        done = crun_.stop(id, step.graceful ? settings_.stop_grace_ms : 0);
+        if (done) detach_network(id);
+        break;
+      case plan::Op::destroy_files:
+        detach_network(id);
+        done = fs_.destroy(id);
+        break;
+      case plan::Op::unmount:
+        detach_network(id);
+        done = fs_.unmount(id);
+        break;
+      case plan::Op::network: done = attach_network(t); break;
       case plan::Op::watch:
         watch_exit(id);
         if (oom_ != nullptr && !oom_->watch(id, memory_cgroup)) spdlog::warn("sandbox {}: cannot watch for OOM kills", id);
@@ -441,7 +484,10 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
         else done = ref.error();
         break;
       }
-      case plan::Op::remove_local: done = fs_.remove_local(id); break;
+      case plan::Op::remove_local:
+        detach_network(id);
+        done = fs_.remove_local(id);
+        break;
     }
     if (!done) {
       spdlog::warn("sandbox {}: {}", id, done.error().message);
@@ -467,6 +513,7 @@ events::Result<void> Engine::reconcile(const std::string& sandbox_id, const std:
       spdlog::info("sandbox {}: not on this runner any more; removing it from the host", sandbox_id);
       if (oom_ != nullptr) oom_->unwatch(sandbox_id);
       crun_.stop(sandbox_id, settings_.stop_grace_ms);
+      detach_network(sandbox_id);
       return fs_.remove_local(sandbox_id);
     }
     return {};

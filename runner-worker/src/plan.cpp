@@ -55,6 +55,7 @@ std::vector<Step> plan(const Wanted& w, const Seen& seen) {
       p.add(Op::watch);
       p.add(Op::apply_env);
       p.add(Op::apply_resources, false);
+      p.add(Op::network, false);  // a policy change; a failure closes the sandbox's egress (network.cpp)
       if (p.actual != S::started) p.report(S::started);
       return p.steps;
     }
@@ -75,6 +76,7 @@ std::vector<Step> plan(const Wanted& w, const Seen& seen) {
     }
     p.add(Op::create_layer);
     p.add(Op::start);
+    p.add(Op::network);  // while the daemon starts
     p.add(Op::wait_ready);
     p.add(Op::watch);
     p.report(S::started);
@@ -121,6 +123,7 @@ std::string describe(const std::vector<Step>& steps) {
       case Op::restore: out += "restore"; break;
       case Op::create_layer: out += "layer"; break;
       case Op::start: out += "start"; break;
+      case Op::network: out += "net"; break;
       case Op::wait_ready: out += "ready"; break;
       case Op::archive: out += "archive"; break;
       case Op::remove_local: out += "remove-local"; break;

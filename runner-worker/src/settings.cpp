@@ -19,6 +19,12 @@ void declare(events::settings::Declared& d, Settings& s) {
   d.number("RUNNER_MEMORY_OVERCOMMIT", s.memory_overcommit, "memory limits are limits, not reservations: offered = host x this", 1, 1000);
   d.number("RUNNER_DISK_OVERCOMMIT", s.disk_overcommit, "disk quotas are limits, not reservations: offered = data image x this", 1, 1000);
   d.paths("SNAPSHOT_IMPORT_DIRS", s.snapshot_import_dirs, "host directories snapshot images may be read from, as the API has them");
+  d.text("RUNNER_NET_POOL", s.net_pool, "IPv4 CIDR sandbox addresses come from (e.g. 10.88.0.0/16); empty: sandboxes have loopback only");
+  d.text("RUNNER_NET_UPLINK", s.net_uplink, "interface sandbox traffic leaves through (default: the default route's)");
+  d.text("RUNNER_NET_GATEWAY", s.net_gateway, "when set, sandbox traffic is routed only through this next hop (its own routing table)");
+  d.text("RUNNER_NET_DNS", s.net_dns, "upstream resolver ip[:port] of the sandboxes' resolver (default: /etc/resolv.conf's first)");
+  d.text("RUNNER_NET_REFUSED", s.net_refused, "more IPv4 CIDRs no sandbox may reach (a remote PostgreSQL or NATS), comma-separated");
+  d.number("RUNNER_NET_MBIT_PER_CPU", s.net_mbit_per_cpu, "each sandbox's bandwidth, each way, per CPU (Mbit/s)", 1, 100000);
 }
 
 }  // namespace runner

@@ -75,8 +75,22 @@ events::Result<std::unique_ptr<Worker>> Worker::start(const Settings& given) {
   w->crun_ = std::make_unique<Crun>(s.state_dir + "/crun");
   w->images_ = std::make_unique<ImageStore>(s.object_store, s.state_dir + "/layers", 100000);
   w->images_->set_import_dirs(s.snapshot_import_dirs);
+  NetSettings net{s.net_pool, s.net_uplink, s.net_gateway, s.net_dns, events::network::split_list(s.net_refused),
+                  s.net_mbit_per_cpu, s.state_dir + "/net"};
+  auto network = Network::open(net);
+  if (!network) return network.error();
+  w->network_ = std::move(*network);
+  if (w->network_->enabled()) {
+    try {
+      w->resolver_ = std::make_unique<Resolver>(*w->network_);
+    } catch (const std::exception& e) {
+      return make_error(ErrorCode::unavailable, "the sandboxes' resolver cannot listen on " +
+                                                    w->network_->resolver_address() + ":53: " + e.what());
+    }
+  }
   EngineSettings engine{w->id_, s.daemon, "/sandbox-platform/" + w->id_, *bpf, 100000, 3000};
   w->engine_ = std::make_unique<Engine>(engine, *w->fs_, *w->images_, *w->crun_, *w->api_, *w->reporter_);
+  w->engine_->use_network(w->network_.get());
   w->puller_ = std::make_unique<SnapshotPuller>(*w->images_, *w->reporter_);
 
   // The forwarding endpoint the edge proxy reaches sandbox ports through.
@@ -209,6 +223,8 @@ Worker::~Worker() {
   for (auto& t : threads_) t.request_stop();
   threads_.clear();  // joins
   queue_.reset();
+  resolver_.reset();
+  if (network_) network_->close_if_unused();
   spdlog::info("runner {} stopped; its sandboxes keep running", id_);
 }
 

@@ -81,6 +81,7 @@ const std::map<std::string_view, std::vector<std::string>> kRows = {
     {"SandboxTimerSet", {}},
     {"SandboxActivityRecorded", {}},
     {"SandboxResized", {}},
+    {"SandboxNetworkChanged", {}},
     {"SandboxPullingSnapshot", {"sandbox.state.updated"}},
     {"SandboxBuildingSnapshot", {"sandbox.state.updated"}},
     {"SandboxStarting", {"sandbox.state.updated"}},
@@ -121,6 +122,7 @@ const std::map<std::string_view, std::vector<std::string>> kRows = {
     {"ApiKeyCreated", {}},
     {"ApiKeyRevoked", {}},
     {"WebhookMessageSent", {}},
+    {"OrganizationNetworkSet", {}},
     {"SshAccessGranted", {}},
     {"SshAccessRevoked", {}},
     {"SshAccessExpired", {}},  // delivered to webhooks as sent (an admin's test), never on the stream

@@ -26,28 +26,28 @@ TEST_CASE("runner plan: every kind of target against what the host shows") {
   const std::vector<Row> rows = {
       // Create and start.
       {"first start", want(D::started, S::creating), {C::absent, false, false, false},
-       "layer start ready watch report(started)"},
+       "layer start net ready watch report(started)"},
       {"restart of a stopped one", want(D::started, S::stopped), {C::absent, true, false, false},
-       "report(starting) layer start ready watch report(started)"},
+       "report(starting) layer start net ready watch report(started)"},
       {"a start after an error", want(D::started, S::error), {C::absent, true, false, false},
-       "report(starting) layer start ready watch report(started)"},
+       "report(starting) layer start net ready watch report(started)"},
       {"restore from the archive", want(D::started, S::archived), {C::absent, false, true, false},
-       "report(restoring) restore report(starting) layer start ready watch report(started)"},
+       "report(restoring) restore report(starting) layer start net ready watch report(started)"},
       {"restore half done before a crash", want(D::started, S::restoring), {C::absent, true, true, false},
-       "report(starting) layer start ready watch report(started)"},
+       "report(starting) layer start net ready watch report(started)"},
       {"restore with the archive gone", want(D::started, S::archived), {C::absent, false, false, false}, "error"},
       {"already running: env, limits, the report it missed", want(D::started, S::starting),
-       {C::running, true, false, false}, "watch env resources? report(started)"},
+       {C::running, true, false, false}, "watch env resources? net? report(started)"},
       {"running and reported", want(D::started, S::started), {C::running, true, false, false},
-       "watch env resources?"},
+       "watch env resources? net?"},
       {"a created container left by a crash: started again", want(D::started, S::starting),
-       {C::created, true, false, false}, "layer start ready watch report(started)"},
+       {C::created, true, false, false}, "layer start net ready watch report(started)"},
       // PID 1 died.
       {"PID 1 died: an error, stopped, not restarted", want(D::started, S::started), {C::stopped, true, false, true},
        "unwatch exited remove? unmount?"},
       {"gone while the log says started, no death seen (runner restart): started again",
        want(D::started, S::started), {C::absent, true, false, false},
-       "report(starting) layer start ready watch report(started)"},
+       "report(starting) layer start net ready watch report(started)"},
       // Stop and archive.
       {"stop a running one", want(D::stopped, S::started), {C::running, true, false, false},
        "unwatch report(stopping) stop unmount report(stopped)"},
@@ -81,5 +81,5 @@ TEST_CASE("runner plan: an image sandbox starts only from an active snapshot") {
   REQUIRE(describe(steps) == "error");
   CHECK_THAT(steps[0].reason, Catch::Contains("snapshot busybox is not active"));
   w.image_active = true;
-  CHECK(describe(plan(w, Seen{})) == "layer start ready watch report(started)");
+  CHECK(describe(plan(w, Seen{})) == "layer start net ready watch report(started)");
 }

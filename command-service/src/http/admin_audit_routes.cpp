@@ -9,6 +9,7 @@
 #include "events/command_runner.hpp"
 #include "events/deciders/organization.hpp"
 #include "events/redact.hpp"
+#include "command_service/http/network_request.hpp"
 
 #include <pqxx/pqxx>
 
@@ -115,6 +116,67 @@ asio::awaitable<Response> revoke_key(Services& s, Call& call) {
   co_return json_response(http::status::ok, events::http::to_json(dto::RevokedApiKey{key->str(), true}));
 }
 
+json::object organization_network_body(const organization::State& st) {
+  json::object out;
+  out["defaults"] = st.network_defaults ? json::value(policy_body(*st.network_defaults)) : json::value(nullptr);
+  out["limit"] = st.network_limit ? json::value(policy_body(*st.network_limit)) : json::value(nullptr);
+  return out;
+}
+
+asio::awaitable<Response> get_organization_network(Services& s, Call& call) {
+  auto org = OrganizationId::parse(call.path.at("organizationId"));
+  if (!org) co_return error_response(http::status::not_found, "organization not found");
+  auto st = co_await s.db.run([&](DbContext& db) { return load_organization(db, *org); });
+  if (!st) co_return error_for(st.error());
+  if (!st->exists) co_return error_response(http::status::not_found, "organization not found");
+  co_return json_response(http::status::ok, organization_network_body(*st));
+}
+
+// {defaults, limit}: both replaced (absent or null: none). A new limit reaches every sandbox of
+// the organization that is not deleted, each as its own policy change (reason "organization limit").
+asio::awaitable<Response> set_organization_network(Services& s, Call& call) {
+  auto org = OrganizationId::parse(call.path.at("organizationId"));
+  if (!org) co_return error_response(http::status::not_found, "organization not found");
+  boost::system::error_code ec;
+  const auto body = json::parse(call.request.body(), ec);
+  if (ec || !body.is_object()) co_return error_response(http::status::bad_request, "body must be a JSON object {defaults, limit}");
+  organization::SetNetwork command;
+  for (const auto& [k, v] : body.as_object()) {
+    if (k != "defaults" && k != "limit") {
+      co_return error_response(http::status::bad_request, std::string(k) + " is not a field; give defaults and limit");
+    }
+    if (v.is_null()) continue;
+    auto p = parse_policy_body(v, k);
+    if (!p) co_return error_for(p.error());
+    (k == "defaults" ? command.defaults : command.limit) = *p;
+  }
+  call.organization_id = org->str();
+  auto done = co_await s.db.run([&](DbContext& db) -> Result<organization::State> {
+    auto position = organization_command(db, call, *org, command);
+    if (!position) return position.error();
+    std::vector<std::string> ids;
+    {
+      pqxx::nontransaction tx(db.conn);
+      for (const auto& row : tx.exec_params("select id::text from sandboxes where organization_id = $1 and "
+                                            "desired_state <> 'destroyed' and state <> 'destroyed'", org->str())) {
+        ids.push_back(row[0].as<std::string>());
+      }
+    }
+    for (const auto& id : ids) {
+      auto sid = SandboxId::parse(id);
+      if (!sid) continue;
+      auto changed = execute_sandbox(db, *sid, metadata_for(call), [&](const sandbox::State& st) -> Result<sandbox::Events> {
+        if (st.desired == DesiredState::destroyed) return sandbox::Events{};
+        return sandbox::decide(sandbox::SetNetwork{st.network, command.limit, std::nullopt, "organization limit"}, st);
+      });
+      if (!changed) return changed.error();
+    }
+    return load_organization(db, *org);
+  });
+  if (!done) co_return error_for(done.error());
+  co_return json_response(http::status::ok, organization_network_body(*done));
+}
+
 }  // namespace
 
 void register_admin_and_audit_routes(Router& r, Services& s) {
@@ -133,6 +195,15 @@ void register_admin_and_audit_routes(Router& r, Services& s) {
   r.add({V::delete_, "/api/admin/organizations/{organizationId}/api-keys/{keyId}", "Revoke an API key (admin)", false,
          [&s](Call& c) { return revoke_key(s, c); }, LimitClass::admin})
       .answers<dto::RevokedApiKey>();
+  r.add({V::get, "/api/admin/organizations/{organizationId}/network",
+         "The organization's egress defaults and limit (admin)", false,
+         [&s](Call& c) { return get_organization_network(s, c); }, LimitClass::admin})
+      .answers<dto::OrganizationNetwork>();
+  r.add({V::put, "/api/admin/organizations/{organizationId}/network",
+         "Set the organization's egress defaults and limit; the limit reaches its running sandboxes (admin)", false,
+         [&s](Call& c) { return set_organization_network(s, c); }, LimitClass::admin})
+      .takes<dto::OrganizationNetwork>()
+      .answers<dto::OrganizationNetwork>();
 }
 
 }  // namespace command_service

@@ -156,6 +156,15 @@ std::int64_t log_head(DbContext& db) {
   return tx.exec("select coalesce(max(position), 0) from events")[0][0].as<std::int64_t>();
 }
 
+events::Result<events::organization::State> load_organization(DbContext& db, const events::OrganizationId& org) {
+  using namespace events;
+  auto loaded = load<OrganizationEvent, organization::State>(
+      db.store, StreamName::of("organization", org),
+      [](organization::State st, const OrganizationEvent& e) { return organization::evolve(std::move(st), e); });
+  if (!loaded) return loaded.error();
+  return loaded->state;
+}
+
 events::Result<std::int64_t> organization_command(DbContext& db, const Call& call, const events::OrganizationId& org,
                                                   const events::organization::Command& c) {
   using namespace events;

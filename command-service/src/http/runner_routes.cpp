@@ -222,6 +222,7 @@ json::value runner_target(DbContext& db, const SandboxView& view) {
   t.resources = st.resources;
   t.env = st.env;
   for (const auto& v : st.volumes) t.volumes.push_back({v.volume_id, v.mount_path});
+  t.network = {st.network, st.network_limit, st.outbound_proxy_url};
   if (st.snapshot != "default") {
     events::wire::TargetImage image;
     image.name = st.snapshot;

@@ -1,4 +1,5 @@
 #include "command_service/http/sandbox_request.hpp"
+#include "command_service/http/network_request.hpp"
 #include "events/deciders/validate.hpp"
 
 namespace command_service {
@@ -73,6 +74,9 @@ events::Result<events::SandboxCreated> parse_create_sandbox(std::string_view bod
   auto parsed = parse_object(body);
   if (!parsed) return parsed.error();
   const auto& o = *parsed;
+  // The network fields are read here too (every field of the body is checked in one place);
+  // the create applies them with the organization's defaults and limit (create_network).
+  if (auto network = parse_network_request(o); !network) return network.error();
   events::SandboxCreated c;
   c.sandbox_id = id;
   c.organization_id = org;

@@ -5,6 +5,7 @@
 #include "command_service/http/dto.hpp"
 #include "command_service/app/sandbox_commands.hpp"
 #include "command_service/http/sandbox_request.hpp"
+#include "command_service/http/network_request.hpp"
 #include "command_service/http/sandbox_view.hpp"
 #include "command_service/app/scheduler.hpp"
 #include "command_service/app/warm_pools.hpp"
@@ -204,12 +205,18 @@ Result<Outcome> create_named(DbContext& db, const Call& call, const Organization
 
 namespace {
 
-// A new sandbox: created, and placed on `runner` when one has room.
+// A new sandbox: created (with its egress policy when it is not the open default), and placed on
+// `runner` when one has room.
 Result<Outcome> create_new(DbContext& db, const Call& call, const SandboxId& id, const SandboxCreated& spec,
-                           const std::optional<RunnerId>& runner) {
+                           const std::optional<sandbox::SetNetwork>& network, const std::optional<RunnerId>& runner) {
   return create_named(db, call, spec.organization_id, spec.name, id, [&]() -> Result<SandboxEvents> {
     auto events = sandbox::decide(sandbox::Create{spec}, sandbox::State{});
     if (!events) return events.error();
+    if (network) {
+      auto set = sandbox::decide(*network, sandbox::replay(*events));
+      if (!set) return set.error();
+      events->insert(events->end(), set->begin(), set->end());
+    }
     if (runner) {
       auto assigned = sandbox::decide(sandbox::AssignRunner{*runner}, sandbox::replay(*events));
       if (!assigned) return assigned.error();
@@ -249,6 +256,23 @@ std::optional<Error> volumes_usable(DbContext& db, const Call& call, const std::
   return std::nullopt;
 }
 
+// The create's egress: its own fields, else the organization's defaults; the organization's limit
+// beside it. None when the sandbox is open with no limit and no proxy (what a warm one is).
+Result<std::optional<sandbox::SetNetwork>> create_network(DbContext& db, const Call& call, SandboxCreated& spec) {
+  auto asked = parse_network_request(call.request.body());
+  if (!asked) return asked.error();
+  auto org = load_organization(db, spec.organization_id);
+  if (!org) return org.error();
+  NetworkPolicy policy;
+  if (asked->any_policy()) policy = apply(NetworkPolicy{}, *asked);
+  else if (org->network_defaults) policy = *org->network_defaults;
+  spec.network_block_all = policy.block_all;
+  if (policy == NetworkPolicy{policy.block_all, {}, {}, {}} && !org->network_limit && !asked->outbound_proxy_url) {
+    return std::optional<sandbox::SetNetwork>{};
+  }
+  return std::optional(sandbox::SetNetwork{policy, org->network_limit, asked->outbound_proxy_url, "create"});
+}
+
 asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
     const auto id = SandboxId::generate();
@@ -259,9 +283,13 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
     if (!spec) return spec.error();
     if (auto usable = snapshot_usable(db, call.organization_id, spec->snapshot); !usable) return usable.error();
     if (auto unusable = volumes_usable(db, call, spec->volumes)) return *unusable;
-    if (auto warm = claim_warm(db, call, *spec, s.settings.forward_key, s.clock())) return std::move(*warm);
+    auto network = create_network(db, call, *spec);
+    if (!network) return network.error();
+    if (!*network) {
+      if (auto warm = claim_warm(db, call, *spec, s.settings.forward_key, s.clock())) return std::move(*warm);
+    }
     const auto runner = pick_runner(db, spec->region, spec->resources, s.clock());
-    auto out = create_new(db, call, id, *spec, runner);
+    auto out = create_new(db, call, id, *spec, *network, runner);
     if (out && out->view.region.empty()) {
       out->view.region = spec->region;
       out->view.user = spec->user;
@@ -439,6 +467,30 @@ asio::awaitable<Response> resize_sandbox(Services& s, Call& call) {
   co_return outcome_response(result, s.settings);
 }
 
+// Daytona's network settings (and the deny list): applied to the sandbox's policy as Daytona does,
+// under the organization's limit of now; a running sandbox gets it from its runner within a second.
+asio::awaitable<Response> set_network(Services& s, Call& call) {
+  auto asked = parse_network_request(call.request.body());
+  if (!asked) co_return error_for(asked.error());
+  if (!asked->any_policy()) {
+    co_return error_response(http::status::bad_request,
+                             "give at least one of networkBlockAll, networkAllowList, domainAllowList, networkDenyList");
+  }
+  if (asked->outbound_proxy_url) {
+    co_return error_response(http::status::bad_request, "outboundProxyUrl is set at create and cannot be changed");
+  }
+  auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
+    auto id = resolve_sandbox(db, call.organization_id, call.path.at("sandboxIdOrName"));
+    if (!id) return id.error();
+    return command(db, call, *id, access::Action::change, [&](const sandbox::State& st) -> Result<sandbox::Events> {
+      auto org = load_organization(db, st.organization_id);  // its limit of now
+      if (!org) return org.error();
+      return sandbox::decide(sandbox::SetNetwork{apply(st.network, *asked), org->network_limit, std::nullopt, "user"}, st);
+    });
+  });
+  co_return outcome_response(result, s.settings);
+}
+
 asio::awaitable<Response> set_labels(Services& s, Call& call) {
   auto labels = parse_labels_body(call.request.body());
   if (!labels) co_return error_for(labels.error());
@@ -523,6 +575,12 @@ void register_sandbox_routes(Router& r, Services& s) {
       .answers<dto::Labels>();
   r.add({V::post, one + "/resize", "Change cpu, memory (GiB) and disk (GiB); a running sandbox's limits change at once",
          true, [&s](Call& c) { return resize_sandbox(s, c); }, LimitClass::lifecycle})
+      .answers<dto::Sandbox>();
+  r.add({V::post, one + "/network-settings",
+         "Change the egress policy (networkBlockAll, networkAllowList, domainAllowList, networkDenyList); a running "
+         "sandbox gets it at once",
+         true, [&s](Call& c) { return set_network(s, c); }, LimitClass::lifecycle})
+      .takes<dto::NetworkSettings>()
       .answers<dto::Sandbox>();
   r.add({V::post, one + "/autostop/{interval}", "Set the auto-stop interval (minutes)", true,
          [&s](Call& c) { return set_timer(s, c, LifecycleTimer::auto_stop); }})

@@ -42,6 +42,10 @@ boost::json::object sandbox_dto(const SandboxView& v, const std::string& proxy_u
   out.labels = {s.labels.begin(), s.labels.end()};
   out.public_ = s.is_public;
   out.networkBlockAll = s.network_block_all;
+  if (!s.network.allow_list.empty()) out.networkAllowList = events::network::joined(s.network.allow_list);
+  if (!s.network.domain_allow_list.empty()) out.domainAllowList = events::network::joined(s.network.domain_allow_list);
+  if (!s.network.deny_list.empty()) out.networkDenyList = events::network::joined(s.network.deny_list);
+  if (!s.outbound_proxy_url.empty()) out.outboundProxyUrl = s.outbound_proxy_url;
   out.cpu = s.resources.cpu;
   out.gpu = s.resources.gpu;
   out.memory = s.resources.memory_gib;

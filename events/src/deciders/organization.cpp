@@ -58,6 +58,17 @@ struct Decider {
     if (ec || !payload.is_object()) return make_error(ErrorCode::invalid_argument, "payload must be a JSON object");
     return Events{WebhookMessageSent{c.event_type, c.payload, c.event_id}};
   }
+  Result<Events> operator()(const SetNetwork& c) const {
+    for (const auto* p : {&c.defaults, &c.limit}) {
+      if (*p) {
+        if (auto bad = network::validate(**p)) {
+          return make_error(ErrorCode::invalid_argument, (p == &c.defaults ? "defaults." : "limit.") + bad->message);
+        }
+      }
+    }
+    if (c.defaults == s.network_defaults && c.limit == s.network_limit) return Events{};
+    return Events{OrganizationNetworkSet{c.defaults, c.limit}};
+  }
 };
 
 struct Evolver {
@@ -72,6 +83,10 @@ struct Evolver {
   }
   void operator()(const ApiKeyRevoked& e) { s.keys[e.key_id.str()].revoked = true; }
   void operator()(const WebhookMessageSent&) {}  // the delivery process's concern, not the organization's state
+  void operator()(const OrganizationNetworkSet& e) {
+    s.network_defaults = e.defaults;
+    s.network_limit = e.limit;
+  }
 };
 
 }  // namespace

@@ -161,6 +161,17 @@ struct Decider {
     return Events{SandboxResized{c.resources}};
   }
 
+  Result<Events> operator()(const SetNetwork& c) const {
+    if (auto bad = network::validate(c.policy)) return *bad;
+    if (c.limit) {
+      if (auto bad = network::validate(*c.limit)) return make_error(ErrorCode::invalid_argument, "limit: " + bad->message);
+    }
+    if (s.desired == D::destroyed) return invalid(s, "change the network of");
+    const auto proxy = c.outbound_proxy_url.value_or(s.outbound_proxy_url);
+    if (c.policy == s.network && c.limit == s.network_limit && proxy == s.outbound_proxy_url) return Events{};
+    return Events{SandboxNetworkChanged{s.network, c.policy, c.limit, proxy, c.reason}};
+  }
+
   Result<Events> operator()(const AssignRunner& c) const {
     if (s.runner) {
       return make_error(ErrorCode::invalid_transition,
@@ -289,6 +300,7 @@ bool is_user_command(const Command& c) {
          std::holds_alternative<Archive>(c) || std::holds_alternative<Destroy>(c) ||
          std::holds_alternative<ReplaceLabels>(c) || std::holds_alternative<SetTimer>(c) ||
          std::holds_alternative<RecordActivity>(c) || std::holds_alternative<Resize>(c) ||
+         std::holds_alternative<SetNetwork>(c) ||
          std::holds_alternative<AssignRunner>(c) || std::holds_alternative<FailScheduling>(c) ||
          std::holds_alternative<Claim>(c);
 }
@@ -307,6 +319,8 @@ struct Evolver {
     s.labels = e.labels;
     s.is_public = e.is_public;
     s.network_block_all = e.network_block_all;
+    s.network = NetworkPolicy{};
+    s.network.block_all = e.network_block_all;
     s.volumes = e.volumes;
     s.auto_stop_minutes = e.auto_stop_minutes;
     s.auto_archive_minutes = e.auto_archive_minutes;
@@ -331,6 +345,12 @@ struct Evolver {
   }
   void operator()(const SandboxActivityRecorded& e) { s.last_activity_ms = e.at_ms; }
   void operator()(const SandboxResized& e) { s.resources = e.resources; }
+  void operator()(const SandboxNetworkChanged& e) {
+    s.network = e.after;
+    s.network_block_all = e.after.block_all;
+    s.network_limit = e.limit;
+    s.outbound_proxy_url = e.outbound_proxy_url;
+  }
   void operator()(const SandboxPullingSnapshot&) { s.actual = S::pulling_snapshot; }
   void operator()(const SandboxBuildingSnapshot&) { s.actual = S::building_snapshot; }
   void operator()(const SandboxStarting&) { s.actual = S::starting; }

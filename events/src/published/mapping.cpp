@@ -85,6 +85,7 @@ struct SandboxOut {
   void operator()(const SandboxTimerSet&) {}
   void operator()(const SandboxActivityRecorded&) {}
   void operator()(const SandboxResized&) {}
+  void operator()(const SandboxNetworkChanged&) {}  // in the audit log; not a public event
   void operator()(const SandboxPullingSnapshot&) {}
   void operator()(const SandboxBuildingSnapshot&) {}
   void operator()(const SandboxStarting&) {}

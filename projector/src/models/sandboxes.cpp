@@ -43,6 +43,9 @@ class Sandboxes final : public ReadModel {
     create index if not exists sandboxes_org_created on sandboxes (organization_id, created_at, id);
     create index if not exists sandboxes_runner on sandboxes (runner_id) where runner_id is not null;
     alter table sandboxes add column if not exists warm_pool uuid;
+    alter table sandboxes add column if not exists network jsonb;
+    alter table sandboxes add column if not exists network_limit jsonb;
+    alter table sandboxes add column if not exists outbound_proxy_url text;
     create index if not exists sandboxes_warm on sandboxes (warm_pool, state) where warm_pool is not null;)";
   }
 
@@ -71,6 +74,10 @@ class Sandboxes final : public ReadModel {
               "labels = $6::jsonb, public = $7, auto_stop_interval = $8, auto_archive_interval = $9, "
               "auto_delete_interval = $10, state = $14, last_activity_at = $11::timestamptz, "
               "updated_at = $11::timestamptz, version = $12, last_position = $13 where id = $1 and last_position < $13");
+    c.prepare("sbx_network",
+              "update sandboxes set network_block_all = $2, network = $3::jsonb, network_limit = $4::jsonb, "
+              "outbound_proxy_url = $5, updated_at = $6::timestamptz, version = $7, last_position = $8 "
+              "where id = $1 and last_position < $8");
     c.prepare("sbx_load",
               "select state, desired_state, runner_id::text, cpu, gpu, memory, disk, labels::text, "
               "auto_stop_interval, auto_archive_interval, auto_delete_interval, coalesce(error_reason, ''), "
@@ -93,6 +100,13 @@ class Sandboxes final : public ReadModel {
                        json_text(c->labels), c->is_public, c->auto_stop_minutes, c->auto_archive_minutes,
                        c->auto_delete_minutes, e.recorded_at, e.version.value(), e.position.value(),
                        c->env_applied ? "started" : "starting");
+      return {};
+    }
+    if (const auto* n = std::get_if<SandboxNetworkChanged>(&*decoded)) {
+      tx.exec_prepared("sbx_network", id, n->after.block_all, boost::json::serialize(boost::json::value_from(n->after)),
+                       n->limit ? std::optional<std::string>(boost::json::serialize(boost::json::value_from(*n->limit)))
+                                : std::nullopt,
+                       optional_text(n->outbound_proxy_url), e.recorded_at, e.version.value(), e.position.value());
       return {};
     }
     const auto rows = tx.exec_prepared("sbx_load", id);

@@ -15,7 +15,8 @@ const std::string kColumns =
     "id::text, organization_id::text, name, snapshot, region, os_user, state, desired_state, runner_id::text, "
     "cpu, gpu, memory, disk, env::text, labels::text, public, network_block_all, volumes::text, "
     "auto_stop_interval, auto_archive_interval, auto_delete_interval, coalesce(error_reason, ''), recoverable, " PROJECTOR_ISO(
-        "created_at") ", " PROJECTOR_ISO("updated_at") ", coalesce(" PROJECTOR_ISO("last_activity_at") ", '')";
+        "created_at") ", " PROJECTOR_ISO("updated_at") ", coalesce(" PROJECTOR_ISO("last_activity_at") ", ''), "
+    "coalesce(network::text, ''), coalesce(network_limit::text, ''), coalesce(outbound_proxy_url, '')";
 
 const std::string kSelect = "select " + kColumns + " from sandboxes ";
 
@@ -47,6 +48,14 @@ SandboxRow row_of(const pqxx::row& r) {
   v.created_at = r[23].as<std::string>();
   v.updated_at = r[24].as<std::string>();
   v.last_activity_at = r[25].as<std::string>();
+  if (const auto text = r[26].as<std::string>(); !text.empty()) {
+    s.network = boost::json::value_to<events::NetworkPolicy>(boost::json::parse(text));
+  }
+  if (const auto text = r[27].as<std::string>(); !text.empty()) {
+    s.network_limit = boost::json::value_to<events::NetworkPolicy>(boost::json::parse(text));
+  }
+  s.network.block_all = s.network_block_all;
+  s.outbound_proxy_url = r[28].as<std::string>();
   return v;
 }
 

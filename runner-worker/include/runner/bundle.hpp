@@ -39,6 +39,7 @@ struct BundleSettings {
   unsigned uid_base = 100000;  // root inside = this uid outside; 65536 ids mapped
   int pids_limit = 1024;
   int cpu_period_us = 10000;   // short periods: fewer long stalls at the quota
+  std::string resolv_conf;     // host file bind-mounted read-only at /etc/resolv.conf (egress on); empty: none
 };
 
 // Docker's default capability set (no wider).

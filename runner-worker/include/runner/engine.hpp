@@ -6,6 +6,7 @@
 #include "runner/bundle.hpp"
 #include "runner/crun.hpp"
 #include "runner/image.hpp"
+#include "runner/network.hpp"
 #include "runner/oom_watch.hpp"
 #include "runner/platform.hpp"
 #include "runner/sandbox_fs.hpp"
@@ -45,6 +46,8 @@ struct Target {
   std::vector<std::pair<std::string, std::string>> volumes;  // volume id, path inside
   std::string desired;  // started | stopped | archived | destroyed
   std::string actual;   // the log's actual state
+  Egress egress;        // what it may reach (when this runner gives sandboxes a network)
+  std::string outbound_proxy_url;
 };
 
 events::Result<Target> target_from_dto(const boost::json::object& dto);
@@ -65,6 +68,7 @@ class Engine {
   // /.platform/activity while a toolbox process runs (sandbox-daemon/main.cpp).
   std::vector<std::string> toolbox_in_use(std::chrono::seconds window) const;
   void watch_oom(OomWatch* oom) { oom_ = oom; }
+  void use_network(Network* network) { network_ = network; }
   // Sandboxes whose PID 1 has exited since the last look although this runner did not stop them
   // (killed for memory, crashed). The caller queues them; converge reports each as an error
   // with the reason and leaves it stopped until someone starts it again.
@@ -103,6 +107,10 @@ class Engine {
   ApiClient& api_;
   Reporter& reporter_;
   OomWatch* oom_ = nullptr;
+  Network* network_ = nullptr;
+  // The sandbox's network: veth, address and bandwidth once, its policy whenever it changed.
+  events::Result<void> attach_network(const Target& t);
+  void detach_network(const std::string& id);
   std::map<std::string, int> full_pids_;  // sandbox -> looks in a row with the pids limit full
   std::mutex exits_mutex_;
   std::set<std::string> running_;  // started here, PID 1 watched

@@ -42,6 +42,7 @@ enum class Op {
   restore,          // the archive into a new layer
   create_layer,     // idempotent: completes a half-made one, sets the disk quota
   start,            // bundle, crun create + start
+  network,          // its veth, address and bandwidth (once) and its egress policy (when it changed)
   wait_ready,       // the daemon accepts connections
   archive,          // pack the layer into the object store
   remove_local,     // the bundle and what else the host kept (the archive stays)

@@ -24,6 +24,12 @@ struct Settings {
   int memory_overcommit = 16;                        // RUNNER_MEMORY_OVERCOMMIT
   int disk_overcommit = 20;                          // RUNNER_DISK_OVERCOMMIT
   std::vector<std::string> snapshot_import_dirs;     // SNAPSHOT_IMPORT_DIRS
+  std::string net_pool;                              // RUNNER_NET_POOL (empty: sandboxes have loopback only)
+  std::string net_uplink;                            // RUNNER_NET_UPLINK
+  std::string net_gateway;                           // RUNNER_NET_GATEWAY
+  std::string net_dns;                               // RUNNER_NET_DNS
+  std::string net_refused;                           // RUNNER_NET_REFUSED (comma-separated CIDRs)
+  int net_mbit_per_cpu = 100;                        // RUNNER_NET_MBIT_PER_CPU
 };
 
 void declare(events::settings::Declared& declared, Settings& settings);

@@ -8,6 +8,7 @@
 #include "events/bus/subscriber.hpp"
 #include "runner/engine.hpp"
 #include "runner/forwarder.hpp"
+#include "runner/net_resolver.hpp"
 #include "runner/reconcile_queue.hpp"
 #include "runner/settings.hpp"
 #include "runner/snapshots.hpp"
@@ -49,6 +50,8 @@ class Worker {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<SnapshotPuller> puller_;
   std::unique_ptr<Forwarder> forwarder_;
+  std::unique_ptr<Network> network_;
+  std::unique_ptr<Resolver> resolver_;
   std::unique_ptr<OomWatch> oom_;
   std::unique_ptr<ReconcileQueue> queue_;
   std::vector<std::unique_ptr<events::bus::Subscriber>> subscribers_;

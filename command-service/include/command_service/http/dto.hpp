@@ -44,6 +44,10 @@ struct Sandbox {
   StringMap labels;
   bool public_ = false;
   bool networkBlockAll = false;
+  std::optional<std::string> networkAllowList;  // comma-separated IPv4 CIDRs (Daytona's form)
+  std::optional<std::string> domainAllowList;   // comma-separated names and *. wildcards
+  std::optional<std::string> networkDenyList;   // comma-separated CIDRs and names
+  std::optional<std::string> outboundProxyUrl;
   int cpu = 0;
   int gpu = 0;
   int memory = 0;  // GiB
@@ -64,7 +68,8 @@ struct Sandbox {
 };
 BOOST_DESCRIBE_STRUCT(Sandbox, (),
                       (id, name, organizationId, user, target, snapshot, state, desiredState, labels, public_,
-                       networkBlockAll, cpu, gpu, memory, disk, autoStopInterval, autoArchiveInterval,
+                       networkBlockAll, networkAllowList, domainAllowList, networkDenyList, outboundProxyUrl,
+                       cpu, gpu, memory, disk, autoStopInterval, autoArchiveInterval,
                        autoDeleteInterval, recoverable, toolboxProxyUrl, sandboxClass, createdAt, updatedAt,
                        errorReason, runnerId, lastActivityAt, env, volumes))
 
@@ -95,6 +100,10 @@ struct CreateSandbox {
   std::optional<int> autoDeleteInterval;
   std::optional<bool> public_;
   std::optional<bool> networkBlockAll;
+  std::optional<std::string> networkAllowList;
+  std::optional<std::string> domainAllowList;
+  std::optional<std::string> networkDenyList;
+  std::optional<std::string> outboundProxyUrl;
   std::optional<bool> ephemeral;
   std::optional<StringMap> env;
   std::optional<StringMap> labels;
@@ -103,7 +112,35 @@ struct CreateSandbox {
 };
 BOOST_DESCRIBE_STRUCT(CreateSandbox, (),
                       (name, snapshot, user, target, cpu, gpu, memory, disk, autoStopInterval, autoArchiveInterval,
-                       autoDeleteInterval, public_, networkBlockAll, ephemeral, env, labels, volumes, buildInfo))
+                       autoDeleteInterval, public_, networkBlockAll, networkAllowList, domainAllowList, networkDenyList,
+                       outboundProxyUrl, ephemeral, env, labels, volumes, buildInfo))
+
+// POST /api/sandbox/{id}/network-settings (Daytona's UpdateSandboxNetworkSettings, plus the deny
+// list). Lists are comma-separated; an array of strings is taken too.
+struct NetworkSettings {
+  std::optional<bool> networkBlockAll;
+  std::optional<std::string> networkAllowList;
+  std::optional<std::string> domainAllowList;
+  std::optional<std::string> networkDenyList;
+};
+BOOST_DESCRIBE_STRUCT(NetworkSettings, (), (networkBlockAll, networkAllowList, domainAllowList, networkDenyList))
+
+// An egress policy as the admin routes show it.
+struct NetworkPolicyBody {
+  bool networkBlockAll = false;
+  std::vector<std::string> networkAllowList;
+  std::vector<std::string> domainAllowList;
+  std::vector<std::string> networkDenyList;
+};
+BOOST_DESCRIBE_STRUCT(NetworkPolicyBody, (), (networkBlockAll, networkAllowList, domainAllowList, networkDenyList))
+
+// PUT/GET /api/admin/organizations/{id}/network: the defaults of new sandboxes and the limit
+// enforced beside every sandbox's own policy; null: none.
+struct OrganizationNetwork {
+  std::optional<NetworkPolicyBody> defaults;
+  std::optional<NetworkPolicyBody> limit;
+};
+BOOST_DESCRIBE_STRUCT(OrganizationNetwork, (), (defaults, limit))
 
 struct Labels {
   StringMap labels;

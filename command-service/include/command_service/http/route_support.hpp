@@ -68,6 +68,8 @@ events::Result<events::Executed> execute_sandbox(DbContext& db, const events::Sa
                                                  const events::Metadata& metadata, const SandboxDecide& decide,
                                                  const SandboxAppendOptions& options = {});
 
+// The organization's state (its egress defaults and limit, for a create or a policy change).
+events::Result<events::organization::State> load_organization(DbContext& db, const events::OrganizationId& org);
 // Runs one command on an organization's stream; the last position appended (0: nothing was).
 events::Result<std::int64_t> organization_command(DbContext& db, const Call& call, const events::OrganizationId& org,
                                                   const events::organization::Command& c);

@@ -41,6 +41,18 @@ struct WebhookMessageSent {
 };
 BOOST_DESCRIBE_STRUCT(WebhookMessageSent, (), (event_type, payload, event_id))
 
-using OrganizationEvent = std::variant<OrganizationCreated, ApiKeyCreated, ApiKeyRevoked, WebhookMessageSent>;
+// The platform's admin set the organization's egress defaults (the policy of a sandbox created
+// without network fields) and limit (enforced beside every sandbox's own policy: an allow list
+// there cannot be widened by a sandbox). Absent: none.
+struct OrganizationNetworkSet {
+  static constexpr std::string_view kType = "OrganizationNetworkSet";
+  static constexpr int kVersion = 1;
+  std::optional<NetworkPolicy> defaults;
+  std::optional<NetworkPolicy> limit;
+};
+BOOST_DESCRIBE_STRUCT(OrganizationNetworkSet, (), (defaults, limit))
+
+using OrganizationEvent =
+    std::variant<OrganizationCreated, ApiKeyCreated, ApiKeyRevoked, WebhookMessageSent, OrganizationNetworkSet>;
 
 }  // namespace events

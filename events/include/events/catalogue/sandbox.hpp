@@ -3,6 +3,7 @@
 // Runner-reported facts carry the reporting runner's id.
 #include "events/ids.hpp"
 #include "events/json.hpp"
+#include "events/network_policy.hpp"
 
 #include <cstdint>
 #include <map>
@@ -148,6 +149,21 @@ struct SandboxResized {
 };
 BOOST_DESCRIBE_STRUCT(SandboxResized, (), (resources))
 
+// The sandbox's egress policy changed: at create (when it is not the open default, or the
+// organization has a limit) and by POST /sandbox/{id}/network-settings. `limit` is the
+// organization's limit when the change was made, enforced beside the policy (a sandbox cannot
+// widen it). The runner applies it to a running sandbox; the log keeps the policy before and after.
+struct SandboxNetworkChanged {
+  static constexpr std::string_view kType = "SandboxNetworkChanged";
+  static constexpr int kVersion = 1;
+  NetworkPolicy before;
+  NetworkPolicy after;
+  std::optional<NetworkPolicy> limit;
+  std::string outbound_proxy_url;  // set at create: HTTP(S)_PROXY in the sandbox
+  std::string reason;              // "create", "user", "organization limit"
+};
+BOOST_DESCRIBE_STRUCT(SandboxNetworkChanged, (), (before, after, limit, outbound_proxy_url, reason))
+
 // A runner's report that the sandbox reached `state` (one event type per reported state keeps
 // the log readable: SandboxStarted, SandboxStopped, ...).
 #define EVENTS_RUNNER_FACT(Name)                                  \
@@ -252,6 +268,6 @@ using SandboxEvent =
                  SandboxBuildingSnapshot, SandboxStarting, SandboxStarted, SandboxStopping,
                  SandboxStopped, SandboxArchiving, SandboxArchived, SandboxRestoring,
                  SandboxDestroying, SandboxDestroyed, SandboxErrored, SandboxBuildFailed,
-                 SandboxOomKilled, SandboxJoinedWarmPool, SandboxClaimed>;
+                 SandboxOomKilled, SandboxJoinedWarmPool, SandboxClaimed, SandboxNetworkChanged>;
 
 }  // namespace events

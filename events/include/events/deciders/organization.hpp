@@ -18,6 +18,8 @@ struct State {
   OrganizationId id;
   std::string name;
   std::map<std::string, ApiKey> keys;  // by key id
+  std::optional<NetworkPolicy> network_defaults;
+  std::optional<NetworkPolicy> network_limit;
 };
 
 struct Create { OrganizationId id; std::string name; };
@@ -26,7 +28,10 @@ struct RevokeApiKey { ApiKeyId key_id; };
 // A message to the organization's webhook endpoints; `payload` must be a JSON object's text.
 struct SendWebhookMessage { std::string event_type; std::string payload; std::optional<std::string> event_id; };
 
-using Command = std::variant<Create, CreateApiKey, RevokeApiKey, SendWebhookMessage>;
+// The admin sets the egress defaults and limit of the organization's sandboxes (both replaced).
+struct SetNetwork { std::optional<NetworkPolicy> defaults; std::optional<NetworkPolicy> limit; };
+
+using Command = std::variant<Create, CreateApiKey, RevokeApiKey, SendWebhookMessage, SetNetwork>;
 using Events = std::vector<OrganizationEvent>;
 
 Result<Events> decide(const Command& command, const State& state);

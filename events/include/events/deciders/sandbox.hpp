@@ -23,7 +23,10 @@ struct State {
   StringMap env;
   StringMap labels;
   bool is_public = false;
-  bool network_block_all = false;
+  bool network_block_all = false;  // = network.block_all
+  NetworkPolicy network;
+  std::optional<NetworkPolicy> network_limit;  // the organization's, when the policy was last set
+  std::string outbound_proxy_url;
   std::vector<VolumeMount> volumes;
   int auto_stop_minutes = 15;
   int auto_archive_minutes = 10080;
@@ -53,6 +56,14 @@ struct ReplaceLabels { StringMap labels; };
 struct SetTimer { LifecycleTimer timer; int minutes; };
 struct RecordActivity { std::int64_t at_ms; };
 struct Resize { Resources resources; };
+// A new egress policy (validated), with the organization's limit at this time. The proxy URL is
+// set only at create.
+struct SetNetwork {
+  NetworkPolicy policy;
+  std::optional<NetworkPolicy> limit;
+  std::optional<std::string> outbound_proxy_url;
+  std::string reason = "user";
+};
 // --- commands from the scheduler ---
 struct AssignRunner { RunnerId runner; };
 struct FailScheduling { std::string reason; };
@@ -65,7 +76,7 @@ struct ReportBuildFailed { RunnerId runner; std::string reason; };
 struct ReportOomKilled { RunnerId runner; std::int64_t memory_limit_bytes; std::string process; };
 
 using Command = std::variant<Create, CreateWarm, Claim, Start, Stop, Archive, Destroy, ReplaceLabels, SetTimer,
-                             RecordActivity, Resize, AssignRunner, FailScheduling, Report,
+                             RecordActivity, Resize, SetNetwork, AssignRunner, FailScheduling, Report,
                              ReportError, ReportBuildFailed, ReportOomKilled>;
 
 using Events = std::vector<SandboxEvent>;

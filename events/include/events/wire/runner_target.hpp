@@ -28,6 +28,15 @@ struct TargetVolume {
 };
 BOOST_DESCRIBE_STRUCT(TargetVolume, (), (volume_id, mount_path))
 
+// The sandbox's egress: its policy, the organization's limit enforced beside it, and the proxy
+// its HTTP(S)_PROXY names.
+struct TargetNetwork {
+  NetworkPolicy policy;
+  std::optional<NetworkPolicy> limit;
+  std::string outbound_proxy_url;
+};
+BOOST_DESCRIBE_STRUCT(TargetNetwork, (), (policy, limit, outbound_proxy_url))
+
 struct RunnerTarget {
   SandboxId id;
   OrganizationId organization_id;
@@ -37,8 +46,9 @@ struct RunnerTarget {
   std::map<std::string, std::string> env;
   std::vector<TargetVolume> volumes;
   std::optional<TargetImage> image;  // none: the host userland
+  TargetNetwork network;
 };
-BOOST_DESCRIBE_STRUCT(RunnerTarget, (), (id, organization_id, desired, actual, resources, env, volumes, image))
+BOOST_DESCRIBE_STRUCT(RunnerTarget, (), (id, organization_id, desired, actual, resources, env, volumes, image, network))
 
 struct RunnerTargets {
   std::vector<RunnerTarget> items;
