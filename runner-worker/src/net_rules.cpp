@@ -76,6 +76,7 @@ std::string base_table(const Plan& plan, bool exists) {
   out += "    meta nfproto ipv6 drop\n";
   out += "    ip daddr " + gw + " udp dport 53 accept\n";
   out += "    ip daddr " + gw + " tcp dport 53 accept\n";
+  out += "    ct state established,related accept\n";  // replies to what the host opened (never the reverse)
   out += "    drop\n  }\n";
   out += "  chain forward { type filter hook forward priority filter - 5; policy accept;\n";
   out += "    oifname " + veths + " ct state established,related accept\n";

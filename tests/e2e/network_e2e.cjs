@@ -60,6 +60,13 @@ async function prepared(sandbox) {
   return sandbox;
 }
 
+// Back to the open policy (a failed step must not decide the next one's outcome).
+async function reopen(sandbox) {
+  const r = await api('POST', `/sandbox/${sandbox.id}/network-settings`, apiKey, { networkBlockAll: false, networkDenyList: '' });
+  if (r.status !== 200) throw new Error(`reopening: ${r.status} ${JSON.stringify(r.json)}`);
+  await sleep(1000);
+}
+
 async function api(method, p, key, body) {
   const headers = { 'Content-Type': 'application/json' };
   if (key) headers.Authorization = `Bearer ${key}`;
@@ -109,6 +116,7 @@ async function main() {
   });
 
   await step('a CIDR allow list opens only its addresses', async () => {
+    await reopen(a);
     await a.updateNetworkSettings({ networkAllowList: '198.51.100.0/24' });
     assert.equal(a.networkAllowList, '198.51.100.0/24');
     await sleep(1000);
@@ -126,6 +134,7 @@ async function main() {
   });
 
   await step('a deny list closes CIDRs and names under an open policy', async () => {
+    await reopen(a);
     const r = await api('POST', `/sandbox/${a.id}/network-settings`, apiKey,
       { networkBlockAll: false, networkDenyList: '198.51.100.10/32,denied.test' });
     assert.equal(r.status, 200, JSON.stringify(r.json));
@@ -138,6 +147,7 @@ async function main() {
   });
 
   await step('a live change reaches a running loop at its next connection (within a second)', async () => {
+    await reopen(a);
     await a.fs.uploadFile(Buffer.from(LOOP), '/tmp/loop.py');
     await a.process.executeCommand('rm -f /tmp/loop.log; (nohup python3 /tmp/loop.py >/dev/null 2>&1 &)');
     await sleep(1500);
@@ -155,6 +165,7 @@ async function main() {
   });
 
   await step('always refused under any policy: the host, its services, the runner, other sandboxes, metadata', async () => {
+    await reopen(a);
     const server = net.createServer((s) => s.end()).listen(0, '0.0.0.0');
     await new Promise((r) => server.once('listening', r));
     const port = server.address().port;
@@ -193,6 +204,7 @@ async function main() {
   });
 
   await step('bandwidth is limited per CPU (20 Mbit/s in this stack), the host is not', async () => {
+    await reopen(a);
     const r = await a.process.executeCommand(`python3 -c "
 import time, urllib.request
 t = time.time(); n = len(urllib.request.urlopen('http://198.51.100.10/8mb.bin', timeout=30).read())
@@ -293,6 +305,7 @@ print(n, time.time() - t)"`, undefined, undefined, 60);
   });
 
   await step('a runner killed and restarted leaves no stale veth, rule or address', async () => {
+    await reopen(a);
     const c = await daytona.create({ autoStopInterval: 0 });
     const index = indexOf(c.id);
     const veth = `${tag()}x${index.toString(16)}`;

@@ -98,7 +98,7 @@ TEST_CASE("http kit: every field of the create-sandbox schema is read (and check
     CHECK_THAT(parsed.error().message, Catch::Contains(std::string(name)));
     ++fields;
   }
-  CHECK(fields == 18);
+  CHECK(fields == 22);
   // And a body with every field well typed is read.
   auto ok = command_service::parse_create_sandbox(
       R"({"name":"n","snapshot":"default","user":"u","target":"local","cpu":1,"gpu":0,"memory":1,"disk":3,

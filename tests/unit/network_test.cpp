@@ -97,6 +97,8 @@ TEST_CASE("network: the API's fields, applied as Daytona does") {
   auto reopened = parse_network_request(R"({"networkBlockAll": false})");
   CHECK(apply(NetworkPolicy{true, {}, {}, {}}, *reopened) == NetworkPolicy{});
   CHECK(apply(listed, *reopened) == NetworkPolicy{false, {}, {}, {"bad.test"}});  // allow lists cleared, deny kept
+  auto reopened_listed = parse_network_request(R"({"networkBlockAll": false, "networkAllowList": "192.0.2.0/24"})");
+  CHECK(apply(listed, *reopened_listed) == NetworkPolicy{false, {"192.0.2.0/24"}, {}, {"bad.test"}});
   auto domains = parse_network_request(R"({"domainAllowList": "b.test,*.c.test"})");
   REQUIRE(domains.has_value());
   CHECK(apply(listed, *domains) == NetworkPolicy{false, {"10.0.0.0/8"}, {"b.test", "*.c.test"}, {"bad.test"}});

@@ -84,12 +84,10 @@ events::Result<NetworkRequest> parse_network_request(std::string_view body) {
 
 events::NetworkPolicy apply(events::NetworkPolicy p, const NetworkRequest& r) {
   if (r.block_all && *r.block_all) return events::NetworkPolicy{true, {}, {}, {}};
-  if (r.block_all) {
+  if (r.block_all) {  // false: open again, without a stored allow list (as the SDK documents)
     p.block_all = false;
-    if (!r.allow_list && !r.domain_allow_list && !r.deny_list) {
-      p.allow_list.clear();
-      p.domain_allow_list.clear();
-    }
+    p.allow_list.clear();
+    p.domain_allow_list.clear();
   }
   if (r.allow_list || r.domain_allow_list || r.deny_list) p.block_all = false;
   if (r.allow_list) p.allow_list = *r.allow_list;

@@ -472,12 +472,12 @@ asio::awaitable<Response> resize_sandbox(Services& s, Call& call) {
 asio::awaitable<Response> set_network(Services& s, Call& call) {
   auto asked = parse_network_request(call.request.body());
   if (!asked) co_return error_for(asked.error());
+  if (asked->outbound_proxy_url) {
+    co_return error_response(http::status::bad_request, "outboundProxyUrl is set at create and cannot be changed");
+  }
   if (!asked->any_policy()) {
     co_return error_response(http::status::bad_request,
                              "give at least one of networkBlockAll, networkAllowList, domainAllowList, networkDenyList");
-  }
-  if (asked->outbound_proxy_url) {
-    co_return error_response(http::status::bad_request, "outboundProxyUrl is set at create and cannot be changed");
   }
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
     auto id = resolve_sandbox(db, call.organization_id, call.path.at("sandboxIdOrName"));

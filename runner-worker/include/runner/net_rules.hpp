@@ -2,7 +2,8 @@
 // The packet filter of a runner's sandboxes, as nftables text (pure; net_host.cpp hands it to
 // libnftables, tests/unit/net_rules_test.cpp reads it). One table per runner, `inet sbx_<tag>`:
 //
-//   input    from a sandbox's veth: only DNS to the runner's resolver; everything else dropped
+//   input    from a sandbox's veth: only DNS to the runner's resolver and replies to connections
+//            the host opened; everything else dropped
 //            (the host, its loopback services, PostgreSQL, NATS, the runner's forwarding endpoint).
 //   forward  to a sandbox: only replies; from a sandbox: IPv6 dropped, the always-refused set
 //            dropped (other sandboxes, link-local and metadata, loopback, multicast, the

@@ -24,8 +24,8 @@ struct NetworkRequest {
 events::Result<NetworkRequest> parse_network_request(const boost::json::object& body);
 events::Result<NetworkRequest> parse_network_request(std::string_view body);
 
-// `networkBlockAll: true` clears every list; `networkBlockAll: false` alone opens the sandbox
-// again (and clears the allow lists, as the SDK documents); a list given replaces that list.
+// `networkBlockAll: true` clears every list; `networkBlockAll: false` opens the sandbox again and
+// clears the allow lists (as the SDK documents); a list given replaces that list.
 events::NetworkPolicy apply(events::NetworkPolicy current, const NetworkRequest& r);
 
 // An admin's policy body ({networkBlockAll?, networkAllowList?, domainAllowList?, networkDenyList?}).
