@@ -63,6 +63,8 @@ std::string body_for(const Route& route, const Owned& r) {
   }
   if (route.pattern.ends_with("/labels")) return R"({"labels":{"b":"was here"}})";
   if (route.pattern.ends_with("/resize")) return R"({"cpu":2})";
+  if (route.pattern.ends_with("/network-settings")) return R"({"networkBlockAll":true})";
+  if (route.pattern.ends_with("/network")) return R"({"limit":{"networkBlockAll":true}})";
   if (route.pattern == "/api/volumes") return R"({"name":"b-volume"})";
   return "{}";
 }
