@@ -193,7 +193,12 @@ Result<std::vector<std::string>> deny_list(std::string_view field, const std::ve
       continue;
     }
     if (looks_ipv6(e)) return bad(std::string(field) + ": '" + e + "' is IPv6; only IPv4 CIDRs and domain names are supported");
-    if (parse_ipv4(e)) return bad(std::string(field) + ": '" + e + "' has no prefix length; write it as " + e + "/32");
+    if (parse_ipv4(e)) {
+      std::string message(field);
+      message += ": '" + e + "' has no prefix length; write it as ";
+      message += e + "/32";
+      return bad(std::move(message));
+    }
     return bad(std::string(field) + ": '" + e + "' is neither an IPv4 CIDR (a.b.c.d/n) nor a domain name");
   }
   return list;

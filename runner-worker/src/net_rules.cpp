@@ -58,17 +58,25 @@ int Plan::capacity() const {
   return static_cast<int>(std::min<std::uint64_t>(size, 0xfffff));
 }
 
+std::vector<std::string> refused(const Plan& plan) {
+  std::vector<std::string> out(std::begin(kAlwaysRefused), std::end(kAlwaysRefused));
+  out.push_back(plan.pool.str());
+  out.insert(out.end(), plan.refused.begin(), plan.refused.end());
+  return out;
+}
+
+bool names_domains(const events::NetworkPolicy& p) { return !p.domain_allow_list.empty() || !ip::deny_names(p).empty(); }
+
 std::string base_table(const Plan& plan, bool exists) {
   const auto t = "inet " + plan.table();
   const auto veths = "\"" + plan.veth_prefix() + "*\"";
   const auto gw = ip::ipv4_text(plan.gateway());
-  std::vector<std::string> refused(std::begin(kAlwaysRefused), std::end(kAlwaysRefused));
-  refused.push_back(plan.pool.str());
-  refused.insert(refused.end(), plan.refused.begin(), plan.refused.end());
+  const auto gate = std::to_string(kSniGatePort);
   std::string out;
   if (exists) out += "delete table " + t + "\n";
   out += "table " + t + " {\n";
-  out += "  set refused { type ipv4_addr; flags interval; auto-merge; elements = " + set_of(refused) + " }\n";
+  out += "  set refused { type ipv4_addr; flags interval; auto-merge; elements = " + set_of(refused(plan)) + " }\n";
+  out += "  set sni_veths { type ifname; }\n";
   out += "  map sandboxes { type ifname : verdict; }\n";
   out += "  chain input { type filter hook input priority filter - 5; policy accept;\n";
   out += "    iifname " + veths + " jump sandbox_in\n  }\n";
@@ -76,6 +84,7 @@ std::string base_table(const Plan& plan, bool exists) {
   out += "    meta nfproto ipv6 drop\n";
   out += "    ip daddr " + gw + " udp dport 53 accept\n";
   out += "    ip daddr " + gw + " tcp dport 53 accept\n";
+  out += "    ip daddr " + gw + " tcp dport " + gate + " ct status dnat accept\n";  // the SNI gate, only redirected
   out += "    ct state established,related accept\n";  // replies to what the host opened (never the reverse)
   out += "    drop\n  }\n";
   out += "  chain forward { type filter hook forward priority filter - 5; policy accept;\n";
@@ -88,6 +97,8 @@ std::string base_table(const Plan& plan, bool exists) {
   out += "    ct state established,related accept\n";
   out += "    iifname vmap @sandboxes\n";
   out += "    drop\n  }\n";
+  out += "  chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n";
+  out += "    iifname @sni_veths tcp dport 443 dnat ip to " + gw + ":" + gate + "\n  }\n";
   out += "  chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n";
   out += "    ip saddr " + plan.pool.str() + " oifname != " + veths + " masquerade\n  }\n";
   out += "}\n";
@@ -116,6 +127,9 @@ std::string sandbox_rules(const Plan& plan, int index, const events::NetworkPoli
   out += "add rule " + t + " " + s + " jump " + layer_chain(index, 1) + "\n";
   out += "add rule " + t + " " + s + " accept\n";
   out += "add element " + t + " sandboxes { \"" + plan.veth(index) + "\" : jump " + s + " }\n";
+  const auto gated = "sni_veths { \"" + plan.veth(index) + "\" }\n";
+  out += "add element " + t + " " + gated;  // so that the delete below finds it
+  if (!names_domains(policy) && !(limit && names_domains(*limit))) out += "delete element " + t + " " + gated;
   return out;
 }
 
@@ -123,6 +137,8 @@ std::string remove_sandbox(const Plan& plan, int index) {
   const auto t = "inet " + plan.table();
   const auto s = name(index);
   std::string out = "delete element " + t + " sandboxes { \"" + plan.veth(index) + "\" }\n";
+  out += "add element " + t + " sni_veths { \"" + plan.veth(index) + "\" }\n";
+  out += "delete element " + t + " sni_veths { \"" + plan.veth(index) + "\" }\n";
   out += "flush chain " + t + " " + s + "\n";
   for (int layer = 0; layer < 2; ++layer) out += "flush chain " + t + " " + layer_chain(index, layer) + "\n";
   out += "delete chain " + t + " " + s + "\n";

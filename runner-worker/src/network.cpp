@@ -5,6 +5,7 @@
 #include <nftables/libnftables.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -178,12 +179,18 @@ events::Result<void> Network::set_up_host() {
     lines += "route replace default via " + settings_.gateway + (uplink_.empty() ? "" : " dev " + uplink_) +
              " table " + table + "\n";
     lines += "route replace throw " + plan_.pool.str() + " table " + table + "\n";
+    // The SNI gate's connections on behalf of sandboxes leave the same way.
+    const auto mark = std::to_string(kUpstreamMark);
+    run_command({"ip", "rule", "del", "fwmark", mark, "lookup", table});
+    lines += "rule add fwmark " + mark + " lookup " + table + "\n";
   }
   if (auto done = batch({"ip", "-batch"}, settings_.state_dir + "/.host.ip", lines); !done) return done;
   // What infra/down removes with the sandboxes (a runner that is gone cannot).
   std::ofstream(settings_.state_dir + "/host")
       << "table inet " << plan_.table() << "\naddress " << gw << "/32\n"
-      << (settings_.gateway.empty() ? std::string() : "rule " + plan_.pool.str() + " " + std::to_string(route_table_) + "\n")
+      << (settings_.gateway.empty() ? std::string()
+                                    : "rule " + plan_.pool.str() + " " + std::to_string(route_table_) + "\nmark " +
+                                          std::to_string(kUpstreamMark) + " " + std::to_string(route_table_) + "\n")
       << "veths " << plan_.veth_prefix() << "x\n";
   if (!uplink_.empty() && !write_sysctl("/proc/sys/net/ipv4/conf/" + uplink_ + "/forwarding", "1")) {
     return make_error(ErrorCode::unavailable, "cannot enable forwarding on " + uplink_);
@@ -224,6 +231,7 @@ void Network::close_if_unused() {
   run_command({"ip", "addr", "del", ip::ipv4_text(plan_.gateway()) + "/32", "dev", "lo"});
   if (!settings_.gateway.empty()) {
     run_command({"ip", "rule", "del", "from", plan_.pool.str(), "lookup", std::to_string(route_table_)});
+    run_command({"ip", "rule", "del", "fwmark", std::to_string(kUpstreamMark), "lookup", std::to_string(route_table_)});
     run_command({"ip", "route", "flush", "table", std::to_string(route_table_)});
   }
   spdlog::info("network: host set-up removed (no sandbox uses it)");
@@ -302,6 +310,7 @@ events::Result<void> Network::attach(const std::string& sandbox, int pid, const 
   }
   std::lock_guard lock(mutex_);
   applied_[sandbox] = egress;
+  learnt_.erase(i);  // the sets were flushed with the chains
   Client c{i, {egress.policy}};
   if (egress.limit) c.layers.push_back(*egress.limit);
   clients_[plan_.address(i)] = std::move(c);
@@ -318,6 +327,7 @@ void Network::detach(const std::string& sandbox) {
     if (it == indices_.end()) return;
     index = it->second;
     had_rules = applied_.erase(sandbox) > 0;
+    learnt_.erase(index);
     clients_.erase(plan_.address(index));
   }
   if (had_rules) {
@@ -343,7 +353,42 @@ events::Result<void> Network::learn(int index, int layer, bool denied, const std
                                     std::uint32_t ttl) {
   const auto commands = net::learn(plan_, index, layer, denied, addresses, ttl);
   if (commands.empty()) return {};
-  return nft(commands);
+  if (auto done = nft(commands); !done) return done;
+  std::lock_guard lock(mutex_);
+  auto& learnt = learnt_[index][static_cast<std::size_t>(layer * 2 + (denied ? 1 : 0))];
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(ttl);
+  for (const auto a : addresses) learnt[a] = until;
+  return {};
+}
+
+bool Network::allows_tls(int index, std::uint32_t address, const std::string& name) const {
+  const auto in = [address](const std::vector<std::string>& cidrs) {
+    return std::any_of(cidrs.begin(), cidrs.end(), [&](const std::string& c) {
+      const auto cidr = ip::parse_cidr(c);
+      return cidr && cidr->contains(address);
+    });
+  };
+  if (in(net::refused(plan_))) return false;
+  std::lock_guard lock(mutex_);
+  const auto client = std::find_if(clients_.begin(), clients_.end(), [&](const auto& c) { return c.second.index == index; });
+  if (client == clients_.end()) return false;
+  const auto now = std::chrono::steady_clock::now();
+  const auto learnt = [&](std::size_t layer, bool denied) {
+    const auto it = learnt_.find(index);
+    if (it == learnt_.end()) return false;
+    const auto& set = it->second[layer * 2 + (denied ? 1 : 0)];
+    const auto entry = set.find(address);
+    return entry != set.end() && entry->second > now;
+  };
+  const auto& layers = client->second.layers;
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const auto& layer = layers[k];
+    if (layer.block_all || in(ip::deny_cidrs(layer)) || learnt(k, true)) return false;
+    if (!name.empty() && ip::name_denied(layer, name)) return false;
+    if (!layer.allow_only() || in(layer.allow_list)) continue;
+    if (!learnt(k, false) || name.empty() || ip::name_verdict(layer, name) != ip::NameVerdict::allowed) return false;
+  }
+  return true;
 }
 
 std::vector<std::string> Network::veths() const {

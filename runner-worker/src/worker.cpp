@@ -83,9 +83,10 @@ events::Result<std::unique_ptr<Worker>> Worker::start(const Settings& given) {
   if (w->network_->enabled()) {
     try {
       w->resolver_ = std::make_unique<Resolver>(*w->network_);
+      w->sni_gate_ = std::make_unique<SniGate>(*w->network_);
     } catch (const std::exception& e) {
-      return make_error(ErrorCode::unavailable, "the sandboxes' resolver cannot listen on " +
-                                                    w->network_->resolver_address() + ":53: " + e.what());
+      return make_error(ErrorCode::unavailable, "the sandboxes' resolver or SNI gate cannot listen on " +
+                                                    w->network_->resolver_address() + ": " + e.what());
     }
   }
   EngineSettings engine{w->id_, s.daemon, "/sandbox-platform/" + w->id_, *bpf, 100000, 3000};
@@ -224,6 +225,7 @@ Worker::~Worker() {
   threads_.clear();  // joins
   queue_.reset();
   resolver_.reset();
+  sni_gate_.reset();
   if (network_) network_->close_if_unused();
   spdlog::info("runner {} stopped; its sandboxes keep running", id_);
 }

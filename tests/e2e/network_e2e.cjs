@@ -34,6 +34,21 @@ ts = [threading.Thread(target=probe, args=(a,)) for a in sys.argv[1:]]
 [t.start() for t in ts]; [t.join() for t in ts]
 for a in sys.argv[1:]: print(a, out[a])
 `;
+// Runs in the sandbox: each argument name@host, an HTTPS GET of /hello.txt to host:443 with SNI
+// `name` ("none": no SNI), the test CA trusted; prints "name@host ok|refused".
+const TLS = `
+import socket, ssl, sys
+for arg in sys.argv[1:]:
+    name, host = arg.split('@')
+    ctx = ssl.create_default_context(cafile='/tmp/test-ca.crt')
+    if name == 'none': ctx.check_hostname = False
+    try:
+        s = socket.create_connection((host, 443), timeout=3)
+        t = ctx.wrap_socket(s, server_hostname=None if name == 'none' else name)
+        t.sendall(b'GET /hello.txt HTTP/1.0\\r\\n\\r\\n'); data = t.recv(4096)
+        print(arg, 'ok' if b'200' in data.split(b'\\r\\n')[0] else 'bad')
+    except OSError: print(arg, 'refused')
+`;
 // Every 200 ms a new connection to web.test:80; a line per attempt with the time.
 const LOOP = `
 import socket, time
@@ -131,6 +146,23 @@ async function main() {
     const seen = await probe(a, ['allowed.test:80', 'a.wild.test:80', 'web.test:80', 'denied.test:80', '198.51.100.10:80']);
     assert.deepEqual(seen, { 'allowed.test:80': 'open', 'a.wild.test:80': 'open', 'web.test:80': 'noname',
       'denied.test:80': 'noname', '198.51.100.10:80': 'closed' });
+  });
+
+  await step('HTTPS through the SNI gate: another name on an allowed address is refused, a denied name too', async () => {
+    await a.fs.uploadFile(fs.readFileSync(env.INTERNET_CERT), '/tmp/test-ca.crt');
+    await a.fs.uploadFile(Buffer.from(TLS), '/tmp/tls.py');
+    const tls = async (...pairs) => Object.fromEntries((await a.process.executeCommand(`python3 /tmp/tls.py ${pairs.join(' ')}`,
+      undefined, undefined, 30)).result.trim().split('\n').map((l) => l.split(' ')));
+    // The domain allow list of the step before: allowed.test and other.test share 203.0.113.10.
+    assert.deepEqual(await tls('allowed.test@allowed.test', 'other.test@203.0.113.10', 'a.wild.test@a.wild.test', 'none@203.0.113.10'),
+      { 'allowed.test@allowed.test': 'ok', 'other.test@203.0.113.10': 'refused', 'a.wild.test@a.wild.test': 'ok',
+        'none@203.0.113.10': 'refused' });
+    await reopen(a);
+    // (the SDK's own check wants one of its three fields: the deny list is this platform's own)
+    assert.equal((await api('POST', `/sandbox/${a.id}/network-settings`, apiKey, { networkDenyList: 'denied.test' })).status, 200);
+    await sleep(1000);
+    assert.deepEqual(await tls('denied.test@203.0.113.20', 'allowed.test@203.0.113.20', 'web.test@web.test'),
+      { 'denied.test@203.0.113.20': 'refused', 'allowed.test@203.0.113.20': 'ok', 'web.test@web.test': 'ok' });
   });
 
   await step('a deny list closes CIDRs and names under an open policy', async () => {

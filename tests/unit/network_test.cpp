@@ -6,6 +6,7 @@
 #include "events/deciders/sandbox.hpp"
 #include "runner/net_dns.hpp"
 #include "runner/net_rules.hpp"
+#include "runner/net_sni.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -33,7 +34,40 @@ std::string query(const std::string& name) {
   return q;
 }
 
+// A TLS 1.2 ClientHello naming `name` (SNI), in one record.
+std::string client_hello(const std::string& name) {
+  auto u16 = [](std::size_t v) { return std::string{static_cast<char>(v >> 8), static_cast<char>(v & 255)}; };
+  std::string sni = u16(name.size() + 3) + std::string(1, '\0') + u16(name.size()) + name;
+  std::string extensions = u16(0) + u16(sni.size()) + sni;
+  extensions = u16(0x000b) + u16(2) + std::string("\x01\x00", 2) + extensions;  // ec_point_formats first
+  std::string body = std::string("\x03\x03", 2) + std::string(32, 'r') + std::string(1, '\0') + u16(2) +
+                     std::string("\x13\x01", 2) + std::string("\x01\x00", 2) + u16(extensions.size()) + extensions;
+  std::string handshake = std::string(1, '\x01') + std::string(1, '\0') + u16(body.size()) + body;
+  return std::string("\x16\x03\x01", 3) + u16(handshake.size()) + handshake;
+}
+
 }  // namespace
+
+TEST_CASE("network: the SNI of a ClientHello") {
+  using runner::net::read_sni;
+  using S = runner::net::Sni::Status;
+  const auto hello = client_hello("Allowed.Test");
+  const auto read = read_sni(hello);
+  CHECK(read.status == S::name);
+  CHECK(read.name == "allowed.test");
+  CHECK(read_sni(hello.substr(0, 3)).status == S::more);
+  CHECK(read_sni(hello.substr(0, hello.size() - 1)).status == S::more);  // the record is not complete
+  CHECK(read_sni("GET / HTTP/1.1\r\n\r\n").status == S::none);
+  auto broken = hello;
+  broken[9] = '\x7f';  // the handshake claims more than the record holds
+  CHECK(read_sni(broken).status == S::none);
+  for (std::size_t cut = 5; cut < hello.size(); cut += 7) {  // short records never read past their end
+    auto shorter = hello.substr(0, cut);
+    shorter[3] = static_cast<char>((cut - 5) >> 8);
+    shorter[4] = static_cast<char>((cut - 5) & 255);
+    CHECK(read_sni(shorter).status != S::more);
+  }
+}
 
 TEST_CASE("network: allow lists take IPv4 CIDRs only and name the bad entry") {
   CHECK(ip::allow_list("networkAllowList", ip::split_list(" 10.0.0.0/8, 192.168.1.7/32 ,")).value() ==

@@ -10,7 +10,9 @@
 //            configured extras), then the sandbox's own chain by its veth's name.
 //   s<i>     the source must be the sandbox's address; then every policy layer (its own, then its
 //            organization's limit) must let the packet through.
-//   nat      sandbox addresses leaving by anything but a sandbox veth are masqueraded.
+//   nat      sandbox addresses leaving by anything but a sandbox veth are masqueraded; TCP 443
+//            from a sandbox whose policy names domains (its veth in `sni_veths`) goes to the SNI
+//            gate on the resolver's address (net_sni_gate.hpp), which checks the name it asks for.
 //
 // A layer: block-all drops; denied CIDRs and addresses learnt for denied names drop; with an
 // allow list only the listed CIDRs and the addresses the resolver returned for allowed names
@@ -24,6 +26,8 @@
 
 namespace runner::net {
 
+inline constexpr unsigned short kSniGatePort = 8443;
+
 struct Plan {
   std::string tag;             // a few hex digits, unique per runner on a host
   events::network::Cidr pool;  // sandbox addresses; its first address is the resolver's
@@ -35,6 +39,13 @@ struct Plan {
   std::uint32_t address(int index) const { return pool.address + 1 + static_cast<std::uint32_t>(index); }
   int capacity() const;  // how many sandbox addresses the pool holds
 };
+
+// The CIDRs no sandbox may reach under any policy: the always-refused ones, the pool (other
+// sandboxes) and the configured extras.
+std::vector<std::string> refused(const Plan& plan);
+
+// Whether a policy's names need the SNI gate (a domain allow list, or names on the deny list).
+bool names_domains(const events::NetworkPolicy& p);
 
 // The table from scratch (deleted first when it exists): run at runner start, so nothing a
 // crashed runner left in it stays.

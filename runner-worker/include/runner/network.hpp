@@ -11,6 +11,8 @@
 #include "events/network_policy.hpp"
 #include "runner/net_rules.hpp"
 
+#include <array>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -74,6 +76,14 @@ class Network {
   events::Result<void> learn(int index, int layer, bool denied, const std::vector<std::uint32_t>& addresses,
                              std::uint32_t ttl);
 
+  // The SNI gate's question (net_sni_gate.hpp): may sandbox `index` open a TLS connection to
+  // `address` for `name` (empty: it named none)? Every layer judges as the packet filter does,
+  // and with the name: an address opened for an allowed name takes only allowed names, a denied
+  // name is refused wherever it is served.
+  bool allows_tls(int index, std::uint32_t address, const std::string& name) const;
+  // The firewall mark of the gate's own connections: routed like the sandboxes' traffic.
+  static constexpr std::uint32_t kUpstreamMark = 0x5b1d;
+
   // Host-side veth names of the sandboxes attached now (tests, leftovers).
   std::vector<std::string> veths() const;
   const net::Plan& plan() const { return plan_; }
@@ -96,6 +106,9 @@ class Network {
   std::map<std::string, int> indices_;        // sandbox -> address index (kept on disk too)
   std::map<std::string, Egress> applied_;     // sandbox -> what its chain says now
   std::map<std::uint32_t, Client> clients_;   // address -> the resolver's view
+  // What the resolver opened or closed, as the nft sets have it: per index, [layer * 2 + denied].
+  using Learnt = std::map<std::uint32_t, std::chrono::steady_clock::time_point>;
+  std::map<int, std::array<Learnt, 4>> learnt_;
 };
 
 }  // namespace runner

@@ -9,6 +9,7 @@
 #include "runner/engine.hpp"
 #include "runner/forwarder.hpp"
 #include "runner/net_resolver.hpp"
+#include "runner/net_sni_gate.hpp"
 #include "runner/reconcile_queue.hpp"
 #include "runner/settings.hpp"
 #include "runner/snapshots.hpp"
@@ -52,6 +53,7 @@ class Worker {
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<Network> network_;
   std::unique_ptr<Resolver> resolver_;
+  std::unique_ptr<SniGate> sni_gate_;
   std::unique_ptr<OomWatch> oom_;
   std::unique_ptr<ReconcileQueue> queue_;
   std::vector<std::unique_ptr<events::bus::Subscriber>> subscribers_;
