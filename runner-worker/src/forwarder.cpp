@@ -1,4 +1,5 @@
 #include "runner/forwarder.hpp"
+#include "runner/splice.hpp"
 
 #include <fcntl.h>
 
@@ -79,18 +80,6 @@ events::Result<int> connect_in_namespace(int pid, unsigned short port) {
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
-  char buf[16384];
-  for (;;) {
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kTuple);
-    if (ec) break;
-    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf, n), kTuple);
-    if (wec) break;
-  }
-  boost::system::error_code ignored;
-  to.shutdown(tcp::socket::shutdown_send, ignored);
-}
 
 // (A C string: g++ 12 mishandles std::string temporaries made inside a co_await.)
 asio::awaitable<void> answer(tcp::socket& client, const char* status) {
@@ -189,8 +178,7 @@ struct Forwarder::Impl {
       auto [hec, hn] = co_await asio::async_write(upstream, head.data(), kTuple);
       if (hec) co_return;
     }
-    using namespace asio::experimental::awaitable_operators;
-    co_await (pump(client, upstream) && pump(upstream, client));
+    co_await splice(client, upstream);
   }
 
   asio::awaitable<void> accept_loop() {

@@ -1,6 +1,7 @@
 #include "runner/net_sni_gate.hpp"
 
 #include "runner/net_sni.hpp"
+#include "runner/splice.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -30,18 +31,6 @@ namespace ip = events::network;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
-  std::array<char, 16384> buffer{};
-  for (;;) {
-    auto [rec, n] = co_await from.async_read_some(asio::buffer(buffer), kTuple);
-    if (rec || n == 0) break;
-    auto [wec, w] = co_await asio::async_write(to, asio::buffer(buffer.data(), n), kTuple);
-    if (wec) break;
-  }
-  boost::system::error_code ignored;
-  to.shutdown(tcp::socket::shutdown_send, ignored);
-}
 
 }  // namespace
 
@@ -96,7 +85,7 @@ struct SniGate::Impl {
     upstream.set_option(tcp::no_delay(true), ec);
     auto [wec, w] = co_await asio::async_write(upstream, asio::buffer(hello), kTuple);
     if (wec) co_return;
-    co_await (pump(client, upstream) && pump(upstream, client));
+    co_await splice(client, upstream);
   }
 
   asio::awaitable<void> accept_loop() {

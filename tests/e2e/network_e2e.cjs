@@ -49,6 +49,16 @@ for arg in sys.argv[1:]:
         print(arg, 'ok' if b'200' in data.split(b'\\r\\n')[0] else 'bad')
     except OSError: print(arg, 'refused')
 `;
+// Runs in the sandbox: an A query for argv[1] over TCP to the resolver; prints the last answer's address.
+const TCP_DNS = `
+import socket, struct, sys
+q = b'\\x12\\x34\\x01\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00'
+q += b''.join(bytes([len(p)]) + p.encode() for p in sys.argv[1].split('.')) + b'\\x00\\x00\\x01\\x00\\x01'
+s = socket.create_connection(('10.213.0.1', 53), timeout=3); s.sendall(struct.pack('>H', len(q)) + q)
+n = struct.unpack('>H', s.recv(2))[0]; r = b''
+while len(r) < n: r += s.recv(n - len(r))
+print('.'.join(map(str, r[-4:])))
+`;
 // Every 200 ms a new connection to web.test:80; a line per attempt with the time.
 const LOOP = `
 import socket, time
@@ -117,13 +127,28 @@ async function main() {
     const r = await a.process.executeCommand(`python3 -c "import urllib.request;print(urllib.request.urlopen('http://web.test/hello.txt',timeout=5).read().decode())"`);
     assert.equal(r.result.trim(), 'hello from the test internet');
     assert.match((await a.process.executeCommand('cat /etc/resolv.conf')).result, /nameserver 10\.213\.0\.1/);
+    // DNS over TCP too (two-byte length, then the message).
+    await a.fs.uploadFile(Buffer.from(TCP_DNS), '/tmp/tcp_dns.py');
+    assert.equal((await a.process.executeCommand('python3 /tmp/tcp_dns.py web.test')).result.trim(), '198.51.100.10');
   });
 
-  await step('networkBlockAll stops both, and false opens them again (SDK updateNetworkSettings)', async () => {
+  await step('networkBlockAll stops both (toolbox and previews still work), and false opens them again (SDK updateNetworkSettings)', async () => {
     await a.updateNetworkSettings({ networkBlockAll: true });
     assert.equal(a.networkBlockAll, true);
     await sleep(1000);  // applied within a second
     assert.deepEqual(await probe(a, web), { 'web.test:80': 'noname', '198.51.100.10:80': 'closed' });
+    // The toolbox (these commands) and previews still work through the runner.
+    await a.process.executeCommand('mkdir -p /tmp/site && echo preview-ok > /tmp/site/index.html && ' +
+      '(nohup python3 -m http.server 8080 --directory /tmp/site >/dev/null 2>&1 &)');
+    const link = await a.getPreviewLink(8080);
+    let page;
+    for (let i = 0; i < 50; i++) {
+      page = await fetch(link.url + '/index.html', { headers: { 'x-daytona-preview-token': link.token } });
+      if (page.status === 200) break;
+      await sleep(100);
+    }
+    assert.equal(page.status, 200);
+    assert.equal((await page.text()).trim(), 'preview-ok');
     await a.updateNetworkSettings({ networkBlockAll: false });
     assert.equal(a.networkBlockAll, false);
     await sleep(1000);

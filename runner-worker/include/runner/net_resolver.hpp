@@ -1,5 +1,5 @@
 #pragma once
-// The sandboxes' DNS resolver (UDP, on the pool's first address): a forwarder that judges every
+// The sandboxes' DNS resolver (UDP and TCP, on the pool's first address): a forwarder that judges every
 // name by the asking sandbox's policy layers (events::network::name_verdict) before asking
 // upstream. A refused name gets NXDOMAIN and is never looked up; the IPv4 addresses of an answer
 // for a name on a domain allow list are opened in the packet filter for the answer's TTL (at
