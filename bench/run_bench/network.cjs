@@ -94,7 +94,9 @@ async function policyLatency(sandbox) {
 
 function setupTimes() {
   const log = fs.readFileSync(`${process.env.SANDBOX_VAR}/log/runner.log`, 'utf8');
-  return [...log.matchAll(/network ready in ([0-9.]+) ms/g)].map((m) => Number(m[1]));
+  const lines = [...log.matchAll(/network set up in ([0-9.]+) ms \(veth ([0-9.]+) ms, address and bandwidth ([0-9.]+) ms, rules ([0-9.]+) ms\)/g)];
+  return { total: lines.map((m) => Number(m[1])), veth: lines.map((m) => Number(m[2])),
+    inside: lines.map((m) => Number(m[3])), rules: lines.map((m) => Number(m[4])) };
 }
 
 async function main() {
@@ -114,7 +116,8 @@ async function main() {
   const row = (...cells) => console.log(`| ${cells.join(' | ')} |`);
   row('create → first output, egress on (p50 / p99 ms)', two(on.created), `egress off, same run: ${two(off)}`,
     `${(pct(on.created, 50) / pct(off, 50)).toFixed(2)}x`, 'a few ms more');
-  row('network set-up per sandbox, runner (p50 / p99 ms; overlaps the daemon start)', two(on.setup), '-', '-', 'a few ms');
+  row('network set-up per sandbox, runner (p50 / p99 ms; overlaps the daemon start)', two(on.setup.total),
+    `of it: veth ${two(on.setup.veth)}, address and bandwidth ${two(on.setup.inside)}, rules ${two(on.setup.rules)}`, '-', 'a few ms');
   row('download sandbox → test server (p50 / p99 Mbit/s, limit lifted)', two(on.tp.ours),
     `host → test server: ${two(on.tp.host)}`, `${(pct(on.tp.ours, 50) / pct(on.tp.host, 50)).toFixed(2)}x`, '-');
   row('policy change → seen by the next connection (p50 / p99 ms)', two(on.policy), '-', '-', '≤ 1000 ms');

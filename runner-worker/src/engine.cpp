@@ -349,13 +349,9 @@ events::Result<void> Engine::attach_network(const Target& t) {
   if (network_ == nullptr || !network_->enabled()) return {};
   const auto state = crun_.state(t.spec.id);
   if (!state || state->status != "running") return make_error(ErrorCode::unavailable, "the sandbox is not running");
-  const auto t0 = std::chrono::steady_clock::now();
   if (auto attached = network_->attach(t.spec.id, state->pid, t.egress, t.spec.cpu); !attached) {
     return make_error(attached.error().code, "network: " + attached.error().message);
   }
-  // bench/network reads this line.
-  spdlog::info("sandbox {}: network ready in {:.2f} ms", t.spec.id,
-               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   return {};
 }
 

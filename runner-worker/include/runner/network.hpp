@@ -59,7 +59,8 @@ class Network {
   std::string upstream_address() const { return upstream_; }
 
   // A started sandbox (PID 1 `pid`) gets its veth, address, route, bandwidth and policy; a running
-  // one that has them gets only a changed policy (within the call). `cpu` sets the bandwidth.
+  // one that has them gets only a changed policy (within the call) or, resized, its new
+  // bandwidth. `cpu` sets the bandwidth.
   events::Result<void> attach(const std::string& sandbox, int pid, const Egress& egress, int cpu);
   // Its rules and address go (its veth went with its network namespace). Idempotent.
   void detach(const std::string& sandbox);
@@ -93,6 +94,7 @@ class Network {
   events::Result<void> nft(const std::string& commands);
   events::Result<void> set_up_host();
   events::Result<int> index_of(const std::string& sandbox);  // allocates one when it has none
+  int shaped_cpu(const std::string& sandbox) const;          // -1: not known (a runner restarted)
 
   bool enabled_ = false;
   NetSettings settings_;
@@ -105,6 +107,7 @@ class Network {
   nft_ctx* nft_ = nullptr;
   std::map<std::string, int> indices_;        // sandbox -> address index (kept on disk too)
   std::map<std::string, Egress> applied_;     // sandbox -> what its chain says now
+  std::map<std::string, int> cpus_;           // sandbox -> the CPUs its bandwidth was set for
   std::map<std::uint32_t, Client> clients_;   // address -> the resolver's view
   // What the resolver opened or closed, as the nft sets have it: per index, [layer * 2 + denied].
   using Learnt = std::map<std::uint32_t, std::chrono::steady_clock::time_point>;
