@@ -52,6 +52,8 @@ events::Result<std::unique_ptr<App>> App::build(const Settings& settings) {
   app->io_ = std::make_unique<boost::asio::io_context>(settings.threads);
   app->feed_ = std::make_unique<EventFeed>(*app->db_, app->appended_);
   app->services_->feed = app->feed_.get();
+  app->feed_->observe([keys = &app->keys_](const std::vector<events::RecordedEvent>& seen) { keys->saw(seen); });
+  app->services_->keys = &app->keys_;
   ServerSettings server;
   server.address = settings.address;
   server.port = settings.port;

@@ -4,6 +4,7 @@
 #include "command_service/http/api.hpp"
 #include "command_service/pg/event_feed.hpp"
 #include "command_service/http/http_server.hpp"
+#include "command_service/http/key_cache.hpp"
 #include "command_service/http/metrics.hpp"
 #include "command_service/app/runner_reports.hpp"
 #include "command_service/settings.hpp"
@@ -48,6 +49,7 @@ class App {
   std::shared_ptr<events::Doorbell> appended_;
   std::unique_ptr<events::bus::HintListener> hints_;
   Metrics metrics_;
+  KeyCache keys_;  // before feed_: the feed's thread hands it what it reads
   Router router_;
   std::unique_ptr<boost::asio::io_context> io_;
   std::unique_ptr<EventFeed> feed_;  // after io_: it holds executors of waiting streams

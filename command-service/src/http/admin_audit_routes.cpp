@@ -1,5 +1,6 @@
 // Audit log queries (org-scoped) and the admin endpoints for organizations and API keys.
 #include "command_service/http/api.hpp"
+#include "command_service/http/key_cache.hpp"
 #include "events/store/sql.hpp"
 #include "command_service/http/route_support.hpp"
 #include "command_service/http/dto.hpp"
@@ -111,8 +112,10 @@ asio::awaitable<Response> revoke_key(Services& s, Call& call) {
   call.organization_id = org->str();
   auto position = co_await s.db.run([&](DbContext& db) { return organization_command(db, call, *org, organization::RevokeApiKey{*key}); });
   if (!position) co_return error_for(position.error());
-  // Revocation takes effect at once: answer only when the key table no longer admits it.
+  // Revocation takes effect at once: answer only when the key table no longer admits it (and
+  // this instance's key cache has let it go; the others' do when their log tail sees the event).
   co_await wait_for_projection(s, "organizations", *position);
+  if (s.keys != nullptr) s.keys->clear();
   co_return json_response(http::status::ok, events::http::to_json(dto::RevokedApiKey{key->str(), true}));
 }
 

@@ -1,5 +1,6 @@
 // Health, the OpenAPI document, and API-key authentication.
 #include "command_service/http/api.hpp"
+#include "command_service/http/key_cache.hpp"
 #include "command_service/app/warm_pools.hpp"
 #include "projector/queries/organizations_audit.hpp"
 #include "events/api_keys.hpp"
@@ -40,13 +41,20 @@ asio::awaitable<std::variant<Identity, Response>> authenticate(Services& service
     co_return error_response(http::status::unauthorized, "missing Authorization: Bearer <api key>");
   }
   const auto hash = events::sha256_hex(std::string_view(header).substr(kBearer.size()));
+  if (services.keys != nullptr) {
+    if (auto cached = services.keys->find(hash)) co_return *cached;
+  }
   auto found = co_await services.db.run([&hash](DbContext& db) -> std::optional<Identity> {
     pqxx::nontransaction tx(db.conn);
     const auto owner = projector::queries::key_owner(tx, hash);
     if (!owner) return std::nullopt;
     return Identity{owner->organization_id, "apikey:" + owner->key_id};
   });
-  if (!found) co_return error_response(http::status::unauthorized, "invalid or revoked API key");
+  // The read model may not show a revocation the log's tail has already seen.
+  if (!found || (services.keys != nullptr && services.keys->revoked(*found))) {
+    co_return error_response(http::status::unauthorized, "invalid or revoked API key");
+  }
+  if (services.keys != nullptr) services.keys->put(hash, *found);
   co_return *found;
 }
 

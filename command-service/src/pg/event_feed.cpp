@@ -30,6 +30,11 @@ std::int64_t EventFeed::head() const {
   return head_;
 }
 
+void EventFeed::observe(std::function<void(const std::vector<RecordedEvent>&)> observer) {
+  std::lock_guard lock(mutex_);
+  observer_ = std::move(observer);
+}
+
 void EventFeed::follow(std::stop_token stop) {
   while (!stop.stop_requested()) {
     const auto rings = bell_ ? bell_->rings() : 0;
@@ -50,6 +55,14 @@ void EventFeed::follow(std::stop_token stop) {
       spdlog::warn("event feed: {}", batch.error().message);
       events::nap(stop, std::chrono::milliseconds(500));
       continue;
+    }
+    {
+      std::function<void(const std::vector<RecordedEvent>&)> observer;
+      {
+        std::lock_guard lock(mutex_);
+        observer = observer_;
+      }
+      if (observer) observer(*batch);
     }
     if (batch->empty()) {
       if (bell_) {

@@ -29,6 +29,7 @@ struct ApiSettings {
 };
 
 class EventFeed;
+class KeyCache;
 class Metrics;
 
 struct Services {
@@ -36,6 +37,7 @@ struct Services {
   ApiSettings settings;
   std::function<bool()> nats_connected;
   EventFeed* feed = nullptr;     // live streams (SSE, Socket.IO); null: they answer 503
+  KeyCache* keys = nullptr;      // authenticated API keys (key_cache.hpp); null: every request asks PostgreSQL
   Metrics* metrics = nullptr;    // GET /metrics; null: 503
   Clock clock = system_clock();  // what time commands say it is (tests set their own)
 };
