@@ -98,7 +98,9 @@ std::string base_table(const Plan& plan, bool exists) {
   out += "    iifname vmap @sandboxes\n";
   out += "    drop\n  }\n";
   out += "  chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n";
-  out += "    iifname @sni_veths tcp dport 443 dnat ip to " + gw + ":" + gate + "\n  }\n";
+  // Never for the host's own addresses: those stay `input`'s, where only DNS is let through (the
+  // gate would otherwise connect to a host service on 443 on the sandbox's behalf).
+  out += "    iifname @sni_veths tcp dport 443 fib daddr type != local dnat ip to " + gw + ":" + gate + "\n  }\n";
   out += "  chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n";
   out += "    ip saddr " + plan.pool.str() + " oifname != " + veths + " masquerade\n  }\n";
   out += "}\n";

@@ -226,6 +226,10 @@ async function main() {
     const server = net.createServer((s) => s.end()).listen(0, '0.0.0.0');
     await new Promise((r) => server.once('listening', r));
     const port = server.address().port;
+    // A host service on 443 too: a sandbox whose policy names domains has its 443 go to the SNI
+    // gate, which must not connect to the host for it. (Skipped when 443 is taken here.)
+    const tls = net.createServer((s) => s.end());
+    const on443 = await new Promise((r) => tls.once('error', () => r(false)).listen(443, '0.0.0.0', () => r(true)));
     const b = await prepared(await daytona.create({ autoStopInterval: 0 }));
     try {
       const ipOf = async (s) => (await s.process.executeCommand(
@@ -237,7 +241,7 @@ async function main() {
       const targets = [`${host}:${port}`, `172.31.213.1:${port}`, `10.213.0.1:${port}`, `10.213.0.1:22`,
         `${host}:${env.SANDBOX_API_PORT}`, `${host}:${env.SANDBOX_PG_PORT}`, `${host}:${env.SANDBOX_NATS_PORT}`,
         `${host}:${runnerPort}`, `10.213.0.1:${runnerPort}`, `10.213.0.1:${env.SANDBOX_PG_PORT}`,
-        `${bAddress}:8080`, '169.254.169.254:80'];
+        `${bAddress}:8080`, '169.254.169.254:80', ...(on443 ? [`${host}:443`, '172.31.213.1:443', '10.213.0.1:443'] : [])];
       // Controls: the host reaches its listener and sandbox B's server; the refusals are the filter's.
       const reach = (h, p) => new Promise((resolve) => {
         const s = net.connect({ host: h, port: p, timeout: 2000 }, () => { s.destroy(); resolve(true); });
@@ -246,16 +250,21 @@ async function main() {
       for (let i = 0; i < 20 && !(await reach(bAddress, 8080)); i++) await sleep(200);
       assert.ok(await reach(host, port), 'control: the host reaches its own listener');
       assert.ok(await reach(bAddress, 8080), 'control: the host reaches sandbox B');
-      for (const settings of [{ networkBlockAll: false }, { networkAllowList: '0.0.0.0/0' }]) {
-        await a.updateNetworkSettings(settings);
+      if (on443) assert.ok(await reach(host, 443), 'control: the host reaches its listener on 443');
+      // Open, the widest allow list, and a deny-list name (its 443 goes through the SNI gate).
+      for (const settings of [{ networkBlockAll: false }, { networkAllowList: '0.0.0.0/0' },
+        { networkAllowList: '', networkDenyList: 'denied.test' }]) {
+        const set = await api('POST', `/sandbox/${a.id}/network-settings`, apiKey, settings);
+        assert.equal(set.status, 200, JSON.stringify(set.json));
         await sleep(1000);
         const seen = await probe(a, [...targets, '198.51.100.10:80']);
         assert.equal(seen['198.51.100.10:80'], 'open', `control under ${JSON.stringify(settings)}`);
         for (const t of targets) assert.equal(seen[t], 'closed', `${t} under ${JSON.stringify(settings)}`);
       }
-      await a.updateNetworkSettings({ networkAllowList: '' });
+      await reopen(a);
     } finally {
       server.close();
+      tls.close();
       await daytona.delete(b);
     }
   });

@@ -190,6 +190,7 @@ TEST_CASE("network: the runner's nft text") {
   CHECK_THAT(base, Catch::Contains("169.254.0.0/16") && Catch::Contains("10.99.0.0/16") && Catch::Contains("192.0.2.50/32"));
   CHECK_THAT(base, Catch::Contains("ip daddr 10.99.0.1 udp dport 53 accept"));
   CHECK_THAT(base, Catch::Contains("masquerade"));
+  CHECK_THAT(base, Catch::Contains("tcp dport 443 fib daddr type != local dnat ip to 10.99.0.1:8443"));
 
   const auto blocked = runner::net::sandbox_rules(plan, 3, NetworkPolicy{true, {}, {}, {}}, std::nullopt);
   CHECK_THAT(blocked, Catch::Contains("add rule inet sbx_ab12 s3_l0 drop\n"));

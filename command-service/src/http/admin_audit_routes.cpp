@@ -154,9 +154,13 @@ asio::awaitable<Response> set_organization_network(Services& s, Call& call) {
     (k == "defaults" ? command.defaults : command.limit) = *p;
   }
   call.organization_id = org->str();
+  auto position = co_await s.db.run([&](DbContext& db) { return organization_command(db, call, *org, command); });
+  if (!position) co_return error_for(position.error());
+  // Every sandbox created before the change is in the listing below; one created after it reads
+  // the new limit itself, and a runner's target carries the organization's limit of the moment.
+  const auto head = co_await s.db.run([](DbContext& db) { return log_head(db); });
+  co_await wait_for_projection(s, "sandboxes", head);
   auto done = co_await s.db.run([&](DbContext& db) -> Result<organization::State> {
-    auto position = organization_command(db, call, *org, command);
-    if (!position) return position.error();
     std::vector<std::string> ids;
     {
       pqxx::nontransaction tx(db.conn);

@@ -223,6 +223,9 @@ json::value runner_target(DbContext& db, const SandboxView& view) {
   t.env = st.env;
   for (const auto& v : st.volumes) t.volumes.push_back({v.volume_id, v.mount_path});
   t.network = {st.network, st.network_limit, st.outbound_proxy_url};
+  // The organization's limit as it is now, not as the sandbox's last policy change recorded it:
+  // a create that raced a new limit is still held to it at its next converge.
+  if (auto org = load_organization(db, st.organization_id); org && org->exists) t.network.limit = org->network_limit;
   if (st.snapshot != "default") {
     events::wire::TargetImage image;
     image.name = st.snapshot;
