@@ -105,7 +105,7 @@ asio::awaitable<KeyCheck> Platform::check_key(const std::string& key, const std:
   const auto cache_key = events::sha256_hex(key) + sandbox_id;  // no key kept in memory
   {
     std::lock_guard lock(mutex_);
-    if (auto c = keys_.find(cache_key); c != keys_.end() && Clock::now() - c->second.first < std::chrono::seconds(3)) {
+    if (auto c = keys_.find(cache_key); c != keys_.end() && Clock::now() - c->second.first < kKeyAnswerLife) {
       co_return c->second.second;
     }
   }

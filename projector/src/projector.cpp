@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <span>
 #include <thread>
 
 namespace projector {
@@ -157,19 +158,15 @@ struct Projector::Impl {
     }
   }
 
-  void apply_one(pqxx::dbtransaction& tx, std::size_t i, const events::RecordedEvent& e, bool one_by_one) {
+  // One event under a savepoint, so that one PostgreSQL refuses does not end the transaction.
+  void apply_one(pqxx::dbtransaction& tx, std::size_t i, const events::RecordedEvent& e) {
     Result<void> applied;
-    if (one_by_one) {
-      // Slow path after a failed batch: a savepoint per event finds the one PostgreSQL refuses.
-      try {
-        pqxx::subtransaction sub(tx, "event");
-        applied = models[i]->apply(sub, e);
-        sub.commit();
-      } catch (const std::exception& ex) {
-        applied = events::make_error(events::ErrorCode::invalid_argument, ex.what());
-      }
-    } else {
-      applied = models[i]->apply(tx, e);
+    try {
+      pqxx::subtransaction sub(tx, "event");
+      applied = models[i]->apply(sub, e);
+      sub.commit();
+    } catch (const std::exception& ex) {
+      applied = events::make_error(events::ErrorCode::invalid_argument, ex.what());
     }
     if (applied) return;
     logger()->warn("{}: dead letter at position {} ({}): {}", consumers[i], e.position.value(), e.type,
@@ -184,13 +181,22 @@ struct Projector::Impl {
   // Writes the batch for every model and their checkpoints in one transaction; the checkpoint
   // rows are locked and checked first, so an instance that lost the lead cannot apply what
   // another already did. A model behind the others (new, or rebuilt) gets only what it lacks.
+  // Each model takes its part of the batch at once (set-wise where it can); `one_by_one` is the
+  // slow path after a failed batch, which finds and dead-letters the event that failed it.
   void commit_batch(const std::vector<events::RecordedEvent>& batch, bool one_by_one) {
     pqxx::work tx(*conn);
     load_checkpoints(tx, true);
-    for (const auto& e : batch) {
-      for (std::size_t i = 0; i < models.size(); ++i) {
-        if (e.position.value() > checkpoints[i]) apply_one(tx, i, e, one_by_one);
+    for (std::size_t i = 0; i < models.size(); ++i) {
+      const auto first = std::find_if(batch.begin(), batch.end(),
+                                      [&](const auto& e) { return e.position.value() > checkpoints[i]; });
+      const std::span<const events::RecordedEvent> lacking(first, batch.end());
+      if (lacking.empty()) continue;
+      if (one_by_one) {
+        for (const auto& e : lacking) apply_one(tx, i, e);
+        continue;
       }
+      auto applied = models[i]->apply_batch(tx, lacking);
+      if (!applied) throw std::runtime_error(consumers[i] + ": " + applied.error().message);
     }
     const auto last = batch.back().position.value();
     exec_cached(tx, "insert into projection_checkpoints (model, position, updated_at) "

@@ -217,7 +217,7 @@ async function main() {
     assert.doesNotMatch(look.result, /mine/);
   });
 
-  await step('the proxy: a revoked key stops working within seconds; a public sandbox previews without a token', async () => {
+  await step('the proxy: a revoked key stops working within a second; a public sandbox previews without a token', async () => {
     const admin = { Authorization: `Bearer ${process.env.ADMIN_API_KEY}`, 'Content-Type': 'application/json' };
     const orgId = sandbox.organizationId;
     const made = await (await fetch(`${apiUrl}/admin/organizations/${orgId}/api-keys`, { method: 'POST', headers: admin, body: '{"name":"e2e"}' })).json();
@@ -236,9 +236,10 @@ async function main() {
         refusedAfter = Date.now() - t0;
         break;
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 50));
     }
-    assert.ok(refusedAfter >= 0 && refusedAfter <= 5000, `refused after ${refusedAfter} ms`);
+    // The API is told through the log at once; the proxy keeps a key's answer for 500 ms.
+    assert.ok(refusedAfter >= 0 && refusedAfter <= 1000, `refused after ${refusedAfter} ms`);
     await second[Symbol.asyncDispose]?.();
     const open = await daytona.create({ language: 'python', public: true });
     await open.process.executeCommand('mkdir -p /tmp/pub && echo public-page > /tmp/pub/index.html && ' +

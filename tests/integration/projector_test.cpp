@@ -172,6 +172,59 @@ TEST_CASE("projector: replay --verify finds a rebuild equal, and finds a tampere
   CHECK(one(c, "select count(*) from pg_namespace where nspname like 'replay_verify_%'") == "0");
 }
 
+// Models that fold a batch in memory (set-wise) must leave the rows that one event per batch
+// leaves, where every event reads the row the previous one wrote.
+TEST_CASE("projector: a batch folded set-wise leaves the rows one event at a time leaves") {
+  const auto conn = shared_postgres().create_database();
+  PgEventStore store(conn);
+  History h;
+  h.write(store);
+  const auto& id = h.running;
+  sandbox_command(store, id, sandbox::ReplaceLabels{{{"a", "1"}}});
+  sandbox_command(store, id, sandbox::SetTimer{LifecycleTimer::auto_stop, 7});
+  sandbox_command(store, id, sandbox::RecordActivity{1764600000123});
+  sandbox_command(store, id, sandbox::SetNetwork{NetworkPolicy{true, {}, {}, {}}, std::nullopt, std::nullopt, "user"});
+  sandbox_command(store, id, sandbox::ReportError{h.runner, "it fell over", true});
+  sandbox_command(store, id, sandbox::ReplaceLabels{{{"b", "2"}}});
+  const auto models = projector::all_models();
+  for (const auto& [schema, batch] : {std::pair{"whole", std::size_t{500}}, std::pair{"single", std::size_t{1}}}) {
+    REQUIRE(projector::ensure_schema(conn, schema, models));
+    projector::Settings settings;
+    settings.schema = schema;
+    settings.batch = batch;
+    projector::Projector p(projector::borrow(models), conn, settings);
+    REQUIRE(p.catch_up(std::numeric_limits<std::int64_t>::max()));
+  }
+  pqxx::connection c(conn);
+  const auto rows = one(c, "select count(*) from whole.sandboxes");
+  CHECK(rows == "2");
+  for (const auto& m : models) {
+    for (const auto& t : m->tables()) {
+      INFO(t.name);
+      CHECK(one(c, "select count(*) from (select * from whole." + t.name + " except select * from single." + t.name +
+                       ") d") == "0");
+      CHECK(one(c, "select count(*) from (select * from single." + t.name + " except select * from whole." + t.name +
+                       ") d") == "0");
+    }
+  }
+  const auto running = "'" + id.str() + "'";
+  CHECK(one(c, "select labels::text from whole.sandboxes where id = " + running) == R"({"b": "2"})");
+  CHECK(one(c, "select auto_stop_interval from whole.sandboxes where id = " + running) == "7");
+  CHECK(one(c, "select state || ' ' || error_reason from whole.sandboxes where id = " + running) == "error it fell over");
+  CHECK(one(c, "select network_block_all from whole.sandboxes where id = " + running) == "t");
+  CHECK(one(c, "select extract(epoch from last_activity_at)::bigint from whole.sandboxes where id = " + running) ==
+        "1764600000");
+  CHECK(one(c, "select count(*) from whole.audit_log") == one(c, "select count(*) from events"));
+  // Usage: the time each sandbox spent started, from its SandboxStarted to its next state event,
+  // to the microsecond (both sandboxes left started in this history).
+  CHECK(one(c, "select (select sandbox_seconds from whole.usage where state = 'started') = "
+               "(select sum(extract(epoch from n.recorded_at - a.recorded_at)) from events a join lateral "
+               "(select recorded_at from events b where b.stream = a.stream and b.position > a.position and b.type in "
+               "('SandboxStopping', 'SandboxStopped', 'SandboxErrored') order by b.position limit 1) n on true "
+               "where a.type = 'SandboxStarted')") == "t");
+  CHECK(one(c, "select cpu_seconds = sandbox_seconds * 1 from whole.usage where state = 'started'") == "t");
+}
+
 TEST_CASE("projector: the read models as of a position or a time") {
   const auto conn = shared_postgres().create_database();
   PgEventStore store(conn);

@@ -151,13 +151,19 @@ Result<Outcome> outcome_of(DbContext& db, const sandbox::State& final_state, std
   out.view.state = final_state;
   out.position = position;
   out.view.updated_at = now_iso();
+  out.view.region = final_state.region;
+  out.view.user = final_state.user;
+  const auto id = final_state.id.str();
+  if (auto known = db.created_at.find(id)) {
+    out.view.created_at = *known;
+    return out;
+  }
   pqxx::nontransaction tx(db.conn);
   if (auto origin = projector::queries::sandbox_origin(tx, final_state.id)) {
-    out.view.region = origin->region;
-    out.view.user = origin->user;
     out.view.created_at = origin->created_at;
+    db.created_at.put(id, origin->created_at);
   } else {
-    out.view.created_at = out.view.updated_at;
+    out.view.created_at = out.view.updated_at;  // not projected yet: a sandbox created just now
   }
   return out;
 }

@@ -68,7 +68,10 @@ class Platform {
   std::mutex mutex_;
   using Clock = std::chrono::steady_clock;
   std::map<std::string, std::pair<Clock::time_point, Lookup>> sandboxes_;
-  std::map<std::string, std::pair<Clock::time_point, KeyCheck>> keys_;  // key hash + sandbox -> answer
+  // key hash + sandbox -> answer, for kKeyAnswerLife: the API refuses a revoked key at once (its
+  // own cache is told through the log), so a revoked key is refused here within that life too.
+  static constexpr std::chrono::milliseconds kKeyAnswerLife{500};
+  std::map<std::string, std::pair<Clock::time_point, KeyCheck>> keys_;
   std::map<std::string, Clock::time_point> activity_;
 };
 

@@ -314,6 +314,7 @@ struct Evolver {
     s.name = e.name;
     s.snapshot = e.snapshot;
     s.region = e.region;
+    s.user = e.user;
     s.resources = e.resources;
     s.env = e.env;
     s.labels = e.labels;
@@ -394,6 +395,7 @@ struct Evolver {
     s.claimed = true;
     s.organization_id = e.organization_id;
     s.name = e.name;
+    s.user = e.user;
     s.env = e.env;
     s.labels = e.labels;
     s.is_public = e.is_public;

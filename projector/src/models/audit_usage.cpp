@@ -1,6 +1,12 @@
 // audit_log: who did what, when, with correlation ids (one row per event).
 // usage: sandbox-seconds per organization and state, weighted by cpu, memory and disk.
 #include "common.hpp"
+#include "set_wise.hpp"
+
+#include <cctype>
+#include <tuple>
+#include <cstdio>
+#include <ctime>
 
 namespace projector::models {
 namespace {
@@ -19,18 +25,30 @@ class Audit final : public ReadModel {
     create index if not exists audit_org_time on audit_log (organization_id, recorded_at);
     create index if not exists audit_resource on audit_log (resource_id, position);)";
   }
-  void prepare(pqxx::connection_base& c) const override {
-    c.prepare("audit_insert",
-              "insert into audit_log (position, recorded_at, organization_id, actor, resource_type, "
-              "resource_id, action, correlation_id, causation_id, data) values ($1, $2::timestamptz, $3, $4, "
-              "$5, $6, $7, $8, $9, $10::jsonb) on conflict (position) do nothing");
-  }
+  void prepare(pqxx::connection_base&) const override {}
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    auto meta = parse_metadata(e.metadata);
-    if (!meta) return meta.error();
-    tx.exec_prepared("audit_insert", e.position.value(), e.recorded_at, meta->organization_id, meta->actor,
-                     e.category(), e.stream_id(), e.type,
-                     meta->correlation_id, meta->causation_id, e.data);
+    return apply_batch(tx, std::span<const RecordedEvent>(&e, 1));
+  }
+  // Set-wise: the batch's rows go in with one COPY (one row per event, the event's data as it
+  // is). A row is never written twice: the batch commits with the checkpoint that excludes it.
+  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch) const override {
+    std::vector<std::tuple<std::int64_t, std::string, std::string, std::string, std::string, std::string, std::string,
+                           std::string, std::string, std::string>>
+        rows;
+    rows.reserve(batch.size());
+    for (const auto& e : batch) {
+      auto meta = parse_metadata(e.metadata);
+      if (!meta) return meta.error();
+      rows.emplace_back(e.position.value(), e.recorded_at, meta->organization_id, meta->actor, e.category(),
+                        e.stream_id(), e.type, meta->correlation_id, meta->causation_id, e.data);
+    }
+    if (rows.empty()) return {};
+    static const std::vector<std::string> kColumns{"position",    "recorded_at", "organization_id", "actor",
+                                                   "resource_type", "resource_id", "action",        "correlation_id",
+                                                   "causation_id",  "data"};
+    pqxx::stream_to copy(tx, "audit_log", kColumns);
+    for (const auto& row : rows) copy << row;
+    copy.complete();
     return {};
   }
 };
@@ -41,68 +59,154 @@ class Usage final : public ReadModel {
   std::vector<Table> tables() const override {
     return {{"usage", "organization_id, state"}, {"usage_open", "sandbox_id"}};
   }
+  // Seconds are numeric, so that adding a batch's intervals at once gives exactly what adding
+  // them one by one gives (a replay in big batches equals the live model).
   std::string ddl() const override {
     return R"(create table if not exists usage (
-      organization_id uuid not null, state text not null, sandbox_seconds double precision not null,
-      cpu_seconds double precision not null, memory_gib_seconds double precision not null,
-      disk_gib_seconds double precision not null, primary key (organization_id, state));
+      organization_id uuid not null, state text not null, sandbox_seconds numeric not null,
+      cpu_seconds numeric not null, memory_gib_seconds numeric not null,
+      disk_gib_seconds numeric not null, primary key (organization_id, state));
+    alter table usage alter column sandbox_seconds type numeric, alter column cpu_seconds type numeric,
+      alter column memory_gib_seconds type numeric, alter column disk_gib_seconds type numeric;
     create table if not exists usage_open (
       sandbox_id uuid primary key, organization_id uuid not null, state text not null,
       since timestamptz not null, cpu int not null, memory int not null, disk int not null);)";
   }
   void prepare(pqxx::connection_base& c) const override {
-    c.prepare("usage_open_insert",
-              "insert into usage_open (sandbox_id, organization_id, state, since, cpu, memory, disk) values "
-              "($1, $2, $3, $4::timestamptz, $5, $6, $7) on conflict (sandbox_id) do nothing");
-    // Closes the open interval into usage, then opens the next one with the new state/resources.
-    c.prepare("usage_close",
-              "with closed as (select organization_id, state, extract(epoch from ($2::timestamptz - since)) as s, "
-              "cpu, memory, disk from usage_open where sandbox_id = $1) "
-              "insert into usage (organization_id, state, sandbox_seconds, cpu_seconds, memory_gib_seconds, "
-              "disk_gib_seconds) select organization_id, state, s, s * cpu, s * memory, s * disk from closed "
+    prepare_upsert(c, "usage_open_upsert", "usage_open", "sandbox_id");
+    c.prepare("usage_open_end", "delete from usage_open where sandbox_id = any($1::uuid[])");
+    c.prepare("usage_add",
+              "insert into usage select x.organization_id, x.state, x.us / 1000000.0, x.cpu_us / 1000000.0, "
+              "x.memory_us / 1000000.0, x.disk_us / 1000000.0 from jsonb_to_recordset($1::jsonb) as "
+              "x(organization_id uuid, state text, us bigint, cpu_us bigint, memory_us bigint, disk_us bigint) "
               "on conflict (organization_id, state) do update set sandbox_seconds = usage.sandbox_seconds + "
               "excluded.sandbox_seconds, cpu_seconds = usage.cpu_seconds + excluded.cpu_seconds, "
               "memory_gib_seconds = usage.memory_gib_seconds + excluded.memory_gib_seconds, "
               "disk_gib_seconds = usage.disk_gib_seconds + excluded.disk_gib_seconds");
-    c.prepare("usage_reopen",
-              "update usage_open set state = coalesce($3, state), since = $2::timestamptz, "
-              "cpu = coalesce($4, cpu), memory = coalesce($5, memory), disk = coalesce($6, disk) where sandbox_id = $1");
-    c.prepare("usage_end", "delete from usage_open where sandbox_id = $1");
-    // A claimed warm sandbox: its time so far was the pool's, from here on it is the claimer's.
-    c.prepare("usage_claimed", "update usage_open set organization_id = $2::uuid, state = $4, "
-                               "since = $3::timestamptz where sandbox_id = $1");
   }
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    if (e.category() != "sandbox") return {};
-    auto decoded = decode<SandboxEvent>(e);
-    if (!decoded) return decoded.error();
-    const auto id = e.stream_id();
-    if (const auto* c = std::get_if<SandboxCreated>(&*decoded)) {
-      tx.exec_prepared("usage_open_insert", id, c->organization_id.str(), c->dockerfile ? "pending_build" : "creating",
-                       e.recorded_at, c->resources.cpu, c->resources.memory_gib, c->resources.disk_gib);
-      return {};
+    return apply_batch(tx, std::span<const RecordedEvent>(&e, 1));
+  }
+  // Set-wise: the batch's open intervals are read in one query; each event closes its sandbox's
+  // interval (its microseconds added to the organization's total for that state) and opens the
+  // next; then one upsert of the open intervals, one delete of the ended ones, one addition.
+  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch) const override {
+    auto mine = sandbox_events(batch, [](const SandboxEvent& e) {
+      return std::holds_alternative<SandboxCreated>(e) || std::holds_alternative<SandboxClaimed>(e) ||
+             std::holds_alternative<SandboxResized>(e) || reached_state(e).has_value();
+    });
+    if (!mine) return mine.error();
+    if (mine->events.empty()) return {};
+    Rows open;
+    open.load(tx, "usage_open", "sandbox_id", mine->ids);
+    std::set<std::string> ended;
+    std::map<std::pair<std::string, std::string>, Totals> added;
+    for (const auto& [e, event] : mine->events) {
+      auto fold = fold_event(open, added, *e, event);
+      if (!fold) return fold.error();
+      if (*fold) ended.insert(e->stream_id());
     }
-    if (const auto* c = std::get_if<SandboxClaimed>(&*decoded)) {
-      tx.exec_prepared("usage_close", id, e.recorded_at);
-      tx.exec_prepared("usage_claimed", id, c->organization_id.str(), e.recorded_at,
-                       c->env_applied ? "started" : "starting");
-      return {};
-    }
-    std::optional<std::string> state = reached_state(*decoded);
-    std::optional<int> cpu, memory, disk;
-    if (const auto* r = std::get_if<SandboxResized>(&*decoded)) {
-      cpu = r->resources.cpu;
-      memory = r->resources.memory_gib;
-      disk = r->resources.disk_gib;
-    }
-    if (!state && !cpu) return {};
-    tx.exec_prepared("usage_close", id, e.recorded_at);
-    if (state == "destroyed") {
-      tx.exec_prepared("usage_end", id);
-    } else {
-      tx.exec_prepared("usage_reopen", id, e.recorded_at, state, cpu, memory, disk);
+    for (const auto& id : ended) open.changed.erase(id);
+    open.write(tx, "usage_open_upsert");
+    if (!ended.empty()) tx.exec_prepared("usage_open_end", plain_array(ended));
+    if (!added.empty()) {
+      boost::json::array rows;
+      for (const auto& [key, t] : added) {
+        rows.push_back({{"organization_id", key.first}, {"state", key.second}, {"us", t.us}, {"cpu_us", t.cpu_us},
+                        {"memory_us", t.memory_us}, {"disk_us", t.disk_us}});
+      }
+      tx.exec_prepared("usage_add", boost::json::serialize(rows));
     }
     return {};
+  }
+
+ private:
+  struct Totals {
+    std::int64_t us = 0, cpu_us = 0, memory_us = 0, disk_us = 0;
+  };
+
+  static std::int64_t number(const boost::json::object& row, const char* key) {
+    return row.at(key).to_number<std::int64_t>();
+  }
+
+  // Closes the open interval at `at` into `added`. An error when a time cannot be read.
+  static Result<void> close(const boost::json::object& row, const std::string& at,
+                            std::map<std::pair<std::string, std::string>, Totals>& added) {
+    auto from = micros_of(std::string(row.at("since").as_string()));
+    auto to = micros_of(at);
+    if (!from || !to) return make_error(ErrorCode::invalid_argument, "usage: unreadable time " + at);
+    const auto us = *to - *from;
+    auto& t = added[{std::string(row.at("organization_id").as_string()), std::string(row.at("state").as_string())}];
+    t.us += us;
+    t.cpu_us += us * number(row, "cpu");
+    t.memory_us += us * number(row, "memory");
+    t.disk_us += us * number(row, "disk");
+    return {};
+  }
+
+  // One event onto the open intervals: true when it ended its sandbox's (destroyed).
+  static Result<bool> fold_event(Rows& open, std::map<std::pair<std::string, std::string>, Totals>& added,
+                                 const RecordedEvent& e, const SandboxEvent& event) {
+    const auto id = e.stream_id();
+    auto found = open.by_key.find(id);
+    if (const auto* c = std::get_if<SandboxCreated>(&event)) {
+      if (found != open.by_key.end()) return false;
+      open.by_key[id] = {{"sandbox_id", id}, {"organization_id", c->organization_id.str()},
+                         {"state", c->dockerfile ? "pending_build" : "creating"}, {"since", e.recorded_at},
+                         {"cpu", c->resources.cpu}, {"memory", c->resources.memory_gib},
+                         {"disk", c->resources.disk_gib}};
+      open.changed.insert(id);
+      return false;
+    }
+    if (found == open.by_key.end()) return false;  // no open interval: nothing to close
+    auto& row = found->second;
+    if (auto closed = close(row, e.recorded_at, added); !closed) return closed.error();
+    if (const auto* c = std::get_if<SandboxClaimed>(&event)) {
+      // A claimed warm sandbox: its time so far was the pool's, from here on it is the claimer's.
+      row["organization_id"] = c->organization_id.str();
+      row["state"] = c->env_applied ? "started" : "starting";
+    } else if (const auto* r = std::get_if<SandboxResized>(&event)) {
+      row["cpu"] = r->resources.cpu;
+      row["memory"] = r->resources.memory_gib;
+      row["disk"] = r->resources.disk_gib;
+    } else if (auto state = reached_state(event)) {
+      if (*state == "destroyed") {
+        open.by_key.erase(found);
+        return true;
+      }
+      row["state"] = *state;
+    }
+    row["since"] = e.recorded_at;
+    open.changed.insert(id);
+    return false;
+  }
+
+  // Microseconds since the epoch of an ISO 8601 time as PostgreSQL or the log writes it:
+  // 2026-12-01T22:02:44.972593Z, or with an offset (+00:00, +01, -05:30).
+  static std::optional<std::int64_t> micros_of(const std::string& iso) {
+    std::tm tm{};
+    int consumed = 0;
+    if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+      return std::nullopt;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    std::int64_t us = static_cast<std::int64_t>(timegm(&tm)) * 1000000;
+    std::size_t i = static_cast<std::size_t>(consumed);
+    if (i < iso.size() && iso[i] == '.') {
+      std::int64_t scale = 100000;
+      for (++i; i < iso.size() && std::isdigit(static_cast<unsigned char>(iso[i])) != 0; ++i, scale /= 10) {
+        us += (iso[i] - '0') * scale;
+      }
+    }
+    if (i < iso.size() && (iso[i] == '+' || iso[i] == '-')) {
+      int hours = 0, minutes = 0;
+      if (std::sscanf(iso.c_str() + i + 1, "%2d:%2d", &hours, &minutes) < 1) return std::nullopt;
+      const std::int64_t offset = (hours * 3600LL + minutes * 60LL) * 1000000;
+      us += iso[i] == '+' ? -offset : offset;
+    }
+    return us;
   }
 
  private:

@@ -1,6 +1,7 @@
 // runners: capacity, load and liveness of each compute host, and how many sandboxes it holds
 // (for scheduling: the least-loaded runner with capacity in the region).
 #include "common.hpp"
+#include "set_wise.hpp"
 #include "events/store/sql.hpp"
 
 namespace projector::models {
@@ -37,13 +38,40 @@ class Runners final : public ReadModel {
               "update runners set reported_sandboxes = $2, cpu_used = $3, memory_used = $4, disk_used = $5, "
               "last_heartbeat_at = $6::timestamptz, updated_at = $6::timestamptz where id = $1");
     c.prepare("runner_state", "update runners set state = $2, updated_at = $3::timestamptz where id = $1");
-    c.prepare("runner_assign",
-              "update runners set assigned_sandboxes = assigned_sandboxes + $2, assigned_cpu = assigned_cpu + $3, "
-              "assigned_memory = assigned_memory + $4, assigned_disk = assigned_disk + $5 where id = $1");
+    c.prepare("runner_assign_all",
+              "update runners r set assigned_sandboxes = assigned_sandboxes + x.sandboxes, assigned_cpu = "
+              "assigned_cpu + x.cpu, assigned_memory = assigned_memory + x.memory, assigned_disk = assigned_disk + "
+              "x.disk from jsonb_to_recordset($1::jsonb) as x(id uuid, sandboxes int, cpu int, memory int, disk int) "
+              "where r.id = x.id");
+    prepare_upsert(c, "runner_sandboxes_upsert", "runner_sandboxes", "sandbox_id");
   }
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    if (e.category() == "runner") return apply_runner(tx, e);
-    if (e.category() == "sandbox") return apply_sandbox(tx, e);
+    return apply_batch(tx, std::span<const RecordedEvent>(&e, 1));
+  }
+  // Runner events one by one (they are few); the sandbox events that move capacity set-wise: the
+  // batch's runner_sandboxes rows are read at once, folded in memory, and written back with one
+  // upsert, and each runner's capacity moves once by the batch's sum (one update per runner row
+  // per event made every batch walk a long chain of row versions).
+  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch) const override {
+    for (const auto& e : batch) {
+      if (e.category() != "runner") continue;
+      if (auto applied = apply_runner(tx, e); !applied) return applied;
+    }
+    auto mine = sandbox_events(batch, moves_capacity);
+    if (!mine) return mine.error();
+    if (mine->events.empty()) return {};
+    Rows placed;
+    placed.load(tx, "runner_sandboxes", "sandbox_id", mine->ids);
+    std::map<std::string, Capacity> moved;
+    for (const auto& [e, event] : mine->events) fold(placed, moved, e->stream_id(), event);
+    placed.write(tx, "runner_sandboxes_upsert");
+    if (!moved.empty()) {
+      boost::json::array rows;
+      for (const auto& [runner, m] : moved) {
+        rows.push_back({{"id", runner}, {"sandboxes", m.sandboxes}, {"cpu", m.cpu}, {"memory", m.memory}, {"disk", m.disk}});
+      }
+      tx.exec_prepared("runner_assign_all", boost::json::serialize(rows));
+    }
     return {};
   }
 
@@ -75,47 +103,65 @@ class Runners final : public ReadModel {
     return {};
   }
 
+  struct Capacity {
+    std::int64_t sandboxes = 0, cpu = 0, memory = 0, disk = 0;
+  };
+
+  static bool moves_capacity(const SandboxEvent& e) {
+    return std::holds_alternative<SandboxCreated>(e) || std::holds_alternative<SandboxResized>(e) ||
+           std::holds_alternative<SandboxRunnerAssigned>(e) || std::holds_alternative<SandboxArchived>(e) ||
+           std::holds_alternative<SandboxDestroyed>(e);
+  }
+
+  static int number(const boost::json::object& row, const char* key) {
+    return static_cast<int>(row.at(key).to_number<std::int64_t>());
+  }
+
   // Sandbox assignment moves capacity onto a runner; archive and destroy give it back.
   // The resources come from the sandbox's creation event, kept in runner_sandboxes.
-  static Result<void> apply_sandbox(pqxx::transaction_base& tx, const RecordedEvent& e) {
-    auto decoded = decode<SandboxEvent>(e);
-    if (!decoded) return decoded.error();
-    const auto sandbox = e.stream_id();
-    if (const auto* c = std::get_if<SandboxCreated>(&*decoded)) {
-      exec_cached(tx, "insert into runner_sandboxes (sandbox_id, cpu, memory, disk) values ($1, $2, $3, $4) "
-                     "on conflict (sandbox_id) do nothing",
-                     sandbox, c->resources.cpu, c->resources.memory_gib, c->resources.disk_gib);
-      return {};
+  static void fold(Rows& placed, std::map<std::string, Capacity>& moved, const std::string& sandbox,
+                   const SandboxEvent& event) {
+    auto found = placed.by_key.find(sandbox);
+    if (const auto* c = std::get_if<SandboxCreated>(&event)) {
+      if (found != placed.by_key.end()) return;
+      placed.by_key[sandbox] = {{"sandbox_id", sandbox}, {"runner_id", nullptr}, {"cpu", c->resources.cpu},
+                                {"memory", c->resources.memory_gib}, {"disk", c->resources.disk_gib}};
+      placed.changed.insert(sandbox);
+      return;
     }
-    if (const auto* r = std::get_if<SandboxResized>(&*decoded)) {
-      const auto rows = exec_cached(tx, "select runner_id::text, cpu, memory, disk from runner_sandboxes where sandbox_id = $1", sandbox);
-      if (!rows.empty() && !rows[0][0].is_null()) {
-        tx.exec_prepared("runner_assign", rows[0][0].as<std::string>(), 0, r->resources.cpu - rows[0][1].as<int>(),
-                         r->resources.memory_gib - rows[0][2].as<int>(), r->resources.disk_gib - rows[0][3].as<int>());
+    if (found == placed.by_key.end()) return;
+    auto& row = found->second;
+    const bool on_runner = row.at("runner_id").is_string();
+    const std::string runner = on_runner ? std::string(row.at("runner_id").as_string()) : std::string();
+    if (const auto* r = std::get_if<SandboxResized>(&event)) {
+      if (on_runner) {
+        auto& m = moved[runner];
+        m.cpu += r->resources.cpu - number(row, "cpu");
+        m.memory += r->resources.memory_gib - number(row, "memory");
+        m.disk += r->resources.disk_gib - number(row, "disk");
       }
-      exec_cached(tx, "update runner_sandboxes set cpu = $2, memory = $3, disk = $4 where sandbox_id = $1", sandbox,
-                     r->resources.cpu, r->resources.memory_gib, r->resources.disk_gib);
-      return {};
+      row["cpu"] = r->resources.cpu;
+      row["memory"] = r->resources.memory_gib;
+      row["disk"] = r->resources.disk_gib;
+      placed.changed.insert(sandbox);
+      return;
     }
-    std::optional<std::string> assigned;
-    bool released = false;
-    if (const auto* a = std::get_if<SandboxRunnerAssigned>(&*decoded)) assigned = a->runner_id.str();
-    if (std::holds_alternative<SandboxArchived>(*decoded) || std::holds_alternative<SandboxDestroyed>(*decoded)) {
-      released = true;
+    const auto shift = [&](const std::string& id, int sign) {
+      auto& m = moved[id];
+      m.sandboxes += sign;
+      m.cpu += sign * number(row, "cpu");
+      m.memory += sign * number(row, "memory");
+      m.disk += sign * number(row, "disk");
+    };
+    if (std::holds_alternative<SandboxArchived>(event) || std::holds_alternative<SandboxDestroyed>(event)) {
+      if (!on_runner) return;
+      shift(runner, -1);
+      row["runner_id"] = nullptr;
+    } else if (const auto* a = std::get_if<SandboxRunnerAssigned>(&event)) {
+      shift(a->runner_id.str(), 1);
+      row["runner_id"] = a->runner_id.str();
     }
-    if (!assigned && !released) return {};
-    const auto rows = exec_cached(tx, "select runner_id::text, cpu, memory, disk from runner_sandboxes where sandbox_id = $1", sandbox);
-    if (rows.empty()) return {};
-    const int cpu = rows[0][1].as<int>(), mem = rows[0][2].as<int>(), disk = rows[0][3].as<int>();
-    if (released && !rows[0][0].is_null()) {
-      tx.exec_prepared("runner_assign", rows[0][0].as<std::string>(), -1, -cpu, -mem, -disk);
-      exec_cached(tx, "update runner_sandboxes set runner_id = null where sandbox_id = $1", sandbox);
-    }
-    if (assigned) {
-      tx.exec_prepared("runner_assign", *assigned, 1, cpu, mem, disk);
-      exec_cached(tx, "update runner_sandboxes set runner_id = $2 where sandbox_id = $1", sandbox, *assigned);
-    }
-    return {};
+    placed.changed.insert(sandbox);
   }
 };
 

@@ -1,5 +1,6 @@
 // sandboxes: one row per sandbox, as the query API shows it.
 #include "common.hpp"
+#include "set_wise.hpp"
 
 #include "events/deciders/sandbox.hpp"
 
@@ -49,108 +50,162 @@ class Sandboxes final : public ReadModel {
     create index if not exists sandboxes_warm on sandboxes (warm_pool, state) where warm_pool is not null;)";
   }
 
-  void prepare(pqxx::connection_base& c) const override {
-    c.prepare("sbx_insert",
-              "insert into sandboxes (id, organization_id, name, snapshot, region, os_user, state, "
-              "desired_state, cpu, gpu, memory, disk, env, labels, public, network_block_all, volumes, "
-              "auto_stop_interval, auto_archive_interval, auto_delete_interval, build_dockerfile, "
-              "created_at, updated_at, version, last_position) values ($1, $2, $3, $4, $5, $6, $7, "
-              "'started', $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16::jsonb, $17, $18, "
-              "$19, $20, $21::timestamptz, $21::timestamptz, $22, $23) on conflict (id) do nothing");
-    // Generic update of the columns the sandbox decider's state carries, from that state.
-    c.prepare("sbx_update",
-              "update sandboxes set state = $2, desired_state = $3, runner_id = $4::uuid, cpu = $5, "
-              "gpu = $6, memory = $7, disk = $8, labels = $9::jsonb, auto_stop_interval = $10, "
-              "auto_archive_interval = $11, auto_delete_interval = $12, error_reason = $13, "
-              "recoverable = $14, oom_kills = $15, last_activity_at = coalesce($16::timestamptz, "
-              "last_activity_at), last_oom_reason = coalesce($17, last_oom_reason), "
-              "updated_at = $18::timestamptz, version = $19, last_position = $20 "
-              "where id = $1 and last_position < $20");
-    c.prepare("sbx_warm", "update sandboxes set warm_pool = $2::uuid, version = $3, last_position = $4 "
-                          "where id = $1 and last_position < $4");
-    // A claim hands the row to the claiming organization (the warm_pool column stays: where it came from).
-    c.prepare("sbx_claimed",
-              "update sandboxes set organization_id = $2::uuid, name = $3, os_user = $4, env = $5::jsonb, "
-              "labels = $6::jsonb, public = $7, auto_stop_interval = $8, auto_archive_interval = $9, "
-              "auto_delete_interval = $10, state = $14, last_activity_at = $11::timestamptz, "
-              "updated_at = $11::timestamptz, version = $12, last_position = $13 where id = $1 and last_position < $13");
-    c.prepare("sbx_network",
-              "update sandboxes set network_block_all = $2, network = $3::jsonb, network_limit = $4::jsonb, "
-              "outbound_proxy_url = $5, updated_at = $6::timestamptz, version = $7, last_position = $8 "
-              "where id = $1 and last_position < $8");
-    c.prepare("sbx_load",
-              "select state, desired_state, runner_id::text, cpu, gpu, memory, disk, labels::text, "
-              "auto_stop_interval, auto_archive_interval, auto_delete_interval, coalesce(error_reason, ''), "
-              "recoverable, oom_kills, last_position from sandboxes where id = $1");
-  }
+  void prepare(pqxx::connection_base& c) const override { prepare_upsert(c, "sbx_upsert", "sandboxes", "id"); }
 
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    if (e.category() != "sandbox") return {};
-    auto decoded = decode<SandboxEvent>(e);
-    if (!decoded) return decoded.error();
-    if (const auto* created = std::get_if<SandboxCreated>(&*decoded)) return insert(tx, e, *created);
+    return apply_batch(tx, std::span<const RecordedEvent>(&e, 1));
+  }
 
-    const auto id = e.stream_id();
-    if (const auto* joined = std::get_if<SandboxJoinedWarmPool>(&*decoded)) {
-      tx.exec_prepared("sbx_warm", id, joined->pool_id.str(), e.version.value(), e.position.value());
-      return {};
-    }
-    if (const auto* c = std::get_if<SandboxClaimed>(&*decoded)) {
-      tx.exec_prepared("sbx_claimed", id, c->organization_id.str(), c->name, c->user, json_text(c->env),
-                       json_text(c->labels), c->is_public, c->auto_stop_minutes, c->auto_archive_minutes,
-                       c->auto_delete_minutes, e.recorded_at, e.version.value(), e.position.value(),
-                       c->env_applied ? "started" : "starting");
-      return {};
-    }
-    if (const auto* n = std::get_if<SandboxNetworkChanged>(&*decoded)) {
-      tx.exec_prepared("sbx_network", id, n->after.block_all, boost::json::serialize(boost::json::value_from(n->after)),
-                       n->limit ? std::optional<std::string>(boost::json::serialize(boost::json::value_from(*n->limit)))
-                                : std::nullopt,
-                       optional_text(n->outbound_proxy_url), e.recorded_at, e.version.value(), e.position.value());
-      return {};
-    }
-    const auto rows = tx.exec_prepared("sbx_load", id);
-    if (rows.empty()) return {};  // a sandbox whose creation this model never saw
-    const auto& r = rows[0];
-    if (r[14].as<std::int64_t>() >= e.position.value()) return {};  // already applied
-    sandbox::State s;
-    s.exists = true;
-    s.actual = boost::describe::enum_from_string<SandboxState>(r[0].c_str(), s.actual) ? s.actual : SandboxState::unknown;
-    boost::describe::enum_from_string<DesiredState>(r[1].c_str(), s.desired);
-    if (!r[2].is_null()) s.runner = RunnerId{r[2].as<std::string>()};
-    s.resources = {r[3].as<int>(), r[4].as<int>(), r[5].as<int>(), r[6].as<int>()};
-    s.labels = boost::json::value_to<StringMap>(boost::json::parse(r[7].as<std::string>()));
-    s.auto_stop_minutes = r[8].as<int>();
-    s.auto_archive_minutes = r[9].as<int>();
-    s.auto_delete_minutes = r[10].as<int>();
-    s.error_reason = r[11].as<std::string>();
-    s.recoverable = r[12].as<bool>();
-    s.oom_kills = r[13].as<int>();
-    s = sandbox::evolve(std::move(s), *decoded);
-
-    // The activity's own time (the command's clock), not when it was written.
-    std::optional<std::string> activity;
-    if (const auto* a = std::get_if<SandboxActivityRecorded>(&*decoded)) activity = iso_of_ms(a->at_ms);
-    std::optional<std::string> oom;
-    if (const auto* o = std::get_if<SandboxOomKilled>(&*decoded)) oom = o->reason;
-    tx.exec_prepared("sbx_update", id, std::string(to_string(s.actual)), std::string(to_string(s.desired)),
-                     s.runner ? std::optional<std::string>(s.runner->str()) : std::nullopt,
-                     s.resources.cpu, s.resources.gpu, s.resources.memory_gib, s.resources.disk_gib,
-                     json_text(s.labels), s.auto_stop_minutes, s.auto_archive_minutes, s.auto_delete_minutes,
-                     optional_text(s.error_reason), s.recoverable, s.oom_kills, activity, oom, e.recorded_at,
-                     e.version.value(), e.position.value());
+  // Set-wise: the batch's sandboxes are read in one query, its events folded into their rows in
+  // memory, and the rows written back in one upsert.
+  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch) const override {
+    auto mine = sandbox_events(batch, [](const SandboxEvent&) { return true; });
+    if (!mine) return mine.error();
+    if (mine->events.empty()) return {};
+    Rows rows;
+    rows.load(tx, "sandboxes", "id", mine->ids);
+    for (const auto& [e, event] : mine->events) fold(rows, *e, event);
+    rows.write(tx, "sbx_upsert");
     return {};
   }
 
  private:
-  static Result<void> insert(pqxx::transaction_base& tx, const RecordedEvent& e, const SandboxCreated& c) {
-    const char* state = c.dockerfile ? "pending_build" : "creating";
-    tx.exec_prepared("sbx_insert", c.sandbox_id.str(), c.organization_id.str(), c.name, c.snapshot, c.region,
-                     c.user, state, c.resources.cpu, c.resources.gpu, c.resources.memory_gib,
-                     c.resources.disk_gib, json_text(c.env), json_text(c.labels), c.is_public,
-                     c.network_block_all, json_of(c.volumes), c.auto_stop_minutes, c.auto_archive_minutes,
-                     c.auto_delete_minutes, c.dockerfile, e.recorded_at, e.version.value(), e.position.value());
-    return {};
+  // One event onto its row, as the row's columns say the sandbox is.
+  static void fold(Rows& rows, const RecordedEvent& e, const SandboxEvent& event) {
+    const auto id = e.stream_id();
+    auto found = rows.by_key.find(id);
+    if (const auto* created = std::get_if<SandboxCreated>(&event)) {
+      if (found != rows.by_key.end()) return;  // already there
+      rows.by_key[id] = created_row(e, *created);
+      rows.changed.insert(id);
+      return;
+    }
+    if (found == rows.by_key.end()) return;  // a sandbox whose creation this model never saw
+    auto& row = found->second;
+    if (row.at("last_position").to_number<std::int64_t>() >= e.position.value()) return;  // already applied
+    std::visit([&](const auto& ev) { fold_into(row, e, ev); }, event);
+    row["version"] = e.version.value();
+    row["last_position"] = e.position.value();
+    rows.changed.insert(id);
+  }
+
+  static boost::json::object created_row(const RecordedEvent& e, const SandboxCreated& c) {
+    boost::json::object row;
+    row["id"] = c.sandbox_id.str();
+    row["organization_id"] = c.organization_id.str();
+    row["name"] = c.name;
+    row["snapshot"] = c.snapshot;
+    row["region"] = c.region;
+    row["os_user"] = c.user;
+    row["state"] = c.dockerfile ? "pending_build" : "creating";
+    row["desired_state"] = "started";
+    row["runner_id"] = nullptr;
+    row["cpu"] = c.resources.cpu;
+    row["gpu"] = c.resources.gpu;
+    row["memory"] = c.resources.memory_gib;
+    row["disk"] = c.resources.disk_gib;
+    row["env"] = boost::json::value_from(c.env);
+    row["labels"] = boost::json::value_from(c.labels);
+    row["public"] = c.is_public;
+    row["network_block_all"] = c.network_block_all;
+    row["volumes"] = boost::json::value_from(c.volumes);
+    row["auto_stop_interval"] = c.auto_stop_minutes;
+    row["auto_archive_interval"] = c.auto_archive_minutes;
+    row["auto_delete_interval"] = c.auto_delete_minutes;
+    row["build_dockerfile"] = c.dockerfile ? boost::json::value(*c.dockerfile) : boost::json::value(nullptr);
+    row["error_reason"] = nullptr;
+    row["recoverable"] = false;
+    row["oom_kills"] = 0;
+    row["last_oom_reason"] = nullptr;
+    row["last_activity_at"] = nullptr;
+    row["created_at"] = e.recorded_at;
+    row["updated_at"] = e.recorded_at;
+    row["version"] = e.version.value();
+    row["last_position"] = e.position.value();
+    row["warm_pool"] = nullptr;
+    row["network"] = nullptr;
+    row["network_limit"] = nullptr;
+    row["outbound_proxy_url"] = nullptr;
+    return row;
+  }
+
+  static void fold_into(boost::json::object& row, const RecordedEvent&, const SandboxJoinedWarmPool& joined) {
+    row["warm_pool"] = joined.pool_id.str();
+  }
+
+  // A claim hands the row to the claiming organization (the warm_pool column stays: where it came from).
+  static void fold_into(boost::json::object& row, const RecordedEvent& e, const SandboxClaimed& c) {
+    row["organization_id"] = c.organization_id.str();
+    row["name"] = c.name;
+    row["os_user"] = c.user;
+    row["env"] = boost::json::value_from(c.env);
+    row["labels"] = boost::json::value_from(c.labels);
+    row["public"] = c.is_public;
+    row["auto_stop_interval"] = c.auto_stop_minutes;
+    row["auto_archive_interval"] = c.auto_archive_minutes;
+    row["auto_delete_interval"] = c.auto_delete_minutes;
+    row["state"] = c.env_applied ? "started" : "starting";
+    row["last_activity_at"] = e.recorded_at;
+    row["updated_at"] = e.recorded_at;
+  }
+
+  static void fold_into(boost::json::object& row, const RecordedEvent& e, const SandboxNetworkChanged& n) {
+    row["network_block_all"] = n.after.block_all;
+    row["network"] = boost::json::value_from(n.after);
+    row["network_limit"] = n.limit ? boost::json::value_from(*n.limit) : boost::json::value(nullptr);
+    row["outbound_proxy_url"] = n.outbound_proxy_url.empty() ? boost::json::value(nullptr)
+                                                             : boost::json::value(n.outbound_proxy_url);
+    row["updated_at"] = e.recorded_at;
+  }
+
+  // Every other event: the columns the sandbox decider's state carries, from that state.
+  template <class Event>
+  static void fold_into(boost::json::object& row, const RecordedEvent& e, const Event& event) {
+    auto s = sandbox::evolve(state_of(row), SandboxEvent{event});
+    row["state"] = std::string(to_string(s.actual));
+    row["desired_state"] = std::string(to_string(s.desired));
+    row["runner_id"] = s.runner ? boost::json::value(s.runner->str()) : boost::json::value(nullptr);
+    row["cpu"] = s.resources.cpu;
+    row["gpu"] = s.resources.gpu;
+    row["memory"] = s.resources.memory_gib;
+    row["disk"] = s.resources.disk_gib;
+    row["labels"] = boost::json::value_from(s.labels);
+    row["auto_stop_interval"] = s.auto_stop_minutes;
+    row["auto_archive_interval"] = s.auto_archive_minutes;
+    row["auto_delete_interval"] = s.auto_delete_minutes;
+    row["error_reason"] = s.error_reason.empty() ? boost::json::value(nullptr) : boost::json::value(s.error_reason);
+    row["recoverable"] = s.recoverable;
+    row["oom_kills"] = s.oom_kills;
+    // The activity's own time (the command's clock), not when it was written.
+    if constexpr (std::is_same_v<Event, SandboxActivityRecorded>) row["last_activity_at"] = iso_of_ms(event.at_ms);
+    if constexpr (std::is_same_v<Event, SandboxOomKilled>) row["last_oom_reason"] = event.reason;
+    row["updated_at"] = e.recorded_at;
+  }
+
+  static std::string text(const boost::json::value& v) {
+    return v.is_string() ? std::string(v.get_string()) : std::string();
+  }
+
+  static sandbox::State state_of(const boost::json::object& row) {
+    sandbox::State s;
+    s.exists = true;
+    const auto actual = text(row.at("state"));
+    s.actual = boost::describe::enum_from_string<SandboxState>(actual.c_str(), s.actual) ? s.actual
+                                                                                          : SandboxState::unknown;
+    boost::describe::enum_from_string<DesiredState>(text(row.at("desired_state")).c_str(), s.desired);
+    if (row.at("runner_id").is_string()) s.runner = RunnerId{text(row.at("runner_id"))};
+    s.resources = {static_cast<int>(row.at("cpu").to_number<std::int64_t>()),
+                   static_cast<int>(row.at("gpu").to_number<std::int64_t>()),
+                   static_cast<int>(row.at("memory").to_number<std::int64_t>()),
+                   static_cast<int>(row.at("disk").to_number<std::int64_t>())};
+    s.labels = boost::json::value_to<StringMap>(row.at("labels"));
+    s.auto_stop_minutes = static_cast<int>(row.at("auto_stop_interval").to_number<std::int64_t>());
+    s.auto_archive_minutes = static_cast<int>(row.at("auto_archive_interval").to_number<std::int64_t>());
+    s.auto_delete_minutes = static_cast<int>(row.at("auto_delete_interval").to_number<std::int64_t>());
+    s.error_reason = text(row.at("error_reason"));
+    s.recoverable = row.at("recoverable").as_bool();
+    s.oom_kills = static_cast<int>(row.at("oom_kills").to_number<std::int64_t>());
+    return s;
   }
 };
 

@@ -11,6 +11,10 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 
 namespace pqxx {
 class connection_base;
@@ -18,11 +22,33 @@ class connection_base;
 
 namespace command_service {
 
+// Sandbox id → its creation time as the projection shows it (it never changes), shared by the
+// threads: a command's answer is built from the decider's state and this.
+class CreationTimes {
+ public:
+  std::optional<std::string> find(const std::string& id) const {
+    std::lock_guard lock(mutex_);
+    auto it = times_.find(id);
+    return it == times_.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  void put(const std::string& id, const std::string& at) {
+    std::lock_guard lock(mutex_);
+    if (times_.size() >= 16384) times_.clear();  // crude, bounded
+    times_.emplace(id, at);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> times_;
+};
+
 struct DbContext {
   events::PgEventStore& store;
   pqxx::connection_base& conn;
-  // Sandboxes this thread has loaded: a command reads only the events since (command_runner.hpp).
+  // Sandboxes this process has loaded: a command decides on them and reads no events, or only
+  // those since (command_runner.hpp).
   events::AggregateCache<events::sandbox::State>& sandboxes;
+  CreationTimes& created_at;
 };
 
 class Db {
@@ -47,6 +73,10 @@ class Db {
   DbContext& context();
   std::string pg_connection_;
   std::function<void()> on_append_;
+  std::unique_ptr<events::AggregateCache<events::sandbox::State>> sandboxes_ =
+      std::make_unique<events::AggregateCache<events::sandbox::State>>();
+  std::unique_ptr<CreationTimes> created_at_ = std::make_unique<CreationTimes>();
+  std::uint64_t serial_;
 };
 
 }  // namespace command_service

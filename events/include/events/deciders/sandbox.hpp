@@ -19,6 +19,7 @@ struct State {
   std::string name;
   std::string snapshot;
   std::string region;
+  std::string user;  // the OS user its processes run as
   Resources resources;
   StringMap env;
   StringMap labels;

@@ -1,0 +1,92 @@
+#pragma once
+// Set-wise writes: a model folds a batch of events into rows in memory, then writes them with
+// one statement per table. Rows travel as one JSON array; PostgreSQL turns it into the table's
+// own row type (jsonb_populate_recordset), so the statements need no column lists by hand.
+#include "events/catalogue.hpp"
+#include "events/store/recorded_event.hpp"
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include <map>
+#include <set>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace projector::models {
+
+// A PostgreSQL array literal of plain tokens (uuids, numbers): no quoting needed.
+inline std::string plain_array(const std::set<std::string>& items) {
+  std::string out = "{";
+  for (const auto& i : items) out += (out.size() > 1 ? "," : "") + i;
+  return out + "}";
+}
+
+// `insert into <table> select * from <rows> on conflict (<key>) do update set <every column>`,
+// with the columns read from the catalogue of the connection's schema. Prepared as `name`.
+inline void prepare_upsert(pqxx::connection_base& c, const std::string& name, const std::string& table,
+                           const std::string& key) {
+  std::string sets;
+  {
+    pqxx::nontransaction tx(c);
+    const auto cols = tx.exec_params(
+        "select column_name from information_schema.columns where table_schema = current_schema() "
+        "and table_name = $1 order by ordinal_position",
+        table);
+    for (const auto& r : cols) {
+      const auto col = tx.quote_name(r[0].c_str());
+      if (r[0].c_str() == key) continue;
+      sets += (sets.empty() ? "" : ", ") + col + " = excluded." + col;
+    }
+  }
+  c.prepare(name, "insert into " + table + " select * from jsonb_populate_recordset(null::" + table +
+                      ", $1::jsonb) on conflict (" + key + ") do update set " + sets);
+}
+
+// Rows by key, as JSON objects with the table's column names; `changed` is what to write back.
+struct Rows {
+  std::map<std::string, boost::json::object> by_key;
+  std::set<std::string> changed;
+
+  // Loads the rows whose `key` (a uuid column) is in `keys`.
+  void load(pqxx::transaction_base& tx, const std::string& table, const std::string& key,
+            const std::set<std::string>& keys) {
+    if (keys.empty()) return;
+    const auto rows = tx.exec_params("select " + key + "::text, row_to_json(t)::text from " + table +
+                                         " t where " + key + " = any($1::uuid[])",
+                                     plain_array(keys));
+    for (const auto& r : rows) by_key[r[0].c_str()] = boost::json::parse(r[1].c_str()).as_object();
+  }
+
+  // Writes the changed rows with the statement prepare_upsert made.
+  void write(pqxx::transaction_base& tx, const std::string& upsert) const {
+    if (changed.empty()) return;
+    boost::json::array out;
+    for (const auto& k : changed) out.push_back(by_key.at(k));
+    tx.exec_prepared(upsert, boost::json::serialize(out));
+  }
+};
+
+// The batch's sandbox events that `wanted(event)` keeps, decoded, with their sandboxes' ids.
+struct SandboxEvents {
+  std::vector<std::pair<const events::RecordedEvent*, events::SandboxEvent>> events;
+  std::set<std::string> ids;
+};
+
+template <class Wanted>
+events::Result<SandboxEvents> sandbox_events(std::span<const events::RecordedEvent> batch, Wanted wanted) {
+  SandboxEvents out;
+  for (const auto& e : batch) {
+    if (e.category() != "sandbox") continue;
+    auto decoded = events::decode<events::SandboxEvent>(e);
+    if (!decoded) return decoded.error();
+    if (!wanted(*decoded)) continue;
+    out.ids.insert(e.stream_id());
+    out.events.emplace_back(&e, std::move(*decoded));
+  }
+  return out;
+}
+
+}  // namespace projector::models
