@@ -375,9 +375,17 @@ void serve_session(ssh_session ssh, Gateway& gateway, const std::string& source)
     if (!s.grant && Clock::now() - began > std::chrono::minutes(1)) break;  // never authenticated
     for (auto* c : s.to_watch) {
       if (!c->link || c->ended) continue;
+      // What came with the daemon's answer first, as a read would: a blocking write inside it polls
+      // the session's event, and must not read the link meanwhile (its end-of-stream would finish
+      // the channel with 255 between the output and the error frames, and the error would be lost).
+      if (auto first = c->link->take_leftover(); !first.empty()) {
+        c->reading = true;
+        c->on_bytes(first.data(), first.size());
+        c->reading = false;
+      }
+      if (c->ended) continue;  // the exit frame came with the answer
       ssh_event_add_fd(s.event, c->link->fd(), POLLIN, on_readable, c);
       c->watching = true;
-      if (auto first = c->link->take_leftover(); !first.empty()) c->on_bytes(first.data(), first.size());
     }
     s.to_watch.clear();
     for (auto it = s.channels.begin(); it != s.channels.end();) {

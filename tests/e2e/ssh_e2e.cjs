@@ -79,7 +79,7 @@ async function main() {
   await step('exec: output, stderr and the exit code', async () => {
     const r = ssh(token, ['echo out; echo err >&2; exit 7']);
     assert.equal(text(r.stdout), 'out\n', text(r.stderr));
-    assert.equal(text(r.stderr), 'err\n');
+    assert.equal(text(r.stderr), 'err\n', `exit status ${r.status}`);
     assert.equal(r.status, 7);
   });
 
