@@ -172,8 +172,10 @@ int main() {
                 "replay: events/s rebuilt into every read model (%lld events, median of 3; min-max)",
                 static_cast<long long>(head));
   const auto range = [](const std::vector<double>& v) {
-    return " (" + bench::fmt(*std::min_element(v.begin(), v.end()), "") + "–" +
-           bench::fmt(*std::max_element(v.begin(), v.end()), ")");
+    char text[64];
+    std::snprintf(text, sizeof text, " (%.0f–%.0f)", *std::min_element(v.begin(), v.end()),
+                  *std::max_element(v.begin(), v.end()));
+    return std::string(text);
   };
   std::printf("replay bench: %u cores\n\n", std::thread::hardware_concurrency());
   bench::print_table({{figure, bench::fmt(o, "/s") + range(ours), "COPY of the log out of PostgreSQL " +
