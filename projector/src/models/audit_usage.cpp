@@ -13,7 +13,7 @@ namespace {
 
 using namespace events;
 
-class Audit final : public ReadModel {
+class Audit final : public SetWiseModel {
  public:
   std::string name() const override { return "audit"; }
   std::vector<Table> tables() const override { return {{"audit_log", "position"}}; }
@@ -26,9 +26,6 @@ class Audit final : public ReadModel {
     create index if not exists audit_resource on audit_log (resource_id, position);)";
   }
   void prepare(pqxx::connection_base&) const override {}
-  Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    return apply_batch(tx, std::span<const RecordedEvent>(&e, 1));
-  }
   // Set-wise: the batch's rows go in with one COPY (one row per event, the event's data as it
   // is). A row is never written twice: the batch commits with the checkpoint that excludes it.
   Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch) const override {
@@ -53,7 +50,7 @@ class Audit final : public ReadModel {
   }
 };
 
-class Usage final : public ReadModel {
+class Usage final : public SetWiseModel {
  public:
   std::string name() const override { return "usage"; }
   std::vector<Table> tables() const override {
@@ -83,9 +80,6 @@ class Usage final : public ReadModel {
               "excluded.sandbox_seconds, cpu_seconds = usage.cpu_seconds + excluded.cpu_seconds, "
               "memory_gib_seconds = usage.memory_gib_seconds + excluded.memory_gib_seconds, "
               "disk_gib_seconds = usage.disk_gib_seconds + excluded.disk_gib_seconds");
-  }
-  Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    return apply_batch(tx, std::span<const RecordedEvent>(&e, 1));
   }
   // Set-wise: the batch's open intervals are read in one query; each event closes its sandbox's
   // interval (its microseconds added to the organization's total for that state) and opens the

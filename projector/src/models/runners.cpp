@@ -9,7 +9,7 @@ namespace {
 
 using namespace events;
 
-class Runners final : public ReadModel {
+class Runners final : public SetWiseModel {
  public:
   std::string name() const override { return "runners"; }
   std::vector<Table> tables() const override {
@@ -44,9 +44,6 @@ class Runners final : public ReadModel {
               "x.disk from jsonb_to_recordset($1::jsonb) as x(id uuid, sandboxes int, cpu int, memory int, disk int) "
               "where r.id = x.id");
     prepare_upsert(c, "runner_sandboxes_upsert", "runner_sandboxes", "sandbox_id");
-  }
-  Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    return apply_batch(tx, std::span<const RecordedEvent>(&e, 1));
   }
   // Runner events one by one (they are few); the sandbox events that move capacity set-wise: the
   // batch's runner_sandboxes rows are read at once, folded in memory, and written back with one

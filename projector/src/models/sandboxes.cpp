@@ -22,7 +22,7 @@ std::string iso_of_ms(std::int64_t ms) {
   return text;
 }
 
-class Sandboxes final : public ReadModel {
+class Sandboxes final : public SetWiseModel {
  public:
   std::string name() const override { return "sandboxes"; }
   std::vector<Table> tables() const override { return {{"sandboxes", "id"}}; }
@@ -52,9 +52,6 @@ class Sandboxes final : public ReadModel {
 
   void prepare(pqxx::connection_base& c) const override { prepare_upsert(c, "sbx_upsert", "sandboxes", "id"); }
 
-  Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    return apply_batch(tx, std::span<const RecordedEvent>(&e, 1));
-  }
 
   // Set-wise: the batch's sandboxes are read in one query, its events folded into their rows in
   // memory, and the rows written back in one upsert.

@@ -4,6 +4,8 @@
 // own row type (jsonb_populate_recordset), so the statements need no column lists by hand.
 #include "events/catalogue.hpp"
 #include "events/store/recorded_event.hpp"
+#include "events/store/sql.hpp"
+#include "projector/read_model.hpp"
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -16,6 +18,16 @@
 #include <vector>
 
 namespace projector::models {
+
+// A model that writes set-wise: it implements apply_batch, and one event is a batch of one.
+class SetWiseModel : public ReadModel {
+ public:
+  events::Result<void> apply(pqxx::transaction_base& tx, const events::RecordedEvent& e) const final {
+    return apply_batch(tx, std::span<const events::RecordedEvent>(&e, 1));
+  }
+  events::Result<void> apply_batch(pqxx::transaction_base& tx,
+                                   std::span<const events::RecordedEvent> batch) const override = 0;
+};
 
 // A PostgreSQL array literal of plain tokens (uuids, numbers): no quoting needed.
 inline std::string plain_array(const std::set<std::string>& items) {
@@ -54,9 +66,10 @@ struct Rows {
   void load(pqxx::transaction_base& tx, const std::string& table, const std::string& key,
             const std::set<std::string>& keys) {
     if (keys.empty()) return;
-    const auto rows = tx.exec_params("select " + key + "::text, row_to_json(t)::text from " + table +
-                                         " t where " + key + " = any($1::uuid[])",
-                                     plain_array(keys));
+    // Prepared once per connection (events/store/sql.hpp): it runs for every batch.
+    const auto rows = events::exec_cached(tx, "select " + key + "::text, row_to_json(t)::text from " + table +
+                                                  " t where " + key + " = any($1::uuid[])",
+                                          plain_array(keys));
     for (const auto& r : rows) by_key[r[0].c_str()] = boost::json::parse(r[1].c_str()).as_object();
   }
 
