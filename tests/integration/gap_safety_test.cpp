@@ -1,5 +1,5 @@
-// A reader that follows global positions never skips an event whose transaction commits late
-// with a lower position.
+// A reader that follows global positions never skips an event: appends commit in position order
+// (infra/schema/0002_group_commit.sql), so no event can commit late with a lower position.
 #include "events/catalogue.hpp"
 #include "events/store/pg_event_store.hpp"
 #include "support/catch.hpp"
@@ -44,40 +44,39 @@ std::vector<std::int64_t> positions_in_log(const std::string& conn) {
 
 }  // namespace
 
-TEST_CASE("gap safety: a late commit with a lower position is not skipped") {
+TEST_CASE("gap safety: appends commit in position order: one waits for an open one, and a reader sees neither before") {
   const auto conn = shared_postgres().create_database();
   pqxx::connection slow_conn(conn);
   pqxx::work slow(slow_conn);
-  const auto low = append_in(slow);  // drawn first, committed last
+  const auto low = append_in(slow);  // drawn first, still open
 
-  PgEventStore fast(conn);
-  const std::vector<NewEvent> one = {NewEvent{encode(SandboxEvent{fixtures::spec()}), {}}};
-  const auto high = fast.append(StreamName::of("sandbox", SandboxId::generate()),
-                                ExpectedVersion::no_stream(), one);
-  REQUIRE(high);
-  REQUIRE(high->first.value() > low);
-
-  // The hazard is real: a naive reader sees the higher position alone and would move past the
-  // lower one for good.
-  const auto naive = positions_in_log(conn);
-  REQUIRE(naive == std::vector<std::int64_t>{high->first.value()});
-
-  // The store's reader waits until the lower position is final.
-  std::atomic<bool> done{false};
-  std::vector<RecordedEvent> seen;
-  std::thread reader([&] {
+  // The hazard it prevents: an append that drew a higher position and committed first would be
+  // seen alone, and a reader would move past the lower one for good. Instead it waits.
+  std::atomic<bool> appended{false};
+  Result<AppendResult> high = make_error(ErrorCode::unavailable, "not yet");
+  std::thread fast([&] {
     PgEventStore store(conn);
-    auto batch = store.read_all(GlobalPosition{0}, 100);
-    if (batch) seen = *batch;
-    done = true;
+    const std::vector<NewEvent> one = {NewEvent{encode(SandboxEvent{fixtures::spec()}), {}}};
+    high = store.append(StreamName::of("sandbox", SandboxId::generate()), ExpectedVersion::no_stream(), one);
+    appended = true;
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  CHECK_FALSE(done.load());  // still waiting for the open transaction
+  CHECK_FALSE(appended.load());  // waiting for the open append
+  PgEventStore reader(conn);
+  auto before = reader.read_all(GlobalPosition{0}, 100);
+  REQUIRE(before);
+  CHECK(before->empty());
+  CHECK(reader.safe_head()->value() == 0);
+
   slow.commit();
-  reader.join();
-  REQUIRE(seen.size() == 2);
-  CHECK(seen[0].position.value() == low);
-  CHECK(seen[1].position.value() == high->first.value());
+  fast.join();
+  REQUIRE(high);
+  CHECK(high->first.value() > low);
+  auto seen = reader.read_all(GlobalPosition{0}, 100);
+  REQUIRE(seen);
+  REQUIRE(seen->size() == 2);
+  CHECK((*seen)[0].position.value() == low);
+  CHECK((*seen)[1].position.value() == high->first.value());
 }
 
 TEST_CASE("gap safety: 8 appenders with delayed commits and rollbacks, a following reader sees every event once, in order") {

@@ -47,6 +47,10 @@ PostgresServer::PostgresServer(bool durable) {
   std::vector<std::string> argv = {std::string(kPgBin) + "postgres", "-D", data, "-p",
                                    std::to_string(port_), "-k", dir_, "-c",
                                    "listen_addresses=127.0.0.1", "-c", "max_connections=200"};
+  // For benches that say which statements took PostgreSQL's time (bench/api).
+  if (std::getenv("BENCH_STATEMENTS") != nullptr) {
+    argv.insert(argv.end(), {"-c", "shared_preload_libraries=pg_stat_statements", "-c", "track_wal_io_timing=on"});
+  }
   if (!durable) {
     for (const char* setting : {"fsync=off", "synchronous_commit=off", "full_page_writes=off"}) {
       argv.insert(argv.end(), {"-c", setting});

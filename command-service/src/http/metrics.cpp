@@ -30,6 +30,13 @@ std::string Metrics::text(const std::string& extra) const {
          "# TYPE event_append_conflicts_total counter\n"
          "event_append_conflicts_total " +
          std::to_string(events::PgEventStore::conflicts()) + "\n";
+  const auto groups = events::GroupCommit::counts();
+  out += "# HELP event_append_groups_total Transactions that carried the API's single-stream appends (group commit)\n"
+         "# TYPE event_append_groups_total counter\n"
+         "event_append_groups_total " + std::to_string(groups.groups) + "\n"
+         "# HELP event_appends_grouped_total Appends sent in those transactions\n"
+         "# TYPE event_appends_grouped_total counter\n"
+         "event_appends_grouped_total " + std::to_string(groups.appends) + "\n";
   return out + extra;
 }
 

@@ -21,7 +21,12 @@ struct ThreadState {
 }  // namespace
 
 Db::Db(std::string pg_connection, std::function<void()> on_append)
-    : pg_connection_(std::move(pg_connection)), on_append_(std::move(on_append)), serial_(++g_serials) {}
+    : pg_connection_(std::move(pg_connection)),
+      on_append_(std::move(on_append)),
+      appends_(std::make_unique<events::GroupCommit>(pg_connection_)),
+      serial_(++g_serials) {
+  if (on_append_) appends_->on_append(on_append_);
+}
 
 DbContext& Db::context() {
   thread_local ThreadState state;
@@ -29,6 +34,7 @@ DbContext& Db::context() {
     state.context.reset();
     state.store = std::make_unique<events::PgEventStore>(pg_connection_);
     if (on_append_) state.store->on_append(on_append_);
+    state.store->group_appends(appends_.get());
     state.conn = std::make_unique<pqxx::connection>(pg_connection_);
     pqxx::nontransaction tx(*state.conn);
     tx.exec("set search_path to read, public");

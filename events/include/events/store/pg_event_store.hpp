@@ -2,6 +2,7 @@
 // The event store on PostgreSQL (libpqxx). One connection per instance: not thread-safe, give
 // each thread its own.
 #include "events/store/event_store.hpp"
+#include "events/store/group_commit.hpp"
 
 #include <functional>
 #include <memory>
@@ -23,6 +24,15 @@ class PgEventStore final : public EventStore {
                               std::span<const NewEvent> events,
                               const AppendOptions& options = {}) override;
   Result<std::vector<AppendResult>> append_together(std::span<const StreamAppend> appends) override;
+
+  // Sends this store's single-stream appends through `group` (shared by the process's threads,
+  // group_commit.hpp) instead of its own connection; nullptr sends them alone again.
+  void group_appends(GroupCommit* group) { group_ = group; }
+  // One append on this store's own connection.
+  Result<AppendResult> append_alone(const GroupedAppend& request);
+  // Several independent appends in one transaction (append_many): each one's own answer, or the
+  // error of the whole when it rolled back.
+  Result<std::vector<Result<AppendResult>>> append_many(std::span<const GroupedAppend> requests);
   Result<std::vector<RecordedEvent>> read_stream(const StreamName& stream,
                                                  StreamVersion from = StreamVersion{0}) override;
   Result<std::vector<RecordedEvent>> read_all(GlobalPosition after, std::size_t max,
@@ -56,6 +66,7 @@ class PgEventStore final : public EventStore {
   std::unique_ptr<Connection> conn_;
   GlobalPosition cached_head_{0};
   std::function<void()> on_append_;
+  GroupCommit* group_ = nullptr;
 };
 
 // Applies infra/schema/NNNN_name.sql files that are not yet recorded in schema_migrations,
