@@ -92,7 +92,9 @@ int replay(const std::map<std::string, std::string>& flags) {
     std::cerr << "replay: " << position.error().message << "\n";
     return 2;
   }
-  auto result = projector::replay_into(db, flags.at("into"), *position);
+  auto result = projector::replay_into(db, flags.at("into"), *position, [&](std::int64_t events, std::int64_t at) {
+    std::cerr << "replay: " << events << " events applied, at position " << at << " of " << *position << "\n";
+  });
   if (!result) {
     std::cerr << "replay: " << result.error().message << "\n";
     return 2;

@@ -124,6 +124,20 @@ struct Api {
     headers["Authorization"] = "Bearer " + (key.empty() ? key_a : key);
     return http_call(port(), method, target, body, headers);
   }
+  // Waits until the projection has applied the whole log: for tests that then read the read
+  // model, or run a pass that does (a GET no longer waits for it: it answers from the stream).
+  void wait_projected() {
+    pqxx::connection c(conn);
+    for (int i = 0; i < 2000; ++i) {
+      pqxx::nontransaction tx(c);
+      if (tx.exec("select (select coalesce(max(position), 0) from events) <= "
+                  "(select coalesce(min(position), 0) from read.projection_checkpoints)")[0][0].as<bool>()) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    FAIL("the projection did not reach the head of the log in 10 s");
+  }
   std::int64_t event_count() {
     pqxx::connection c(conn);
     pqxx::nontransaction tx(c);

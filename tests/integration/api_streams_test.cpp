@@ -403,7 +403,7 @@ TEST_CASE("timers: auto-stop after no activity, auto-delete when stopped, each a
   const auto later = std::chrono::system_clock::now() + std::chrono::minutes(2);
   api.services.clock = [later] { return later; };
   REQUIRE(api.call("POST", "/api/sandbox/" + busy + "/last-activity").status == 201);
-  REQUIRE(api.call("GET", "/api/sandbox/" + busy).status == 200);  // projected
+  api.wait_projected();
   CHECK(api.db.run_blocking([&](DbContext& db) { return apply_timers(db, later); }) == 1);
   auto got = parse(api.call("GET", "/api/sandbox/" + idle));
   CHECK(str(got, "state") == "stopping");
@@ -420,7 +420,7 @@ TEST_CASE("timers: auto-stop after no activity, auto-delete when stopped, each a
   // Stopped, the ephemeral one is deleted at once.
   REQUIRE(api.call("POST", "/api/sandbox/" + ephemeral + "/stop?force=false").status == 200);
   REQUIRE(report(api, runner, ephemeral, "state", "stopped").at("ok").as_bool());
-  REQUIRE(api.call("GET", "/api/sandbox/" + ephemeral).status == 200);
+  api.wait_projected();
   CHECK(api.db.run_blocking([&](DbContext& db) { return apply_timers(db, later); }) == 1);
   CHECK(api.call("GET", "/api/sandbox/" + ephemeral).status == 404);  // deleted: gone for a get at once
   // The list still shows it on its way out.

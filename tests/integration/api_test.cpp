@@ -79,6 +79,35 @@ TEST_CASE("api: create answers at once and a read right after sees it") {
   CHECK(seen == 16);
 }
 
+TEST_CASE("api: a read right after a command sees it with the projector stopped (from the stream, not the read model)") {
+  Api api;
+  auto created = api.call("POST", "/api/sandbox", R"({"name":"ryw","labels":{"v":"1"}})");
+  REQUIRE(created.status == 200);
+  const auto id = str(parse(created), "id");
+  api.wait_projected();
+  api.projecting.request_stop();
+  api.projecting.join();
+
+  auto labelled = api.call("PUT", "/api/sandbox/" + id + "/labels", R"({"labels":{"v":"2"}})");
+  REQUIRE(labelled.status == 200);
+  for (const auto& target : {"/api/sandbox/" + id, std::string("/api/sandbox/ryw")}) {
+    auto got = api.call("GET", target);
+    REQUIRE(got.status == 200);
+    const auto dto = parse(got);
+    CHECK(str(dto, "id") == id);
+    CHECK(str(dto, "name") == "ryw");
+    CHECK(dto.at("labels").as_object().at("v").as_string() == "2");  // the read model still says "1"
+    CHECK_FALSE(str(dto, "createdAt").empty());
+  }
+  pqxx::connection c(api.conn);
+  CHECK(pqxx::nontransaction(c).exec_params("select labels->>'v' from read.sandboxes where id = $1", id)[0][0].as<std::string>() == "1");
+  // Another organization still sees nothing of it.
+  CHECK(api.call("GET", "/api/sandbox/" + id, "", api.key_b).status == 404);
+  auto deleted = api.call("DELETE", "/api/sandbox/" + id);
+  REQUIRE(deleted.status == 200);
+  CHECK(api.call("GET", "/api/sandbox/" + id).status == 404);  // gone at once, projector or not
+}
+
 TEST_CASE("api: bad input gets a clear 4xx and appends nothing") {
   Api api;
   const auto before = api.event_count();

@@ -318,19 +318,14 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
 }
 
 // One round trip when the projection is current: the row, the stream's last position and the
-// projection's checkpoint together; otherwise wait (bounded) for the projection and read again.
+// projection's checkpoint together; otherwise the sandbox as its stream has it (read-your-writes
+// without waiting for the projection).
 asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
   const auto id_or_name = call.path.at("sandboxIdOrName");
   struct Found {
     SandboxId id;
     std::int64_t last = 0;
     std::optional<SandboxView> view;  // set when the projection had passed `last`
-  };
-  auto read_view = [&](DbContext& db, const SandboxId& id) -> std::optional<SandboxView> {
-    pqxx::nontransaction tx(db.conn);
-    auto view = projector::queries::sandbox(tx, id);
-    if (!view || !may(call, access::Action::read, resource_of(view->state))) return std::nullopt;
-    return view;
   };
   auto found = co_await s.db.run([&](DbContext& db) -> Result<Found> {
     auto id = resolve_sandbox(db, call.organization_id, id_or_name);
@@ -348,8 +343,17 @@ asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
   });
   if (!found) co_return error_for(found.error());
   if (!found->view) {
-    co_await wait_for_projection(s, "sandboxes", found->last);
-    found->view = co_await s.db.run([&](DbContext& db) { return read_view(db, found->id); });
+    // The projection has not reached the sandbox's last event (a command just changed it):
+    // answer from the decider's state, as the command itself answered, instead of waiting.
+    found->view = co_await s.db.run([&](DbContext& db) -> std::optional<SandboxView> {
+      auto loaded = load_sandbox(db, found->id);
+      if (!loaded || !loaded->state.exists || !may(call, access::Action::read, resource_of(loaded->state))) {
+        return std::nullopt;
+      }
+      auto outcome = outcome_of(db, loaded->state, 0);
+      if (!outcome) return std::nullopt;
+      return outcome->view;
+    });
     if (!found->view) co_return error_for(not_found(id_or_name));
   }
   // Deleted (or being deleted): gone, as the SDK expects of a get right after delete returned

@@ -3,6 +3,7 @@
 // position or time, and compare a rebuild with the live models.
 #include "projector/read_model.hpp"
 
+#include <functional>
 #include <optional>
 
 namespace projector {
@@ -16,9 +17,12 @@ struct ReplayResult {
 // Resolves "as of": a position, or the last position recorded at or before an ISO time.
 events::Result<std::int64_t> position_as_of(const std::string& pg_connection, const std::string& position_or_time);
 
+// Called now and then during a replay: events applied so far, and the position reached.
+using ReplayProgress = std::function<void(std::int64_t events, std::int64_t position)>;
+
 // Builds every model into `schema` (which must not exist yet) from position 0 up to `up_to`.
 events::Result<ReplayResult> replay_into(const std::string& pg_connection, const std::string& schema,
-                                         std::int64_t up_to);
+                                         std::int64_t up_to, const ReplayProgress& progress = {});
 
 struct VerifyResult {
   bool equal = true;

@@ -13,7 +13,12 @@ namespace {
 
 using namespace events;
 
+// A JSON string.
+std::string quoted(const std::string& s) { return boost::json::serialize(boost::json::string(s)); }
+
 class Audit final : public SetWiseModel {
+  static constexpr std::size_t kCopyFrom = 64;  // rows; below, one INSERT
+
  public:
   std::string name() const override { return "audit"; }
   std::vector<Table> tables() const override { return {{"audit_log", "position"}}; }
@@ -25,9 +30,13 @@ class Audit final : public SetWiseModel {
     create index if not exists audit_org_time on audit_log (organization_id, recorded_at);
     create index if not exists audit_resource on audit_log (resource_id, position);)";
   }
-  void prepare(pqxx::connection_base&) const override {}
-  // Set-wise: the batch's rows go in with one COPY (one row per event, the event's data as it
-  // is). A row is never written twice: the batch commits with the checkpoint that excludes it.
+  void prepare(pqxx::connection_base& c) const override {
+    c.prepare("audit_insert", "insert into audit_log select * from jsonb_populate_recordset(null::audit_log, $1::jsonb)");
+  }
+  // Set-wise: the batch's rows go in with one statement (one row per event, the event's data as
+  // it is): a COPY for a big batch, an INSERT of a JSON array for a small one (a COPY costs two
+  // round trips, and a live batch is often a command or two). A row is never written twice: the
+  // batch commits with the checkpoint that excludes it.
   Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch) const override {
     std::vector<std::tuple<std::int64_t, std::string, std::string, std::string, std::string, std::string, std::string,
                            std::string, std::string, std::string>>
@@ -40,6 +49,19 @@ class Audit final : public SetWiseModel {
                         e.stream_id(), e.type, meta->correlation_id, meta->causation_id, e.data);
     }
     if (rows.empty()) return {};
+    if (rows.size() < kCopyFrom) {
+      std::string json = "[";
+      for (const auto& [position, at, org, actor, type, id, action, correlation, causation, data] : rows) {
+        if (json.size() > 1) json += ',';
+        json += "{\"position\":" + std::to_string(position) + ",\"recorded_at\":" + quoted(at) +
+                ",\"organization_id\":" + quoted(org) + ",\"actor\":" + quoted(actor) +
+                ",\"resource_type\":" + quoted(type) + ",\"resource_id\":" + quoted(id) +
+                ",\"action\":" + quoted(action) + ",\"correlation_id\":" + quoted(correlation) +
+                ",\"causation_id\":" + quoted(causation) + ",\"data\":" + data + '}';
+      }
+      tx.exec_prepared("audit_insert", json + ']');
+      return {};
+    }
     static const std::vector<std::string> kColumns{"position",    "recorded_at", "organization_id", "actor",
                                                    "resource_type", "resource_id", "action",        "correlation_id",
                                                    "causation_id",  "data"};
