@@ -82,9 +82,9 @@ void GroupCommit::send(std::vector<Waiting*>& group) {
     group[0]->answer = store.append_alone(group[0]->request);
     return;
   }
-  std::vector<GroupedAppend> requests;
+  std::vector<GroupedAppend> requests;  // moved out of the waiters: their events are sent once
   requests.reserve(group.size());
-  for (auto* w : group) requests.push_back(w->request);
+  for (auto* w : group) requests.push_back(std::move(w->request));
   auto answers = store.append_many(requests);
   if (answers) {
     for (std::size_t i = 0; i < group.size(); ++i) group[i]->answer = std::move((*answers)[i]);
@@ -95,7 +95,7 @@ void GroupCommit::send(std::vector<Waiting*>& group) {
     return;
   }
   // The group rolled back as a whole: each append again alone, for its own answer.
-  for (auto* w : group) w->answer = store.append_alone(w->request);
+  for (std::size_t i = 0; i < group.size(); ++i) group[i]->answer = store.append_alone(requests[i]);
 }
 
 }  // namespace events

@@ -193,23 +193,13 @@ Result<AppendResult> PgEventStore::append(const StreamName& stream, ExpectedVers
 }
 
 Result<AppendResult> PgEventStore::append_alone(const GroupedAppend& request) {
-  auto attempt = [&]() -> Result<AppendResult> {
-    pqxx::nontransaction tx(*conn_);
-    return append_in(tx, request);
-  };
-
   auto result = with_connection([&]() -> Result<AppendResult> {
     try {
-      return attempt();
+      pqxx::nontransaction tx(*conn_);
+      return append_in(tx, request);
     } catch (const pqxx::unique_violation&) {
-      // The version is taken: by a concurrent append, or the stream already exists. With an
-      // idempotency key, the winner may be this very request: asking again tells.
-      if (request.options.idempotency_key) {
-        try {
-          return attempt();
-        } catch (const pqxx::unique_violation&) {
-        }
-      }
+      // Under the append lock the version check sees every committed append (an idempotent
+      // twin included), so this is only the (stream, version) index's last guard.
       g_conflicts.fetch_add(1, std::memory_order_relaxed);
       return make_error(ErrorCode::version_conflict,
                         "stream " + request.stream.str() + " already has the version this append expected "

@@ -11,7 +11,6 @@
 #include <pqxx/pqxx>
 
 #include <map>
-#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -89,63 +88,16 @@ struct SandboxEvents {
   std::set<std::string> ids;
 };
 
-// A batch's sandbox events, decoded once for the three models that read them (sandboxes, usage,
-// runners). The projector hands its models the same span one after the other on one thread, so
-// the last span decoded is kept and used again when it is asked for again. The span is known by
-// its address, length and first and last events (position and stream, a random id), so another
-// log's batch in the same buffer is not taken for it.
-struct DecodedSandboxEvents {
-  const events::RecordedEvent* data = nullptr;
-  std::size_t size = 0;
-  std::int64_t first = 0;
-  std::int64_t last = 0;
-  std::string first_stream;
-  std::string last_stream;
-  std::vector<std::optional<events::SandboxEvent>> events;  // one per event; empty: not a sandbox event
-  std::optional<events::Error> error;
-};
-
-inline const DecodedSandboxEvents& decoded_sandbox_events(std::span<const events::RecordedEvent> batch) {
-  thread_local DecodedSandboxEvents memo;
-  const bool same = !batch.empty() && memo.data == batch.data() && memo.size == batch.size() &&
-                    memo.first == batch.front().position.value() && memo.last == batch.back().position.value() &&
-                    memo.first_stream == batch.front().stream && memo.last_stream == batch.back().stream;
-  if (same) return memo;
-  memo = DecodedSandboxEvents{};
-  if (batch.empty()) return memo;
-  memo.events.reserve(batch.size());
-  for (const auto& e : batch) {
-    if (e.category() != "sandbox") {
-      memo.events.emplace_back();
-      continue;
-    }
-    auto decoded = events::decode<events::SandboxEvent>(e);
-    if (!decoded) {
-      memo.error = decoded.error();
-      memo.events.clear();
-      return memo;  // not kept as a decoding of this span: data stays null
-    }
-    memo.events.emplace_back(std::move(*decoded));
-  }
-  memo.data = batch.data();
-  memo.size = batch.size();
-  memo.first = batch.front().position.value();
-  memo.last = batch.back().position.value();
-  memo.first_stream = batch.front().stream;
-  memo.last_stream = batch.back().stream;
-  return memo;
-}
-
 template <class Wanted>
 events::Result<SandboxEvents> sandbox_events(std::span<const events::RecordedEvent> batch, Wanted wanted) {
-  const auto& decoded = decoded_sandbox_events(batch);
-  if (decoded.error) return *decoded.error;
   SandboxEvents out;
-  for (std::size_t i = 0; i < decoded.events.size(); ++i) {
-    const auto& event = decoded.events[i];
-    if (!event || !wanted(*event)) continue;
-    out.ids.insert(batch[i].stream_id());
-    out.events.emplace_back(&batch[i], *event);
+  for (const auto& e : batch) {
+    if (e.category() != "sandbox") continue;
+    auto decoded = events::decode<events::SandboxEvent>(e);
+    if (!decoded) return decoded.error();
+    if (!wanted(*decoded)) continue;
+    out.ids.insert(e.stream_id());
+    out.events.emplace_back(&e, std::move(*decoded));
   }
   return out;
 }
