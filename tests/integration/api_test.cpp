@@ -390,7 +390,7 @@ TEST_CASE("api: with no runner, a sandbox goes to error after the bounded wait; 
   settings.wait = std::chrono::seconds(1);
   auto created = api.call("POST", "/api/sandbox", R"({"name":"nowhere"})");
   const auto id = str(parse(created), "id");
-  REQUIRE(api.call("GET", "/api/sandbox/" + id).status == 200);  // the scheduler reads the projection
+  api.wait_projected();  // the scheduler reads the projection
   const auto now = std::chrono::system_clock::now();
   CHECK(api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings, now); }) == 0);  // still waiting
   // A second and a half later, by the scheduler's clock: no sleep.
@@ -417,6 +417,7 @@ TEST_CASE("api: with no runner, a sandbox goes to error after the bounded wait; 
   CHECK(placed);
   // The failed one is placed again once it is started again.
   CHECK(api.call("POST", "/api/sandbox/" + id + "/start").status == 200);
+  api.wait_projected();
   api.db.run_blocking([&](DbContext& db) { return schedule_once(db, settings, std::chrono::system_clock::now()); });
   CHECK(str(parse(api.call("GET", "/api/sandbox/" + id)), "runnerId") == runner.str());
 }
