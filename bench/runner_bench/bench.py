@@ -81,7 +81,7 @@ class Events:
 def runner_timings(var):
     out = {}
     pattern = re.compile(r"sandbox (\S+): timings look-up ([\d.]+) ms, layer ([\d.]+) ms, mount\+bundle ([\d.]+) ms, "
-                         r"crun create ([\d.]+) ms, crun start ([\d.]+) ms")
+                         r"crun run ([\d.]+) ms")
     with open(os.path.join(var, "log", "runner.log")) as f:
         for line in f:
             m = pattern.search(line)
@@ -271,7 +271,7 @@ def main():
     rows.append(("  reference: unshare of the same namespaces, p50 / p99", "", "%.1f / %.1f ms" % (pct(unshare, 50), pct(unshare, 99)),
                  "", ""))
     names = ["runner look-up (API)", "layer (btrfs subvolume, quota, skeleton)", "overlay mount + bundle",
-             "crun create", "crun start"]
+             "crun run --detach (create + start)"]
     for k, name in enumerate(names):
         values = [p[k] for p in parts]
         rows.append(("  breakdown: " + name + ", p50 / p99", "%.1f / %.1f ms" % (pct(values, 50), pct(values, 99)), "", "", ""))

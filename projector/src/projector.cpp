@@ -321,7 +321,9 @@ void Projector::run(std::stop_token stop) {
         continue;
       }
       position_ = m.low();
-      if (*n == 0 && m.settings.wake) {
+      // A batch short of full read the whole log: wait for the next append (a hint rung while
+      // it was read ends the wait at once), instead of a read that finds nothing.
+      if (*n < m.settings.batch && m.settings.wake) {
         m.settings.wake->wait(stop, rings, m.settings.idle_poll);
       } else if (*n == 0) {
         nap(stop, m.settings.idle_poll);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "runner/btrfs.hpp"
 #include "runner/command.hpp"
 
 #include <cerrno>
@@ -50,11 +51,9 @@ bool SandboxFs::mounted(const std::string& id) const {
 events::Result<void> SandboxFs::make_subvolume(const std::string& id, int disk_gib) {
   const auto dir = state_ + "/data/" + id;
   if (!fs::exists(dir)) {
-    if (auto made = run_checked({"btrfs", "-q", "subvolume", "create", dir}); !made) return made.error();
+    if (auto made = btrfs::create_subvolume(dir); !made) return made.error();
   }
-  if (auto limited = run_checked({"btrfs", "qgroup", "limit", std::to_string(disk_gib) + "G", dir}); !limited) {
-    return limited.error();
-  }
+  if (auto limited = btrfs::limit_subvolume(dir, disk_gib); !limited) return limited.error();
   std::error_code ec;
   fs::create_directories(dir + "/work", ec);
   fs::create_directories(dir + "/upper", ec);
@@ -192,10 +191,7 @@ events::Result<void> SandboxFs::destroy(const std::string& id) {
 }
 
 events::Result<void> SandboxFs::resize(const std::string& id, int disk_gib) {
-  if (auto limited = run_checked({"btrfs", "qgroup", "limit", std::to_string(disk_gib) + "G", state_ + "/data/" + id}); !limited) {
-    return limited.error();
-  }
-  return {};
+  return btrfs::limit_subvolume(state_ + "/data/" + id, disk_gib);
 }
 
 events::Result<std::string> SandboxFs::ensure_volume(const std::string& volume_id) {

@@ -104,21 +104,22 @@ asio::awaitable<Response> authorize_toolbox(Router& router, Services& s, Call& c
   co_return json_response(http::status::ok, json::value_from(wire::ToolboxAccess{OrganizationId{identity.organization_id}}));
 }
 
-// Admin: where the sandbox runs and who may reach it.
+// Admin: where the sandbox runs and who may reach it. From the stream, not the read model: the
+// proxy's first request to a sandbox just created or claimed does not wait for the projection.
 asio::awaitable<Response> placement(Services& s, Call& call) {
   const auto id = SandboxId::parse(call.path.at("sandboxId"));
   if (!id) co_return error_response(http::status::not_found, "no sandbox " + call.path.at("sandboxId"));
-  const auto last = co_await s.db.run([&](DbContext& db) { return last_position_of(db, StreamName::of("sandbox", *id).str()); });
-  co_await wait_for_projection(s, "sandboxes", last);
   auto dto = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
-    pqxx::nontransaction tx(db.conn);
-    const auto found = projector::queries::sandbox(tx, *id);
-    if (!found || found->state.actual == SandboxState::destroyed) return std::nullopt;
-    const auto& view = *found;
-    const auto endpoint =
-        view.state.runner ? projector::queries::runner_endpoint(tx, *view.state.runner) : std::string();
-    const wire::SandboxPlacement placement{*id, view.state.organization_id, view.state.actual, view.state.is_public,
-                                          view.state.runner, endpoint};
+    auto loaded = load_sandbox(db, *id);
+    if (!loaded) return std::nullopt;
+    const auto& st = loaded->state;
+    if (!st.exists || st.actual == SandboxState::destroyed) return std::nullopt;
+    std::string endpoint;
+    if (st.runner) {
+      pqxx::nontransaction tx(db.conn);
+      endpoint = projector::queries::runner_endpoint(tx, *st.runner);
+    }
+    const wire::SandboxPlacement placement{*id, st.organization_id, st.actual, st.is_public, st.runner, endpoint};
     return json::value_from(placement).as_object();
   });
   if (!dto) co_return error_response(http::status::not_found, "no sandbox " + id->str());

@@ -212,8 +212,7 @@ asio::awaitable<Response> list_runners(Services& s, Call&) {
 // sandbox does not run the host userland: the snapshot's id (its files in the object store),
 // state (only an active one can be used) and entrypoint. Rows are read first and their
 // transaction closed: the image look-up opens its own (one transaction at a time per connection).
-json::value runner_target(DbContext& db, const SandboxView& view) {
-  const auto& st = view.state;
+json::value runner_target(DbContext& db, const sandbox::State& st) {
   events::wire::RunnerTarget t;
   t.id = st.id;
   t.organization_id = st.organization_id;
@@ -258,28 +257,25 @@ asio::awaitable<Response> runner_sandboxes(Services& s, Call& call) {
       rows = projector::queries::sandboxes_on_runner(tx, *id);
     }
     json::array out;
-    for (const auto& r : rows) out.push_back(runner_target(db, r));
+    for (const auto& r : rows) out.push_back(runner_target(db, r.state));
     return out;
   });
   co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});
 }
 
 // One of them, as of the sandbox's last event; 404 when it is not (or no longer) this runner's.
+// From the stream (the aggregate cache and the events since), not the read model: a runner
+// learning of a create or a claim does not wait for the projection to show it.
 asio::awaitable<Response> runner_sandbox(Services& s, Call& call) {
   const auto id = runner_in_path(call);
   const auto sandbox = SandboxId::parse(call.path.at("sandboxId"));
   if (!id || !sandbox) co_return error_response(http::status::not_found, "no such sandbox on this runner");
-  const auto last = co_await s.db.run(
-      [&](DbContext& db) { return last_position_of(db, StreamName::of("sandbox", *sandbox).str()); });
-  co_await wait_for_projection(s, "sandboxes", last);
   auto dto = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
-    std::optional<SandboxView> row;
-    {
-      pqxx::nontransaction tx(db.conn);
-      row = projector::queries::sandbox_on_runner(tx, *id, *sandbox);
-    }
-    if (!row) return std::nullopt;
-    return runner_target(db, *row).as_object();
+    auto loaded = load_sandbox(db, *sandbox);
+    if (!loaded) return std::nullopt;
+    const auto& st = loaded->state;
+    if (!st.exists || st.actual == SandboxState::destroyed || st.runner != *id) return std::nullopt;
+    return runner_target(db, st).as_object();
   });
   if (!dto) co_return error_response(http::status::not_found, "sandbox " + sandbox->str() + " is not on runner " + id->str());
   co_return json_response(http::status::ok, *dto);

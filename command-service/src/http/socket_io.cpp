@@ -5,10 +5,12 @@
 //   server: 2 every pingInterval  → client: 3
 //   server: 42["sandbox.created",dto] and 42["sandbox.state.updated",{sandbox,oldState,newState}]
 #include "command_service/http/api.hpp"
+#include "command_service/app/sandbox_commands.hpp"
 #include "command_service/http/socket_io.hpp"
 #include "command_service/pg/event_feed.hpp"
 #include "command_service/http/route_support.hpp"
 #include "command_service/http/sandbox_view.hpp"
+#include "projector/queries/organizations_audit.hpp"
 #include "events/ids.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -79,14 +81,27 @@ struct Session {
     }
   }
 
-  // Reads the sandboxes the events touched (after their projection) as DTOs.
+  // The sandboxes the events touched, as DTOs: from the read model when the projection has
+  // reached `position`, else as their streams have them (as a GET answers), without waiting.
   asio::awaitable<std::map<std::string, json::object>> sandboxes(const std::set<std::string>& ids, std::int64_t position) {
-    co_await wait_for_projection(s, "sandboxes", position);
     co_return co_await s.db.run([&](DbContext& db) {
-      pqxx::nontransaction tx(db.conn);
       std::map<std::string, json::object> out;
-      for (const auto& view : projector::queries::sandboxes_with_ids(tx, ids, organization_id)) {
-        out.emplace(view.state.id.str(), sandbox_dto(view, s.settings.proxy_url));
+      {
+        pqxx::nontransaction tx(db.conn);
+        if (projector::queries::checkpoint(tx, "sandboxes") >= position) {
+          for (const auto& view : projector::queries::sandboxes_with_ids(tx, ids, organization_id)) {
+            out.emplace(view.state.id.str(), sandbox_dto(view, s.settings.proxy_url));
+          }
+          return out;
+        }
+      }
+      for (const auto& id : ids) {
+        const auto parsed = events::SandboxId::parse(id);
+        if (!parsed) continue;
+        auto loaded = load_sandbox(db, *parsed);
+        if (!loaded || !loaded->state.exists || loaded->state.organization_id.str() != organization_id) continue;
+        auto outcome = outcome_of(db, loaded->state, 0);
+        if (outcome) out.emplace(id, sandbox_dto(outcome->view, s.settings.proxy_url));
       }
       return out;
     });

@@ -36,6 +36,14 @@ void EventFeed::observe(std::function<void(const std::vector<RecordedEvent>&)> o
 }
 
 void EventFeed::follow(std::stop_token stop) {
+  constexpr std::size_t kBatch = 1000;
+  auto wait_for_appends = [&](std::uint64_t rings) {
+    if (bell_) {
+      bell_->wait(stop, rings, poll_);
+    } else {
+      events::nap(stop, poll_);
+    }
+  };
   while (!stop.stop_requested()) {
     const auto rings = bell_ ? bell_->rings() : 0;
     std::int64_t from = 0;
@@ -45,7 +53,7 @@ void EventFeed::follow(std::stop_token stop) {
     }
     events::Result<std::vector<RecordedEvent>> batch = std::vector<RecordedEvent>{};
     try {
-      batch = db_.run_blocking([&](DbContext& c) { return c.store.read_all(events::GlobalPosition{from}, 1000); });
+      batch = db_.run_blocking([&](DbContext& c) { return c.store.read_all(events::GlobalPosition{from}, kBatch); });
     } catch (const std::exception& e) {
       spdlog::warn("event feed: {}", e.what());
       events::nap(stop, std::chrono::milliseconds(500));
@@ -64,12 +72,11 @@ void EventFeed::follow(std::stop_token stop) {
       }
       if (observer) observer(*batch);
     }
+    // A batch short of full read the whole log: wait for the next append (a hint rung while it
+    // was read ends the wait at once), instead of a read that finds nothing.
+    const bool caught_up = batch->size() < kBatch;
     if (batch->empty()) {
-      if (bell_) {
-        bell_->wait(stop, rings, poll_);
-      } else {
-        events::nap(stop, poll_);
-      }
+      wait_for_appends(rings);
       continue;
     }
     decltype(waiters_) woken;
@@ -86,8 +93,10 @@ void EventFeed::follow(std::stop_token stop) {
         if (auto timer = weak.lock()) timer->expires_at(asio::steady_timer::time_point::min());
       });
     }
+    if (caught_up) wait_for_appends(rings);
   }
 }
+
 
 std::optional<std::vector<RecordedEvent>> EventFeed::from_memory(std::int64_t after, std::size_t max) const {
   std::vector<RecordedEvent> out;

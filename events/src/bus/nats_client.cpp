@@ -23,6 +23,9 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const std::string& url,
   natsOptions_SetReconnectWait(opts, 100);
   natsOptions_SetTimeout(opts, 2000);
   natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+  // Each publish is written at once: otherwise it waits for the client's flusher thread, which
+  // wakes on the next millisecond (0-1 ms per hop; an append reaches a subscriber in two hops).
+  natsOptions_SetSendAsap(opts, true);
   natsStatus s = natsConnection_Connect(&client->nc_, opts);
   natsOptions_Destroy(opts);
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {

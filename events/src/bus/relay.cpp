@@ -34,6 +34,8 @@ struct Relay::Impl {
   std::unique_ptr<HintListener> hints;
   std::uint64_t rings_seen = 0;
   std::int64_t checkpoint = 0;
+  std::int64_t saved = 0;  // the checkpoint as last recorded
+  std::chrono::steady_clock::time_point saved_at{};
   std::string stream_last_id;     // Nats-Msg-Id of the stream's last message; empty when none
   std::uint64_t stream_last_seq = 0;  // the stream's last sequence (0: empty)
   bool synced = false;
@@ -70,10 +72,24 @@ struct Relay::Impl {
     }
   }
 
-  // Waits for an append hint, or at most idle_poll (hints are best effort).
-  void wait_for_appends(std::stop_token& stop) {
+  // Waits for an append hint, or at most idle_poll (hints are best effort). False when none came.
+  bool wait_for_appends(std::stop_token& stop) {
     bell->wait(stop, rings_seen, settings.idle_poll);
-    rings_seen = bell->rings();
+    const auto rings = bell->rings();
+    const bool rung = rings != rings_seen;
+    rings_seen = rings;
+    return rung;
+  }
+
+  // Records the checkpoint if it moved since the last save.
+  Result<void> save_progress() {
+    if (checkpoint == saved) return {};
+    auto r = store.save_checkpoint(settings.checkpoint_name, GlobalPosition{checkpoint});
+    if (r) {
+      saved = checkpoint;
+      saved_at = std::chrono::steady_clock::now();
+    }
+    return r;
   }
 
   // Learns where the JetStream stream really is: it may be ahead of our checkpoint (we died
@@ -103,9 +119,7 @@ struct Relay::Impl {
     if (stream_last > checkpoint) {
       logger()->info("stream is ahead of the checkpoint ({} > {}); moving up", stream_last, checkpoint);
       checkpoint = stream_last;
-      if (auto saved = store.save_checkpoint(settings.checkpoint_name, GlobalPosition{checkpoint}); !saved) {
-        return saved.error();
-      }
+      if (auto recorded = save_progress(); !recorded) return recorded.error();
     }
     return {};
   }
@@ -176,6 +190,7 @@ void Relay::run(std::stop_token stop) {
   }
   if (!loaded) return;
   m.checkpoint = loaded->value();
+  m.saved = m.checkpoint;
   position_ = m.checkpoint;
   std::chrono::milliseconds backoff{50};
   auto fail = [&](const std::string& what) {
@@ -199,7 +214,9 @@ void Relay::run(std::stop_token stop) {
       continue;
     }
     if (batch->empty()) {
-      m.wait_for_appends(stop);
+      if (!m.wait_for_appends(stop)) {
+        if (auto saved = m.save_progress(); !saved) logger()->warn("cannot record the relay checkpoint: {}", saved.error().message);
+      }
       continue;
     }
     auto sent = m.publish(*batch);
@@ -209,17 +226,19 @@ void Relay::run(std::stop_token stop) {
       continue;
     }
     m.checkpoint = batch->back().position.value();
-    if (auto saved = m.store.save_checkpoint(m.settings.checkpoint_name, GlobalPosition{m.checkpoint});
-        !saved) {
-      // The stream has the events; the next sync moves the checkpoint up from the stream.
-      m.synced = false;
-      fail("cannot record the relay checkpoint: " + saved.error().message);
-      continue;
-    }
     published_ += static_cast<std::int64_t>(*sent);
     position_ = m.checkpoint;
+    if (std::chrono::steady_clock::now() - m.saved_at >= m.settings.checkpoint_every) {
+      if (auto saved = m.save_progress(); !saved) {
+        // The stream has the events; the next sync moves the checkpoint up from the stream.
+        m.synced = false;
+        fail("cannot record the relay checkpoint: " + saved.error().message);
+        continue;
+      }
+    }
     backoff = std::chrono::milliseconds{50};
   }
+  if (auto saved = m.save_progress(); !saved) logger()->warn("cannot record the relay checkpoint at exit: {}", saved.error().message);
 }
 
 }  // namespace events::bus

@@ -9,8 +9,7 @@
 namespace runner {
 
 struct RunTimings {
-  double create_ms = 0;
-  double start_ms = 0;
+  double run_ms = 0;  // `crun run --detach`: create and start
 };
 
 struct ContainerState {
@@ -22,7 +21,7 @@ class Crun {
  public:
   explicit Crun(std::string state_root, std::string binary = "crun");
 
-  // create + start: PID 1 of the bundle runs. `create` must run in the runner's private mount
+  // create + start (one `crun run --detach`): PID 1 of the bundle runs. crun must run in the runner's private mount
   // namespace (host.hpp), which the runner's children inherit.
   events::Result<void> run(const std::string& id, const std::string& bundle_dir, RunTimings* timings = nullptr);
   // SIGTERM, up to `grace_ms`, then SIGKILL; then the container is deleted. No container: ok.

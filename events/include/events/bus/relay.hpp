@@ -19,6 +19,10 @@ struct RelaySettings {
   std::string checkpoint_name = "relay";
   std::size_t batch_size = 500;
   std::chrono::milliseconds idle_poll{100};   // wait for an append hint at most this long
+  // While events keep coming the checkpoint is saved at most this often, and once the relay
+  // is idle: a durable write per batch kept the next append waiting behind its fsync. A
+  // checkpoint that is behind costs nothing after a crash: the stream says how far it got.
+  std::chrono::milliseconds checkpoint_every{200};
   std::chrono::milliseconds publish_timeout{3000};
   std::chrono::milliseconds max_backoff{2000};
   StreamSettings stream;
