@@ -208,6 +208,7 @@ void Relay::run(std::stop_token stop) {
       m.synced = true;
       position_ = m.checkpoint;
     }
+    m.rings_seen = m.bell->rings();  // a hint from here on may be for an event this read misses
     auto batch = m.store.read_all(GlobalPosition{m.checkpoint}, m.settings.batch_size);
     if (!batch) {
       fail("cannot read the log: " + batch.error().message);
@@ -237,6 +238,10 @@ void Relay::run(std::stop_token stop) {
       }
     }
     backoff = std::chrono::milliseconds{50};
+    // A batch short of full read the whole log: wait for the next hint rather than read again.
+    if (batch->size() < m.settings.batch_size && !m.wait_for_appends(stop)) {
+      if (auto saved = m.save_progress(); !saved) logger()->warn("cannot record the relay checkpoint: {}", saved.error().message);
+    }
   }
   if (auto saved = m.save_progress(); !saved) logger()->warn("cannot record the relay checkpoint at exit: {}", saved.error().message);
 }
