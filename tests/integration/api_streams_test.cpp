@@ -3,6 +3,7 @@
 #include "api_fixture.hpp"
 #include "node_scripts.hpp"
 #include "support/process.hpp"
+#include "events/wire/proxy.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -360,6 +361,74 @@ TEST_CASE("socket.io: the real socket.io-client connects with the key and hears 
     all << in.rdbuf();
     CHECK(all.str().find(their_id) == std::string::npos);
   }
+  const int status = client.stop(SIGTERM, 5000);
+  CHECK(WIFEXITED(status));
+  testing_support::remove_tree(dir);
+}
+
+// With the projector stopped nothing new reaches the read model: the proxy's placement, the
+// runner's target and the Socket.IO pushes still answer, from the sandbox's stream, and still
+// only to whom they belong.
+TEST_CASE("read-your-writes: placement, runner target and Socket.IO answer from the stream with the projector stopped") {
+  Api api;
+  const auto runner = register_runner(api);
+  const auto dir = testing_support::make_temp_dir("socketio-stream");
+  const auto log = dir + "/client.log";
+  auto client = node_client(api, "socketio_client.cjs", "socket.io-client", log);
+  auto log_text = [&] {
+    std::ifstream in(log);
+    std::stringstream all;
+    all << in.rdbuf();
+    return all.str();
+  };
+  auto log_has = [&](const std::string& text) {
+    for (int i = 0; i < 200; ++i) {
+      if (log_text().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  REQUIRE(log_has("connected"));
+  api.wait_projected();  // the runner's row (its endpoint) is in the read model
+  api.projecting.request_stop();
+  api.projecting.join();
+
+  auto theirs = api.call("POST", "/api/sandbox", R"({"name":"not-yours"})", api.key_b);
+  REQUIRE(theirs.status == 200);
+  const auto their_id = str(parse(theirs), "id");
+  CHECK(report(api, runner, their_id, "state", "started").at("ok").as_bool());
+  auto created = api.call("POST", "/api/sandbox", R"({"name":"unprojected"})");
+  REQUIRE(created.status == 200);
+  const auto id = str(parse(created), "id");
+  const auto org = str(parse(created), "organizationId");
+
+  auto placed = http_call(api.port(), "GET", "/api/proxy/sandboxes/" + id, "", admin(api));
+  INFO(placed.body);
+  REQUIRE(placed.status == 200);
+  auto placement = from_json_text<wire::SandboxPlacement>(placed.body, "placement");
+  REQUIRE(placement);
+  CHECK(placement->organization_id.str() == org);
+  CHECK(placement->runner_id.has_value());
+  CHECK(placement->runner_endpoint == "127.0.0.1:4100");
+  CHECK(http_call(api.port(), "GET", "/api/proxy/sandboxes/" + SandboxId::generate().str(), "", admin(api)).status == 404);
+  CHECK(http_call(api.port(), "GET", "/api/proxy/sandboxes/" + id, "", {{"Authorization", "Bearer " + api.key_a}}).status == 401);  // an organization key is not the admin key
+
+  auto target = http_call(api.port(), "GET", "/api/runners/" + runner + "/sandboxes/" + id, "", admin(api));
+  INFO(target.body);
+  REQUIRE(target.status == 200);
+  CHECK(str(parse(target), "id") == id);
+  CHECK(http_call(api.port(), "GET", "/api/runners/" + runner + "/sandboxes/" + id, "", {{"Authorization", "Bearer " + api.key_a}}).status == 401);
+  CHECK(http_call(api.port(), "GET", "/api/runners/" + runner + "/sandboxes/" + id, "", {}).status == 401);
+  const auto other_runner = RunnerId::generate().str();
+  CHECK(http_call(api.port(), "GET", "/api/runners/" + other_runner + "/sandboxes/" + id, "", admin(api)).status == 404);
+
+  CHECK(report(api, runner, id, "state", "starting").at("ok").as_bool());
+  CHECK(report(api, runner, id, "state", "started").at("ok").as_bool());
+  CHECK(log_has("sandbox.created " + id));
+  CHECK(log_has("sandbox.state.updated " + id));
+  CHECK(log_text().find(their_id) == std::string::npos);
+  pqxx::connection c(api.conn);
+  CHECK(pqxx::nontransaction(c).exec_params("select count(*) from read.sandboxes where id = $1", id)[0][0].as<int>() == 0);
   const int status = client.stop(SIGTERM, 5000);
   CHECK(WIFEXITED(status));
   testing_support::remove_tree(dir);
