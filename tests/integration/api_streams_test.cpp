@@ -70,6 +70,23 @@ struct SseClient {
   }
 };
 
+// What a node client printed to its log file.
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream all;
+  all << in.rdbuf();
+  return all.str();
+}
+
+// Waits up to 10 s for `text` to appear in the file.
+bool file_shows(const std::string& path, const std::string& text) {
+  for (int i = 0; i < 200; ++i) {
+    if (file_text(path).find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("runners: registration, heartbeat, drain and removal take the admin key and name bad fields") {
@@ -330,16 +347,7 @@ TEST_CASE("socket.io: the real socket.io-client connects with the key and hears 
   const auto dir = testing_support::make_temp_dir("socketio");
   const auto log = dir + "/client.log";
   auto client = node_client(api, "socketio_client.cjs", "socket.io-client", log);
-  auto log_has = [&](const std::string& text) {
-    for (int i = 0; i < 200; ++i) {
-      std::ifstream in(log);
-      std::stringstream all;
-      all << in.rdbuf();
-      if (all.str().find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  };
+  auto log_has = [&](const std::string& text) { return file_shows(log, text); };
   REQUIRE(log_has("rejected: invalid or revoked API key"));  // a wrong key first
   REQUIRE(log_has("connected"));
   // Another organization's sandbox, created and started first: never pushed to this client.
@@ -355,12 +363,7 @@ TEST_CASE("socket.io: the real socket.io-client connects with the key and hears 
   CHECK(log_has("sandbox.created " + id));
   CHECK(log_has("->started"));
   CHECK(log_has("sandbox.state.updated " + id));
-  {
-    std::ifstream in(log);
-    std::stringstream all;
-    all << in.rdbuf();
-    CHECK(all.str().find(their_id) == std::string::npos);
-  }
+  CHECK(file_text(log).find(their_id) == std::string::npos);
   const int status = client.stop(SIGTERM, 5000);
   CHECK(WIFEXITED(status));
   testing_support::remove_tree(dir);
@@ -375,19 +378,7 @@ TEST_CASE("read-your-writes: placement, runner target and Socket.IO answer from 
   const auto dir = testing_support::make_temp_dir("socketio-stream");
   const auto log = dir + "/client.log";
   auto client = node_client(api, "socketio_client.cjs", "socket.io-client", log);
-  auto log_text = [&] {
-    std::ifstream in(log);
-    std::stringstream all;
-    all << in.rdbuf();
-    return all.str();
-  };
-  auto log_has = [&](const std::string& text) {
-    for (int i = 0; i < 200; ++i) {
-      if (log_text().find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  };
+  auto log_has = [&](const std::string& text) { return file_shows(log, text); };
   REQUIRE(log_has("connected"));
   api.wait_projected();  // the runner's row (its endpoint) is in the read model
   api.projecting.request_stop();
@@ -426,7 +417,7 @@ TEST_CASE("read-your-writes: placement, runner target and Socket.IO answer from 
   CHECK(report(api, runner, id, "state", "started").at("ok").as_bool());
   CHECK(log_has("sandbox.created " + id));
   CHECK(log_has("sandbox.state.updated " + id));
-  CHECK(log_text().find(their_id) == std::string::npos);
+  CHECK(file_text(log).find(their_id) == std::string::npos);
   pqxx::connection c(api.conn);
   CHECK(pqxx::nontransaction(c).exec_params("select count(*) from read.sandboxes where id = $1", id)[0][0].as<int>() == 0);
   const int status = client.stop(SIGTERM, 5000);
