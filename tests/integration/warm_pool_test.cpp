@@ -133,6 +133,17 @@ TEST_CASE("warm pool: claims, refill, isolation between claimers and the cold pa
   const auto b_env = run(r, b_id, "echo who=$WHO other=$OTHER; ls /home/daytona");
   CHECK_THAT(b_env, Catch::Contains("who= other=b"));
   CHECK_THAT(b_env, !Catch::Contains("a.txt"));
+  // A create with no env (the SDK's default) has nothing to give the daemon: the claim leaves the
+  // sandbox started without a trip to the runner (whose endpoint is still unreachable here).
+  REQUIRE(pool_reaches(api, 2));
+  auto bare = api.call("POST", "/api/sandbox", R"({"name": "claimed-no-env"})");
+  INFO(bare.body);
+  REQUIRE(bare.status == 200);
+  const auto bare_id = str(parse(bare), "id");
+  CHECK(str(parse(bare), "state") == "started");
+  CHECK(event_types(api, bare_id).back() == "SandboxClaimed");
+  CHECK(claim_field(api, bare_id, "env_applied") == "true");
+  CHECK_THAT(run(r, bare_id, "echo who=$WHO other=$OTHER ok"), Catch::Contains("who= other= ok"));
   // The same name again in a: taken, and no sandbox of the pool is spent on it.
   CHECK(api.call("POST", "/api/sandbox", R"({"name": "claimed-a"})").status == 409);
 

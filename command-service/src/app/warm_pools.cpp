@@ -207,12 +207,15 @@ std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const
     if (!in_use) return in_use.error();
     if (*in_use) return Result<Outcome>(make_error(ErrorCode::already_exists, "a sandbox named '" + spec.name + "' already exists"));
     SandboxClaimed c = claim;
-    if (endpoint) {
+    bool applied = false;  // this caller's env is in the member's daemon
+    if (spec.env.empty()) {
+      c.env_applied = true;  // members are made without an env: nothing to apply, no trip to the daemon
+    } else if (endpoint) {
       auto posted = post_env_through_runner(*endpoint, forward_key, id.str(), spec.env);
       c.env_applied = posted.has_value();
+      applied = c.env_applied;
       if (!posted) spdlog::warn("warm pool: claim of {}: env not applied directly ({}); the runner will", id.str(), posted.error().message);
     }
-    const bool applied = c.env_applied;
     auto out = create_named(db, call, spec.organization_id, spec.name, id, [&]() -> Result<SandboxEvents> {
       auto current = load_sandbox(db, id);
       if (!current) return current.error();
