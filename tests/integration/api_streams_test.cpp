@@ -339,17 +339,32 @@ testing_support::ChildProcess node_client(const Api& api, const std::string& scr
                     log);
 }
 
+// The real socket.io-client (tests/e2e/socketio_client.cjs) for organization A: it prints every
+// sandbox event it hears, one line each, into a file of its own.
+struct SocketIoClient {
+  std::string dir;
+  std::string log = dir + "/client.log";
+  testing_support::ChildProcess process;
+
+  SocketIoClient(const Api& api, const std::string& name)
+      : dir(testing_support::make_temp_dir(name)), process(node_client(api, "socketio_client.cjs", "socket.io-client", log)) {}
+  ~SocketIoClient() { testing_support::remove_tree(dir); }
+  SocketIoClient(const SocketIoClient&) = delete;
+  SocketIoClient& operator=(const SocketIoClient&) = delete;
+
+  bool shows(const std::string& text) const { return file_shows(log, text); }
+  bool never_showed(const std::string& text) const { return file_text(log).find(text) == std::string::npos; }
+  bool exits_on_sigterm() { return WIFEXITED(process.stop(SIGTERM, 5000)); }
+};
+
 }  // namespace
 
 TEST_CASE("socket.io: the real socket.io-client connects with the key and hears state changes") {
   Api api;
   const auto runner = register_runner(api);
-  const auto dir = testing_support::make_temp_dir("socketio");
-  const auto log = dir + "/client.log";
-  auto client = node_client(api, "socketio_client.cjs", "socket.io-client", log);
-  auto log_has = [&](const std::string& text) { return file_shows(log, text); };
-  REQUIRE(log_has("rejected: invalid or revoked API key"));  // a wrong key first
-  REQUIRE(log_has("connected"));
+  SocketIoClient client(api, "socketio");
+  REQUIRE(client.shows("rejected: invalid or revoked API key"));  // a wrong key first
+  REQUIRE(client.shows("connected"));
   // Another organization's sandbox, created and started first: never pushed to this client.
   auto theirs = api.call("POST", "/api/sandbox", R"({"name":"not-yours"})", api.key_b);
   REQUIRE(theirs.status == 200);
@@ -360,13 +375,11 @@ TEST_CASE("socket.io: the real socket.io-client connects with the key and hears 
   const auto id = str(parse(created), "id");
   CHECK(report(api, runner, id, "state", "starting").at("ok").as_bool());
   CHECK(report(api, runner, id, "state", "started").at("ok").as_bool());
-  CHECK(log_has("sandbox.created " + id));
-  CHECK(log_has("->started"));
-  CHECK(log_has("sandbox.state.updated " + id));
-  CHECK(file_text(log).find(their_id) == std::string::npos);
-  const int status = client.stop(SIGTERM, 5000);
-  CHECK(WIFEXITED(status));
-  testing_support::remove_tree(dir);
+  CHECK(client.shows("sandbox.created " + id));
+  CHECK(client.shows("->started"));
+  CHECK(client.shows("sandbox.state.updated " + id));
+  CHECK(client.never_showed(their_id));
+  CHECK(client.exits_on_sigterm());
 }
 
 // With the projector stopped nothing new reaches the read model: the proxy's placement, the
@@ -375,11 +388,8 @@ TEST_CASE("socket.io: the real socket.io-client connects with the key and hears 
 TEST_CASE("read-your-writes: placement, runner target and Socket.IO answer from the stream with the projector stopped") {
   Api api;
   const auto runner = register_runner(api);
-  const auto dir = testing_support::make_temp_dir("socketio-stream");
-  const auto log = dir + "/client.log";
-  auto client = node_client(api, "socketio_client.cjs", "socket.io-client", log);
-  auto log_has = [&](const std::string& text) { return file_shows(log, text); };
-  REQUIRE(log_has("connected"));
+  SocketIoClient client(api, "socketio-stream");
+  REQUIRE(client.shows("connected"));
   api.wait_projected();  // the runner's row (its endpoint) is in the read model
   api.projecting.request_stop();
   api.projecting.join();
@@ -415,14 +425,12 @@ TEST_CASE("read-your-writes: placement, runner target and Socket.IO answer from 
 
   CHECK(report(api, runner, id, "state", "starting").at("ok").as_bool());
   CHECK(report(api, runner, id, "state", "started").at("ok").as_bool());
-  CHECK(log_has("sandbox.created " + id));
-  CHECK(log_has("sandbox.state.updated " + id));
-  CHECK(file_text(log).find(their_id) == std::string::npos);
+  CHECK(client.shows("sandbox.created " + id));
+  CHECK(client.shows("sandbox.state.updated " + id));
+  CHECK(client.never_showed(their_id));
   pqxx::connection c(api.conn);
   CHECK(pqxx::nontransaction(c).exec_params("select count(*) from read.sandboxes where id = $1", id)[0][0].as<int>() == 0);
-  const int status = client.stop(SIGTERM, 5000);
-  CHECK(WIFEXITED(status));
-  testing_support::remove_tree(dir);
+  CHECK(client.exits_on_sigterm());
 }
 
 // The OpenAPI document is enough to drive the API: a client generated from it at run time

@@ -110,16 +110,14 @@ asio::awaitable<Response> placement(Services& s, Call& call) {
   const auto id = SandboxId::parse(call.path.at("sandboxId"));
   if (!id) co_return error_response(http::status::not_found, "no sandbox " + call.path.at("sandboxId"));
   auto dto = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
-    auto loaded = load_sandbox(db, *id);
-    if (!loaded) return std::nullopt;
-    const auto& st = loaded->state;
-    if (!st.exists || st.actual == SandboxState::destroyed) return std::nullopt;
+    auto st = sandbox_for(db, call, id->str(), access::Action::read);
+    if (!st) return std::nullopt;
     std::string endpoint;
-    if (st.runner) {
+    if (st->runner) {
       pqxx::nontransaction tx(db.conn);
-      endpoint = projector::queries::runner_endpoint(tx, *st.runner);
+      endpoint = projector::queries::runner_endpoint(tx, *st->runner);
     }
-    const wire::SandboxPlacement placement{*id, st.organization_id, st.actual, st.is_public, st.runner, endpoint};
+    const wire::SandboxPlacement placement{*id, st->organization_id, st->actual, st->is_public, st->runner, endpoint};
     return json::value_from(placement).as_object();
   });
   if (!dto) co_return error_response(http::status::not_found, "no sandbox " + id->str());

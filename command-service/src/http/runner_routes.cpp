@@ -271,11 +271,9 @@ asio::awaitable<Response> runner_sandbox(Services& s, Call& call) {
   const auto sandbox = SandboxId::parse(call.path.at("sandboxId"));
   if (!id || !sandbox) co_return error_response(http::status::not_found, "no such sandbox on this runner");
   auto dto = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
-    auto loaded = load_sandbox(db, *sandbox);
-    if (!loaded) return std::nullopt;
-    const auto& st = loaded->state;
-    if (!st.exists || st.actual == SandboxState::destroyed || st.runner != *id) return std::nullopt;
-    return runner_target(db, st).as_object();
+    auto st = sandbox_for(db, call, sandbox->str(), access::Action::read);
+    if (!st || st->runner != *id) return std::nullopt;
+    return runner_target(db, *st).as_object();
   });
   if (!dto) co_return error_response(http::status::not_found, "sandbox " + sandbox->str() + " is not on runner " + id->str());
   co_return json_response(http::status::ok, *dto);

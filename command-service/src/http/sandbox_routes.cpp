@@ -168,6 +168,14 @@ Result<Outcome> outcome_of(DbContext& db, const sandbox::State& final_state, std
   return out;
 }
 
+std::optional<SandboxView> view_from_stream(DbContext& db, const SandboxId& id) {
+  auto loaded = load_sandbox(db, id);
+  if (!loaded || !loaded->state.exists) return std::nullopt;
+  auto outcome = outcome_of(db, loaded->state, 0);
+  if (!outcome) return std::nullopt;
+  return std::move(outcome->view);
+}
+
 Result<bool> name_in_use(DbContext& db, const OrganizationId& org, const std::string& name) {
   auto claims = db.store.read_stream(StreamName::of("sandboxname", sandbox_name_key(org, name)));
   if (!claims) return claims.error();
@@ -345,16 +353,10 @@ asio::awaitable<Response> get_sandbox(Services& s, Call& call) {
   if (!found->view) {
     // The projection has not reached the sandbox's last event (a command just changed it):
     // answer from the decider's state, as the command itself answered, instead of waiting.
-    found->view = co_await s.db.run([&](DbContext& db) -> std::optional<SandboxView> {
-      auto loaded = load_sandbox(db, found->id);
-      if (!loaded || !loaded->state.exists || !may(call, access::Action::read, resource_of(loaded->state))) {
-        return std::nullopt;
-      }
-      auto outcome = outcome_of(db, loaded->state, 0);
-      if (!outcome) return std::nullopt;
-      return outcome->view;
-    });
-    if (!found->view) co_return error_for(not_found(id_or_name));
+    found->view = co_await s.db.run([&](DbContext& db) { return view_from_stream(db, found->id); });
+    if (!found->view || !may(call, access::Action::read, resource_of(found->view->state))) {
+      co_return error_for(not_found(id_or_name));
+    }
   }
   // Deleted (or being deleted): gone, as the SDK expects of a get right after delete returned
   // (compat spec §8.12); the list with states=destroying still shows one on its way out.

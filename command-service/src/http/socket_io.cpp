@@ -95,13 +95,13 @@ struct Session {
           return out;
         }
       }
+      const events::access::Caller caller = events::access::ApiKeyCaller{events::OrganizationId{organization_id}};
       for (const auto& id : ids) {
         const auto parsed = events::SandboxId::parse(id);
-        if (!parsed) continue;
-        auto loaded = load_sandbox(db, *parsed);
-        if (!loaded || !loaded->state.exists || loaded->state.organization_id.str() != organization_id) continue;
-        auto outcome = outcome_of(db, loaded->state, 0);
-        if (outcome) out.emplace(id, sandbox_dto(outcome->view, s.settings.proxy_url));
+        auto view = parsed ? view_from_stream(db, *parsed) : std::optional<SandboxView>{};
+        if (view && events::access::authorize(caller, events::access::Action::read, resource_of(view->state))) {
+          out.emplace(id, sandbox_dto(*view, s.settings.proxy_url));
+        }
       }
       return out;
     });

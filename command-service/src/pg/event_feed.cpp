@@ -44,6 +44,23 @@ void EventFeed::follow(std::stop_token stop) {
       events::nap(stop, poll_);
     }
   };
+  // The batch into the tail kept in memory, and every waiter woken.
+  auto keep_and_wake = [&](std::vector<RecordedEvent>& batch) {
+    decltype(waiters_) woken;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& e : batch) tail_.push_back(std::move(e));
+      while (tail_.size() > keep_) tail_.pop_front();
+      head_ = tail_.back().position.value();
+      woken.swap(waiters_);
+    }
+    for (auto& [executor, weak] : woken) {
+      // Expiry in the past both cancels a pending wait and ends one not yet started.
+      asio::post(executor, [weak] {
+        if (auto timer = weak.lock()) timer->expires_at(asio::steady_timer::time_point::min());
+      });
+    }
+  };
   while (!stop.stop_requested()) {
     const auto rings = bell_ ? bell_->rings() : 0;
     std::int64_t from = 0;
@@ -72,31 +89,12 @@ void EventFeed::follow(std::stop_token stop) {
       }
       if (observer) observer(*batch);
     }
+    if (!batch->empty()) keep_and_wake(*batch);
     // A batch short of full read the whole log: wait for the next append (a hint rung while it
     // was read ends the wait at once), instead of a read that finds nothing.
-    const bool caught_up = batch->size() < kBatch;
-    if (batch->empty()) {
-      wait_for_appends(rings);
-      continue;
-    }
-    decltype(waiters_) woken;
-    {
-      std::lock_guard lock(mutex_);
-      for (auto& e : *batch) tail_.push_back(std::move(e));
-      while (tail_.size() > keep_) tail_.pop_front();
-      head_ = tail_.back().position.value();
-      woken.swap(waiters_);
-    }
-    for (auto& [executor, weak] : woken) {
-      // Expiry in the past both cancels a pending wait and ends one not yet started.
-      asio::post(executor, [weak] {
-        if (auto timer = weak.lock()) timer->expires_at(asio::steady_timer::time_point::min());
-      });
-    }
-    if (caught_up) wait_for_appends(rings);
+    if (batch->size() < kBatch) wait_for_appends(rings);
   }
 }
-
 
 std::optional<std::vector<RecordedEvent>> EventFeed::from_memory(std::int64_t after, std::size_t max) const {
   std::vector<RecordedEvent> out;

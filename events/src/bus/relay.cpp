@@ -81,6 +81,12 @@ struct Relay::Impl {
     return rung;
   }
 
+  // Waits for the next append; when none came, the relay is idle: it records its checkpoint.
+  void wait_or_record(std::stop_token& stop) {
+    if (wait_for_appends(stop)) return;
+    if (auto saved = save_progress(); !saved) logger()->warn("cannot record the relay checkpoint: {}", saved.error().message);
+  }
+
   // Records the checkpoint if it moved since the last save.
   Result<void> save_progress() {
     if (checkpoint == saved) return {};
@@ -215,9 +221,7 @@ void Relay::run(std::stop_token stop) {
       continue;
     }
     if (batch->empty()) {
-      if (!m.wait_for_appends(stop)) {
-        if (auto saved = m.save_progress(); !saved) logger()->warn("cannot record the relay checkpoint: {}", saved.error().message);
-      }
+      m.wait_or_record(stop);
       continue;
     }
     auto sent = m.publish(*batch);
@@ -239,9 +243,7 @@ void Relay::run(std::stop_token stop) {
     }
     backoff = std::chrono::milliseconds{50};
     // A batch short of full read the whole log: wait for the next hint rather than read again.
-    if (batch->size() < m.settings.batch_size && !m.wait_for_appends(stop)) {
-      if (auto saved = m.save_progress(); !saved) logger()->warn("cannot record the relay checkpoint: {}", saved.error().message);
-    }
+    if (batch->size() < m.settings.batch_size) m.wait_or_record(stop);
   }
   if (auto saved = m.save_progress(); !saved) logger()->warn("cannot record the relay checkpoint at exit: {}", saved.error().message);
 }

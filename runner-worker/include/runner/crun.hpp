@@ -21,8 +21,8 @@ class Crun {
  public:
   explicit Crun(std::string state_root, std::string binary = "crun");
 
-  // create + start (one `crun run --detach`): PID 1 of the bundle runs. crun must run in the runner's private mount
-  // namespace (host.hpp), which the runner's children inherit.
+  // create + start (one `crun run --detach`): PID 1 of the bundle runs. crun must run in the
+  // runner's private mount namespace (host.hpp), which the runner's children inherit.
   events::Result<void> run(const std::string& id, const std::string& bundle_dir, RunTimings* timings = nullptr);
   // SIGTERM, up to `grace_ms`, then SIGKILL; then the container is deleted. No container: ok.
   events::Result<void> stop(const std::string& id, int grace_ms);

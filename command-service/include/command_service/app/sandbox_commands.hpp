@@ -19,6 +19,10 @@ struct Outcome {
 // The sandbox as `state` has it, with the row's region, user and creation time.
 events::Result<Outcome> outcome_of(DbContext& db, const events::sandbox::State& state, std::int64_t position);
 
+// The sandbox as its stream has it (the aggregate cache and the events since), for a read that
+// must not wait for the projection; nullopt when it does not exist. The caller decides who may see it.
+std::optional<SandboxView> view_from_stream(DbContext& db, const events::SandboxId& id);
+
 // What a create appends to the sandbox's stream, at which expected version, and the state after.
 struct SandboxEvents {
   events::sandbox::Events events;
