@@ -103,6 +103,7 @@ Result<ReplayResult> replay_into(const std::string& pg_connection, const std::st
   settings.schema = schema;
   settings.record_dead_letters = false;
   settings.batch = kReplayBatch;
+  settings.defer_writes = false;
   try {
     pqxx::connection c(pg_connection);
     const auto deferred = drop_secondary_indexes(c, schema);
@@ -187,6 +188,7 @@ Result<VerifyResult> verify(const std::string& pg_connection, const std::string&
     Settings settings;
     settings.schema = scratch;
     settings.batch = kReplayBatch;
+    settings.defer_writes = false;
     settings.record_dead_letters = false;
     const auto t0 = std::chrono::steady_clock::now();
     // The models whose live checkpoints agree (usually all) are replayed together, from one read.

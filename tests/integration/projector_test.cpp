@@ -225,6 +225,44 @@ TEST_CASE("projector: a batch folded set-wise leaves the rows one event at a tim
   CHECK(one(c, "select cpu_seconds = sandbox_seconds * 1 from whole.usage where state = 'started'") == "t");
 }
 
+// A former leader that still runs (it has not noticed that it lost the lead) holds checkpoints
+// that another instance has moved past. Applying the batch again would add the usage intervals a
+// second time; its transaction must roll back whole instead.
+TEST_CASE("projector: an instance whose checkpoints moved under it applies nothing") {
+  const auto conn = shared_postgres().create_database();
+  PgEventStore store(conn);
+  History h;
+  h.write(store);
+  const auto head = store.safe_head()->value();
+  const auto models = projector::all_models();
+  REQUIRE(projector::ensure_schema(conn, "read", models));
+  std::vector<const projector::ReadModel*> chosen;
+  for (const auto& m : models) {
+    if (m->name() == "usage" || m->name() == "sandboxes") chosen.push_back(m.get());
+  }
+  projector::Settings settings;
+  projector::Projector stale(chosen, conn, settings);
+  REQUIRE(stale.catch_up(h.position_when_started));
+  projector::Projector current(chosen, conn, settings);
+  REQUIRE(current.catch_up(head));
+
+  pqxx::connection c(conn);
+  const std::string usage = "select string_agg(state || ' ' || sandbox_seconds::text, ',' order by state) from read.usage";
+  const std::string sandboxes = "select string_agg(id || ' ' || state || ' ' || version, ',' order by id) from read.sandboxes";
+  const auto usage_before = one(c, usage);
+  const auto sandboxes_before = one(c, sandboxes);
+  REQUIRE(usage_before.find("started") != std::string::npos);
+
+  auto again = stale.catch_up(head);
+  REQUIRE_FALSE(again);
+  CHECK_THAT(again.error().message, Catch::Matchers::Contains("checkpoints moved under us"));
+  CHECK(one(c, usage) == usage_before);
+  CHECK(one(c, sandboxes) == sandboxes_before);
+  CHECK(one(c, "select min(position) || ' ' || max(position) from read.projection_checkpoints") ==
+        std::to_string(head) + " " + std::to_string(head));
+  CHECK(one(c, "select count(*) from dead_letters") == "0");
+}
+
 TEST_CASE("projector: the read models as of a position or a time") {
   const auto conn = shared_postgres().create_database();
   PgEventStore store(conn);

@@ -20,6 +20,9 @@ struct Settings {
   std::shared_ptr<events::Doorbell> wake;    // rung on append hints (bus/hints.hpp); may be null
   std::chrono::milliseconds standby_poll{250};
   bool record_dead_letters = true;  // off for replays: the live projector already recorded them
+  // Send a batch's writes with its commit, in one round trip (writes.hpp). Off for replays: their
+  // batches are thousands of rows, better sent as bound parameters than as SQL literals.
+  bool defer_writes = true;
 };
 
 // Creates the schema, the models' tables and the checkpoint table when missing.

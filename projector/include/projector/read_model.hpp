@@ -4,7 +4,9 @@
 // scratch one (replay). Every value comes from the events (timestamps from recorded_at,
 // never now()), so replaying the log rebuilds the same rows.
 #include "events/store/recorded_event.hpp"
+#include "projector/writes.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <span>
 #include <string>
@@ -33,12 +35,18 @@ class ReadModel {
   // Applies one event inside the batch's transaction; events of no interest are ignored. An
   // event that cannot be read is an error value: the projector dead-letters it and goes on.
   virtual events::Result<void> apply(pqxx::transaction_base& tx, const events::RecordedEvent& e) const = 0;
-  // Applies a batch, in order, inside its transaction. By default event by event; the models on
-  // the hot path write set-wise instead (one statement per table per batch, see set_wise.hpp).
-  // An error fails the whole batch, and the projector applies it again event by event to find
-  // and dead-letter the one that cannot be read.
-  virtual events::Result<void> apply_batch(pqxx::transaction_base& tx,
-                                           std::span<const events::RecordedEvent> batch) const {
+  // Whether `apply` does anything with `e`. A model left to the default apply_batch opens the
+  // batch's transaction (a round trip) only for a batch that holds such an event.
+  virtual bool wants(const events::RecordedEvent& e) const = 0;
+  // Applies a batch, in order. By default event by event, in the opened transaction; the models
+  // on the hot path write set-wise instead (one statement per table per batch, see set_wise.hpp),
+  // reading through `tx` and handing their writes to `writes`. An error fails the whole batch,
+  // and the projector applies it again event by event to find and dead-letter the one that
+  // cannot be read.
+  virtual events::Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const events::RecordedEvent> batch,
+                                           Writes& writes) const {
+    if (std::none_of(batch.begin(), batch.end(), [this](const auto& e) { return wants(e); })) return {};
+    writes.open();
     for (const auto& e : batch) {
       auto applied = apply(tx, e);
       if (!applied) return applied;

@@ -35,9 +35,11 @@ class Audit final : public SetWiseModel {
   }
   // Set-wise: the batch's rows go in with one statement (one row per event, the event's data as
   // it is): a COPY for a big batch, an INSERT of a JSON array for a small one (a COPY costs two
-  // round trips, and a live batch is often a command or two). A row is never written twice: the
-  // batch commits with the checkpoint that excludes it.
-  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch) const override {
+  // round trips of its own, while the INSERT rides with the batch's commit, and a live batch is
+  // often a command or two). A row is never written twice: the batch commits with the
+  // checkpoint that excludes it.
+  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch,
+                           Writes& writes) const override {
     std::vector<std::tuple<std::int64_t, std::string, std::string, std::string, std::string, std::string, std::string,
                            std::string, std::string, std::string>>
         rows;
@@ -59,12 +61,13 @@ class Audit final : public SetWiseModel {
                 ",\"action\":" + quoted(action) + ",\"correlation_id\":" + quoted(correlation) +
                 ",\"causation_id\":" + quoted(causation) + ",\"data\":" + data + '}';
       }
-      tx.exec_prepared("audit_insert", json + ']');
+      writes.execute("audit_insert", json + ']');
       return {};
     }
     static const std::vector<std::string> kColumns{"position",    "recorded_at", "organization_id", "actor",
                                                    "resource_type", "resource_id", "action",        "correlation_id",
                                                    "causation_id",  "data"};
+    writes.open();
     pqxx::stream_to copy(tx, "audit_log", kColumns);
     for (const auto& row : rows) copy << row;
     copy.complete();
@@ -106,7 +109,8 @@ class Usage final : public SetWiseModel {
   // Set-wise: the batch's open intervals are read in one query; each event closes its sandbox's
   // interval (its microseconds added to the organization's total for that state) and opens the
   // next; then one upsert of the open intervals, one delete of the ended ones, one addition.
-  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch) const override {
+  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch,
+                           Writes& writes) const override {
     auto mine = sandbox_events(batch, [](const SandboxEvent& e) {
       return std::holds_alternative<SandboxCreated>(e) || std::holds_alternative<SandboxClaimed>(e) ||
              std::holds_alternative<SandboxResized>(e) || reached_state(e).has_value();
@@ -123,15 +127,15 @@ class Usage final : public SetWiseModel {
       if (*fold) ended.insert(e->stream_id());
     }
     for (const auto& id : ended) open.changed.erase(id);
-    open.write(tx, "usage_open_upsert");
-    if (!ended.empty()) tx.exec_prepared("usage_open_end", plain_array(ended));
+    open.write(writes, "usage_open_upsert");
+    if (!ended.empty()) writes.execute("usage_open_end", plain_array(ended));
     if (!added.empty()) {
       boost::json::array rows;
       for (const auto& [key, t] : added) {
         rows.push_back({{"organization_id", key.first}, {"state", key.second}, {"us", t.us}, {"cpu_us", t.cpu_us},
                         {"memory_us", t.memory_us}, {"disk_us", t.disk_us}});
       }
-      tx.exec_prepared("usage_add", boost::json::serialize(rows));
+      writes.execute("usage_add", boost::json::serialize(rows));
     }
     return {};
   }

@@ -28,8 +28,9 @@ class Organizations final : public ReadModel {
               "values ($1, $2, $3, $4, $5, false, $6::timestamptz) on conflict (key_id) do nothing");
     c.prepare("key_revoke", "update api_keys set revoked = true, revoked_at = $2::timestamptz where key_id = $1");
   }
+  bool wants(const RecordedEvent& e) const override { return e.category() == "organization"; }
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    if (e.category() != "organization") return {};
+    if (!wants(e)) return {};
     auto decoded = decode<OrganizationEvent>(e);
     if (!decoded) return decoded.error();
     const auto org = e.stream_id();

@@ -49,9 +49,11 @@ class Runners final : public SetWiseModel {
   // batch's runner_sandboxes rows are read at once, folded in memory, and written back with one
   // upsert, and each runner's capacity moves once by the batch's sum (one update per runner row
   // per event made every batch walk a long chain of row versions).
-  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch) const override {
+  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch,
+                           Writes& writes) const override {
     for (const auto& e : batch) {
       if (e.category() != "runner") continue;
+      writes.open();
       if (auto applied = apply_runner(tx, e); !applied) return applied;
     }
     auto mine = sandbox_events(batch, moves_capacity);
@@ -61,13 +63,13 @@ class Runners final : public SetWiseModel {
     placed.load(tx, "runner_sandboxes", "sandbox_id", mine->ids);
     std::map<std::string, Capacity> moved;
     for (const auto& [e, event] : mine->events) fold(placed, moved, e->stream_id(), event);
-    placed.write(tx, "runner_sandboxes_upsert");
+    placed.write(writes, "runner_sandboxes_upsert");
     if (!moved.empty()) {
       boost::json::array rows;
       for (const auto& [runner, m] : moved) {
         rows.push_back({{"id", runner}, {"sandboxes", m.sandboxes}, {"cpu", m.cpu}, {"memory", m.memory}, {"disk", m.disk}});
       }
-      tx.exec_prepared("runner_assign_all", boost::json::serialize(rows));
+      writes.execute("runner_assign_all", boost::json::serialize(rows));
     }
     return {};
   }

@@ -54,15 +54,16 @@ class Sandboxes final : public SetWiseModel {
 
 
   // Set-wise: the batch's sandboxes are read in one query, its events folded into their rows in
-  // memory, and the rows written back in one upsert.
-  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch) const override {
+  // memory, and the rows written back in one upsert (deferred to the batch's commit).
+  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch,
+                           Writes& writes) const override {
     auto mine = sandbox_events(batch, [](const SandboxEvent&) { return true; });
     if (!mine) return mine.error();
     if (mine->events.empty()) return {};
     Rows rows;
     rows.load(tx, "sandboxes", "id", mine->ids);
     for (const auto& [e, event] : mine->events) fold(rows, *e, event);
-    rows.write(tx, "sbx_upsert");
+    rows.write(writes, "sbx_upsert");
     return {};
   }
 

@@ -19,14 +19,18 @@
 
 namespace projector::models {
 
-// A model that writes set-wise: it implements apply_batch, and one event is a batch of one.
+// A model that writes set-wise: it implements apply_batch, and one event is a batch of one
+// (written at once: `tx` is already a transaction then).
 class SetWiseModel : public ReadModel {
  public:
+  // It picks its events in apply_batch.
+  bool wants(const events::RecordedEvent&) const final { return true; }
   events::Result<void> apply(pqxx::transaction_base& tx, const events::RecordedEvent& e) const final {
-    return apply_batch(tx, std::span<const events::RecordedEvent>(&e, 1));
+    Writes now(tx);
+    return apply_batch(tx, std::span<const events::RecordedEvent>(&e, 1), now);
   }
-  events::Result<void> apply_batch(pqxx::transaction_base& tx,
-                                   std::span<const events::RecordedEvent> batch) const override = 0;
+  events::Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const events::RecordedEvent> batch,
+                                   Writes& writes) const override = 0;
 };
 
 // A PostgreSQL array literal of plain tokens (uuids, numbers): no quoting needed.
@@ -74,11 +78,11 @@ struct Rows {
   }
 
   // Writes the changed rows with the statement prepare_upsert made.
-  void write(pqxx::transaction_base& tx, const std::string& upsert) const {
+  void write(Writes& writes, const std::string& upsert) const {
     if (changed.empty()) return;
     boost::json::array out;
     for (const auto& k : changed) out.push_back(by_key.at(k));
-    tx.exec_prepared(upsert, boost::json::serialize(out));
+    writes.execute(upsert, boost::json::serialize(out));
   }
 };
 

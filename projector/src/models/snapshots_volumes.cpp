@@ -30,8 +30,9 @@ class Snapshots final : public ReadModel {
               "update snapshots set state = 'active', size_bytes = $2, layer_digests = $3::jsonb, "
               "error_reason = null, updated_at = $4::timestamptz where id = $1");
   }
+  bool wants(const RecordedEvent& e) const override { return e.category() == "snapshot"; }
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    if (e.category() != "snapshot") return {};
+    if (!wants(e)) return {};
     auto decoded = decode<SnapshotEvent>(e);
     if (!decoded) return decoded.error();
     const auto id = e.stream_id();
@@ -84,8 +85,9 @@ class Volumes final : public ReadModel {
               "update volumes set state = $2, error_reason = coalesce($3, error_reason), "
               "updated_at = $4::timestamptz where id = $1");
   }
+  bool wants(const RecordedEvent& e) const override { return e.category() == "volume"; }
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    if (e.category() != "volume") return {};
+    if (!wants(e)) return {};
     auto decoded = decode<VolumeEvent>(e);
     if (!decoded) return decoded.error();
     const auto id = e.stream_id();

@@ -28,8 +28,9 @@ class SshAccess final : public ReadModel {
               "update ssh_access set status = $2, ended_at = $3::timestamptz, ended_reason = $4 "
               "where access_id = $1 and status = 'active'");
   }
+  bool wants(const RecordedEvent& e) const override { return e.category() == "sshaccess"; }
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    if (e.category() != "sshaccess") return {};
+    if (!wants(e)) return {};
     auto decoded = decode<SshAccessEvent>(e);
     if (!decoded) return decoded.error();
     std::visit(

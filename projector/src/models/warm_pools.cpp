@@ -23,8 +23,9 @@ class WarmPools final : public ReadModel {
               "values ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz) on conflict (id) do update set "
               "size = excluded.size, updated_at = excluded.updated_at");
   }
+  bool wants(const RecordedEvent& e) const override { return e.category() == "warmpool"; }
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    if (e.category() != "warmpool") return {};
+    if (!wants(e)) return {};
     auto decoded = decode<WarmPoolEvent>(e);
     if (!decoded) return decoded.error();
     const auto& p = std::get<WarmPoolSized>(*decoded);

@@ -41,8 +41,9 @@ class WebhookEndpoints final : public ReadModel {
               "where id = $1");
     c.prepare("webhook_delete", "delete from webhook_endpoints where id = $1");
   }
+  bool wants(const RecordedEvent& e) const override { return e.category() == "webhookendpoint"; }
   Result<void> apply(pqxx::transaction_base& tx, const RecordedEvent& e) const override {
-    if (e.category() != "webhookendpoint") return {};
+    if (!wants(e)) return {};
     auto decoded = decode<WebhookEndpointEvent>(e);
     if (!decoded) return decoded.error();
     const auto id = e.stream_id();
