@@ -105,6 +105,7 @@ struct Projector::Impl {
   std::unique_ptr<pqxx::connection> conn;    // applies; search_path = the schema
   std::unique_ptr<pqxx::connection> leader;  // holds the advisory locks while we lead
   std::vector<std::int64_t> checkpoints;     // per model, in `models` order
+  RememberedRows remembered;                 // the models' rows as of the last commit
   std::vector<std::string> consumers;        // "projector:<schema>:<model>", the lock and dead-letter names
   std::string name;                          // for the log
   std::string names_literal;                 // the models' names as an SQL text[] literal
@@ -142,6 +143,7 @@ struct Projector::Impl {
 
   void connect() {
     if (conn) return;
+    remembered.clear();  // another instance may have led meanwhile
     conn = std::make_unique<pqxx::connection>(pg_connection);
     use_schema(*conn, settings.schema);
     {
@@ -208,7 +210,7 @@ struct Projector::Impl {
   // lead cannot apply what another already did: its whole transaction rolls back.
   void commit_batch(const std::vector<events::RecordedEvent>& batch) {
     pqxx::nontransaction tx(*conn);
-    auto writes = Writes::deferred(tx);
+    auto writes = Writes::deferred(tx, &remembered);
     try {
       if (!settings.defer_writes) writes.open();
       for (std::size_t i = 0; i < models.size(); ++i) {
@@ -221,6 +223,7 @@ struct Projector::Impl {
       tx.exec(writes.take() + checkpoints_advance(last) + "; commit");
       std::fill(checkpoints.begin(), checkpoints.end(), last);
     } catch (...) {
+      remembered.clear();  // it may hold rows of this batch, which did not commit
       try {
         tx.exec("rollback");
       } catch (const std::exception&) {

@@ -4,11 +4,31 @@
 
 namespace projector {
 
-Writes::Writes(pqxx::transaction_base& tx) : Writes(tx, false) {}
+const boost::json::object* RememberedRows::find(const std::string& table, const std::string& key) const {
+  const auto t = tables_.find(table);
+  if (t == tables_.end()) return nullptr;
+  const auto row = t->second.find(key);
+  return row == t->second.end() ? nullptr : &row->second;
+}
 
-Writes::Writes(pqxx::transaction_base& tx, bool defer) : tx_(tx), defer_(defer), opened_(!defer) {}
+void RememberedRows::put(const std::string& table, const std::string& key, const boost::json::object& row) {
+  auto& rows = tables_[table];
+  if (rows.size() >= kMostPerTable && !rows.contains(key)) rows.clear();
+  rows[key] = row;
+}
 
-Writes Writes::deferred(pqxx::transaction_base& tx) { return Writes(tx, true); }
+void RememberedRows::forget(const std::string& table, const std::string& key) {
+  if (const auto t = tables_.find(table); t != tables_.end()) t->second.erase(key);
+}
+
+Writes::Writes(pqxx::transaction_base& tx) : Writes(tx, false, nullptr) {}
+
+Writes::Writes(pqxx::transaction_base& tx, bool defer, RememberedRows* remembered)
+    : tx_(tx), opened_(!defer), remembered_(remembered) {}
+
+Writes Writes::deferred(pqxx::transaction_base& tx, RememberedRows* remembered) {
+  return Writes(tx, true, remembered);
+}
 
 void Writes::execute(const std::string& statement, const std::string& argument) {
   if (opened_) {

@@ -186,6 +186,12 @@ TEST_CASE("projector: a batch folded set-wise leaves the rows one event at a tim
   sandbox_command(store, id, sandbox::SetNetwork{NetworkPolicy{true, {}, {}, {}}, std::nullopt, std::nullopt, "user"});
   sandbox_command(store, id, sandbox::ReportError{h.runner, "it fell over", true});
   sandbox_command(store, id, sandbox::ReplaceLabels{{{"b", "2"}}});
+  const auto gone = SandboxId::generate();  // its usage interval ends: the row is deleted
+  sandbox_command(store, gone, sandbox::Create{spec_for(gone, "three")});
+  sandbox_command(store, gone, sandbox::AssignRunner{h.runner});
+  sandbox_command(store, gone, sandbox::Report{h.runner, sandbox::Reported::started});
+  sandbox_command(store, gone, sandbox::Destroy{});
+  sandbox_command(store, gone, sandbox::Report{h.runner, sandbox::Reported::destroyed});
   const auto models = projector::all_models();
   for (const auto& [schema, batch] : {std::pair{"whole", std::size_t{500}}, std::pair{"single", std::size_t{1}}}) {
     REQUIRE(projector::ensure_schema(conn, schema, models));
@@ -195,16 +201,32 @@ TEST_CASE("projector: a batch folded set-wise leaves the rows one event at a tim
     projector::Projector p(projector::borrow(models), conn, settings);
     REQUIRE(p.catch_up(std::numeric_limits<std::int64_t>::max()));
   }
+  // The same, one event at a time, each by a new projector: every row read from PostgreSQL, none
+  // remembered from an earlier batch.
+  {
+    REQUIRE(projector::ensure_schema(conn, "fresh", models));
+    projector::Settings settings;
+    settings.schema = "fresh";
+    settings.batch = 1;
+    const auto head = store.safe_head()->value();
+    for (std::int64_t position = 1; position <= head; ++position) {
+      projector::Projector p(projector::borrow(models), conn, settings);
+      REQUIRE(p.catch_up(position));
+    }
+  }
   pqxx::connection c(conn);
-  const auto rows = one(c, "select count(*) from whole.sandboxes");
-  CHECK(rows == "2");
+  CHECK(one(c, "select count(*) from whole.sandboxes") == "3");
+  CHECK(one(c, "select state from whole.sandboxes where id = '" + gone.str() + "'") == "destroyed");
+  CHECK(one(c, "select count(*) from whole.usage_open") == "2");
   for (const auto& m : models) {
     for (const auto& t : m->tables()) {
-      INFO(t.name);
-      CHECK(one(c, "select count(*) from (select * from whole." + t.name + " except select * from single." + t.name +
-                       ") d") == "0");
-      CHECK(one(c, "select count(*) from (select * from single." + t.name + " except select * from whole." + t.name +
-                       ") d") == "0");
+      for (const std::string other : {"single", "fresh"}) {
+        INFO(t.name << " in " << other);
+        CHECK(one(c, "select count(*) from (select * from whole." + t.name + " except select * from " + other + "." +
+                         t.name + ") d") == "0");
+        CHECK(one(c, "select count(*) from (select * from " + other + "." + t.name + " except select * from whole." +
+                         t.name + ") d") == "0");
+      }
     }
   }
   const auto running = "'" + id.str() + "'";
@@ -216,11 +238,11 @@ TEST_CASE("projector: a batch folded set-wise leaves the rows one event at a tim
         "1764600000");
   CHECK(one(c, "select count(*) from whole.audit_log") == one(c, "select count(*) from events"));
   // Usage: the time each sandbox spent started, from its SandboxStarted to its next state event,
-  // to the microsecond (both sandboxes left started in this history).
+  // to the microsecond (all three sandboxes left it: stopped, errored, destroyed).
   CHECK(one(c, "select (select sandbox_seconds from whole.usage where state = 'started') = "
                "(select sum(extract(epoch from n.recorded_at - a.recorded_at)) from events a join lateral "
                "(select recorded_at from events b where b.stream = a.stream and b.position > a.position and b.type in "
-               "('SandboxStopping', 'SandboxStopped', 'SandboxErrored') order by b.position limit 1) n on true "
+               "('SandboxStopping', 'SandboxStopped', 'SandboxErrored', 'SandboxDestroying', 'SandboxDestroyed') order by b.position limit 1) n on true "
                "where a.type = 'SandboxStarted')") == "t");
   CHECK(one(c, "select cpu_seconds = sandbox_seconds * 1 from whole.usage where state = 'started'") == "t");
 }

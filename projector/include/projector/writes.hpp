@@ -3,7 +3,11 @@
 // PostgreSQL together with the batch's BEGIN, checkpoint update and COMMIT, in one round trip,
 // each as an SQL EXECUTE of the model's prepared statement (so its plan is kept). Replays, and
 // the slow path after a failed batch, run them at once.
+#include <boost/json/object.hpp>
+
+#include <map>
 #include <string>
+#include <unordered_map>
 
 namespace pqxx {
 class transaction_base;
@@ -11,12 +15,28 @@ class transaction_base;
 
 namespace projector {
 
+// Rows the models of one live projector read or wrote in its earlier batches, by table and key.
+// The projector that leads is their only writer, so it need not read them back. It forgets them
+// all when a batch fails, and when it connects again.
+class RememberedRows {
+ public:
+  const boost::json::object* find(const std::string& table, const std::string& key) const;
+  void put(const std::string& table, const std::string& key, const boost::json::object& row);
+  void forget(const std::string& table, const std::string& key);
+  void clear() { tables_.clear(); }
+
+ private:
+  static constexpr std::size_t kMostPerTable = 16384;  // then that table starts again, empty
+  std::map<std::string, std::unordered_map<std::string, boost::json::object>> tables_;
+};
+
 class Writes {
  public:
   // Runs every write at once on `tx`, which is already a transaction.
   explicit Writes(pqxx::transaction_base& tx);
-  // Defers the writes; `tx` has no transaction open yet (a pqxx::nontransaction).
-  static Writes deferred(pqxx::transaction_base& tx);
+  // Defers the writes; `tx` has no transaction open yet (a pqxx::nontransaction). `remembered`
+  // may be null.
+  static Writes deferred(pqxx::transaction_base& tx, RememberedRows* remembered);
 
   // Runs the prepared statement `statement` with one text argument: now, or with the commit.
   void execute(const std::string& statement, const std::string& argument);
@@ -25,12 +45,14 @@ class Writes {
   void open();
   // What is still to send before the checkpoint update and COMMIT (BEGIN too, when not opened).
   std::string take();
+  // The projector's remembered rows, or null (replays, the slow path).
+  RememberedRows* remembered() const { return remembered_; }
 
  private:
-  Writes(pqxx::transaction_base& tx, bool defer);
+  Writes(pqxx::transaction_base& tx, bool defer, RememberedRows* remembered);
   pqxx::transaction_base& tx_;
-  bool defer_;
   bool opened_;
+  RememberedRows* remembered_;
   std::string pending_;
 };
 

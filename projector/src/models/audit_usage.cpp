@@ -117,18 +117,14 @@ class Usage final : public SetWiseModel {
     });
     if (!mine) return mine.error();
     if (mine->events.empty()) return {};
-    Rows open;
-    open.load(tx, "usage_open", "sandbox_id", mine->ids);
-    std::set<std::string> ended;
+    Rows open("usage_open", "sandbox_id");
+    open.load(tx, writes, mine->ids);
     std::map<std::pair<std::string, std::string>, Totals> added;
     for (const auto& [e, event] : mine->events) {
-      auto fold = fold_event(open, added, *e, event);
-      if (!fold) return fold.error();
-      if (*fold) ended.insert(e->stream_id());
+      if (auto fold = fold_event(open, added, *e, event); !fold) return fold.error();
     }
-    for (const auto& id : ended) open.changed.erase(id);
     open.write(writes, "usage_open_upsert");
-    if (!ended.empty()) writes.execute("usage_open_end", plain_array(ended));
+    if (!open.removed.empty()) writes.execute("usage_open_end", plain_array(open.removed));
     if (!added.empty()) {
       boost::json::array rows;
       for (const auto& [key, t] : added) {
@@ -164,21 +160,21 @@ class Usage final : public SetWiseModel {
     return {};
   }
 
-  // One event onto the open intervals: true when it ended its sandbox's (destroyed).
-  static Result<bool> fold_event(Rows& open, std::map<std::pair<std::string, std::string>, Totals>& added,
+  // One event onto the open intervals (a destroyed sandbox's is removed).
+  static Result<void> fold_event(Rows& open, std::map<std::pair<std::string, std::string>, Totals>& added,
                                  const RecordedEvent& e, const SandboxEvent& event) {
     const auto id = e.stream_id();
     auto found = open.by_key.find(id);
     if (const auto* c = std::get_if<SandboxCreated>(&event)) {
-      if (found != open.by_key.end()) return false;
+      if (found != open.by_key.end()) return {};
       open.by_key[id] = {{"sandbox_id", id}, {"organization_id", c->organization_id.str()},
                          {"state", c->dockerfile ? "pending_build" : "creating"}, {"since", e.recorded_at},
                          {"cpu", c->resources.cpu}, {"memory", c->resources.memory_gib},
                          {"disk", c->resources.disk_gib}};
       open.changed.insert(id);
-      return false;
+      return {};
     }
-    if (found == open.by_key.end()) return false;  // no open interval: nothing to close
+    if (found == open.by_key.end()) return {};  // no open interval: nothing to close
     auto& row = found->second;
     if (auto closed = close(row, e.recorded_at, added); !closed) return closed.error();
     if (const auto* c = std::get_if<SandboxClaimed>(&event)) {
@@ -191,14 +187,14 @@ class Usage final : public SetWiseModel {
       row["disk"] = r->resources.disk_gib;
     } else if (auto state = reached_state(event)) {
       if (*state == "destroyed") {
-        open.by_key.erase(found);
-        return true;
+        open.remove(found);
+        return {};
       }
       row["state"] = *state;
     }
     row["since"] = e.recorded_at;
     open.changed.insert(id);
-    return false;
+    return {};
   }
 
   // Microseconds since the epoch of an ISO 8601 time as PostgreSQL or the log writes it:

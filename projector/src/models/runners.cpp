@@ -59,8 +59,8 @@ class Runners final : public SetWiseModel {
     auto mine = sandbox_events(batch, moves_capacity);
     if (!mine) return mine.error();
     if (mine->events.empty()) return {};
-    Rows placed;
-    placed.load(tx, "runner_sandboxes", "sandbox_id", mine->ids);
+    Rows placed("runner_sandboxes", "sandbox_id");
+    placed.load(tx, writes, mine->ids);
     std::map<std::string, Capacity> moved;
     for (const auto& [e, event] : mine->events) fold(placed, moved, e->stream_id(), event);
     placed.write(writes, "runner_sandboxes_upsert");

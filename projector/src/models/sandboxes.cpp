@@ -60,8 +60,8 @@ class Sandboxes final : public SetWiseModel {
     auto mine = sandbox_events(batch, [](const SandboxEvent&) { return true; });
     if (!mine) return mine.error();
     if (mine->events.empty()) return {};
-    Rows rows;
-    rows.load(tx, "sandboxes", "id", mine->ids);
+    Rows rows("sandboxes", "id");
+    rows.load(tx, writes, mine->ids);
     for (const auto& [e, event] : mine->events) fold(rows, *e, event);
     rows.write(writes, "sbx_upsert");
     return {};

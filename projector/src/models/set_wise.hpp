@@ -61,24 +61,53 @@ inline void prepare_upsert(pqxx::connection_base& c, const std::string& name, co
                       ", $1::jsonb) on conflict (" + key + ") do update set " + sets);
 }
 
-// Rows by key, as JSON objects with the table's column names; `changed` is what to write back.
+// Rows of one table by key, as JSON objects with the table's column names; `changed` is what to
+// write back. Rows the projector remembers from its earlier batches are not read again.
 struct Rows {
+  std::string table;
+  std::string key;  // a uuid column
   std::map<std::string, boost::json::object> by_key;
   std::set<std::string> changed;
+  std::set<std::string> removed;  // deleted by the model's own statement
 
-  // Loads the rows whose `key` (a uuid column) is in `keys`.
-  void load(pqxx::transaction_base& tx, const std::string& table, const std::string& key,
-            const std::set<std::string>& keys) {
-    if (keys.empty()) return;
+  Rows(std::string table_name, std::string key_column) : table(std::move(table_name)), key(std::move(key_column)) {}
+
+  // Loads the rows whose key is in `keys`.
+  void load(pqxx::transaction_base& tx, const Writes& writes, const std::set<std::string>& keys) {
+    auto* remembered = writes.remembered();
+    std::set<std::string> missing;
+    for (const auto& k : keys) {
+      const auto* row = remembered != nullptr ? remembered->find(table, k) : nullptr;
+      if (row != nullptr) {
+        by_key[k] = *row;
+      } else {
+        missing.insert(k);
+      }
+    }
+    if (missing.empty()) return;
     // Prepared once per connection (events/store/sql.hpp): it runs for every batch.
     const auto rows = events::exec_cached(tx, "select " + key + "::text, row_to_json(t)::text from " + table +
                                                   " t where " + key + " = any($1::uuid[])",
-                                          plain_array(keys));
-    for (const auto& r : rows) by_key[r[0].c_str()] = boost::json::parse(r[1].c_str()).as_object();
+                                          plain_array(missing));
+    for (const auto& r : rows) {
+      auto& row = by_key[r[0].c_str()] = boost::json::parse(r[1].c_str()).as_object();
+      if (remembered != nullptr) remembered->put(table, r[0].c_str(), row);
+    }
+  }
+
+  // Takes a row out (the model deletes it with a statement of its own).
+  void remove(std::map<std::string, boost::json::object>::iterator row) {
+    changed.erase(row->first);
+    removed.insert(row->first);
+    by_key.erase(row);
   }
 
   // Writes the changed rows with the statement prepare_upsert made.
   void write(Writes& writes, const std::string& upsert) const {
+    if (auto* remembered = writes.remembered()) {
+      for (const auto& k : changed) remembered->put(table, k, by_key.at(k));
+      for (const auto& k : removed) remembered->forget(table, k);
+    }
     if (changed.empty()) return;
     boost::json::array out;
     for (const auto& k : changed) out.push_back(by_key.at(k));
