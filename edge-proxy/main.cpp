@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   boost::asio::io_context io(settings.threads);
-  edge::Platform platform(settings.api_url, settings.admin_api_key);
+  edge::Platform platform(io.get_executor(), settings.api_url, settings.admin_api_key);
   std::unique_ptr<edge::Proxy> server;
   try {
     server = std::make_unique<edge::Proxy>(io, proxy, platform);

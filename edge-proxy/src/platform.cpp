@@ -22,7 +22,8 @@ std::string text(const json::object& o, const char* key) {
 
 }  // namespace
 
-Platform::Platform(std::string api_url, std::string admin_key) : admin_key_(std::move(admin_key)) {
+Platform::Platform(asio::any_io_executor executor, std::string api_url, std::string admin_key)
+    : executor_(std::move(executor)), admin_key_(std::move(admin_key)) {
   // Checked when the settings were read (Declared::url): http://host:port/prefix.
   const auto url = events::url::endpoint(api_url).value();
   host_ = url.host;
@@ -30,35 +31,79 @@ Platform::Platform(std::string api_url, std::string admin_key) : admin_key_(std:
   prefix_ = url.path;
 }
 
-asio::awaitable<Platform::HttpResult> Platform::call(const std::string& method, const std::string& path,
-                                                     const std::string& body) {
-  auto ex = co_await asio::this_coro::executor;
-  beast::tcp_stream stream(ex);
-  asio::ip::tcp::resolver resolver(ex);
-  HttpResult out{503, "", ""};
-  stream.expires_after(std::chrono::seconds(10));
+asio::awaitable<std::unique_ptr<Platform::Stream>> Platform::connection(bool& reused) {
+  {
+    std::lock_guard lock(mutex_);
+    while (!idle_.empty()) {
+      auto [since, stream] = std::move(idle_.back());
+      idle_.pop_back();
+      if (Clock::now() - since < kIdleLife && stream->socket().is_open()) {
+        reused = true;
+        co_return std::move(stream);
+      }
+    }
+  }
+  reused = false;
+  // Its own strand: a kept connection serves one call at a time, from any client connection.
+  auto stream = std::make_unique<Stream>(asio::make_strand(executor_));
+  stream->expires_after(std::chrono::seconds(10));
+  asio::ip::tcp::resolver resolver(executor_);
   auto [rec, endpoints] = co_await resolver.async_resolve(host_, port_, asio::as_tuple(asio::use_awaitable));
-  if (rec) co_return out;
-  auto [cec, ep] = co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
-  if (cec) co_return out;
+  if (rec) co_return nullptr;
+  auto [cec, ep] = co_await stream->async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+  if (cec) co_return nullptr;
+  co_return stream;
+}
+
+void Platform::keep_for_later(std::unique_ptr<Stream> stream) {
+  std::lock_guard lock(mutex_);
+  if (idle_.size() >= kMostIdle) idle_.erase(idle_.begin());  // the oldest goes
+  idle_.emplace_back(Clock::now(), std::move(stream));
+}
+
+asio::awaitable<std::optional<Platform::HttpResult>> Platform::exchange(Stream& stream, const std::string& method,
+                                                                        const std::string& path,
+                                                                        const std::string& body, bool& keep) {
   http::request<http::string_body> req{http::string_to_verb(method), prefix_ + path, 11};
   req.set(http::field::host, host_);
   req.set(http::field::authorization, "Bearer " + admin_key_);
   req.set(http::field::user_agent, "edge-proxy");
+  req.keep_alive(true);
   if (!body.empty()) {
     req.set(http::field::content_type, "application/json");
     req.body() = body;
   }
   req.prepare_payload();
+  stream.expires_after(std::chrono::seconds(10));
   auto [wec, wn] = co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
-  if (wec) co_return out;
+  if (wec) co_return std::nullopt;
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   auto [ec, n] = co_await http::async_read(stream, buffer, res, asio::as_tuple(asio::use_awaitable));
-  if (ec) co_return out;
-  beast::error_code ignored;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  if (ec) co_return std::nullopt;
+  stream.expires_never();
+  keep = res.keep_alive() && buffer.size() == 0;
   co_return HttpResult{static_cast<int>(res.result_int()), std::move(res.body()), std::string(res[http::field::retry_after])};
+}
+
+// On a kept connection first; when the API had closed it, once more on a new one. (The calls are
+// a look-up, a key check and an activity record: sending one again is harmless.)
+asio::awaitable<Platform::HttpResult> Platform::call(const std::string& method, const std::string& path,
+                                                     const std::string& body) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool reused = false;
+    auto stream = co_await connection(reused);
+    if (!stream) break;
+    bool keep = false;
+    auto result = co_await exchange(*stream, method, path, body, keep);
+    if (!result) {
+      if (reused) continue;
+      break;
+    }
+    if (keep) keep_for_later(std::move(stream));
+    co_return std::move(*result);
+  }
+  co_return HttpResult{503, "", ""};
 }
 
 asio::awaitable<Lookup> Platform::sandbox(const std::string& id) {

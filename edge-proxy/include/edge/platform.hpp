@@ -8,13 +8,18 @@
 //    authentication limit per client, not per proxy); cached 3 s, so a revoked key stops working
 //    within 3 s;
 //  - activity: POST /api/proxy/sandboxes/{id}/activity, at most every 30 s per sandbox.
+// The connections to the API are kept (HTTP keep-alive) for the next call: a new sandbox's first
+// request then waits for no resolve and no TCP handshake.
 #include <boost/asio.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace edge {
 
@@ -44,8 +49,8 @@ struct KeyCheck {
 
 class Platform {
  public:
-  // api_url like http://127.0.0.1:3000/api
-  Platform(std::string api_url, std::string admin_key);
+  // api_url like http://127.0.0.1:3000/api; the connections to it run on `executor`.
+  Platform(asio::any_io_executor executor, std::string api_url, std::string admin_key);
   asio::awaitable<Lookup> sandbox(const std::string& id);
   asio::awaitable<KeyCheck> check_key(const std::string& key, const std::string& sandbox_id, const std::string& source);
   void record_activity(asio::any_io_executor ex, const std::string& sandbox_id);
@@ -58,9 +63,18 @@ class Platform {
     std::string body;
     std::string retry_after;
   };
+  using Stream = boost::beast::tcp_stream;
   asio::awaitable<HttpResult> call(const std::string& method, const std::string& path, const std::string& body);
+  // One request and its answer on `stream`; nullopt when the connection failed. `keep` says
+  // whether the API will take another request on it.
+  asio::awaitable<std::optional<HttpResult>> exchange(Stream& stream, const std::string& method,
+                                                      const std::string& path, const std::string& body, bool& keep);
+  // A kept connection (`reused`), or a new one; null when the API cannot be reached.
+  asio::awaitable<std::unique_ptr<Stream>> connection(bool& reused);
+  void keep_for_later(std::unique_ptr<Stream> stream);
   asio::awaitable<void> post_activity(std::string sandbox_id);
 
+  asio::any_io_executor executor_;
   std::string host_;
   std::string port_;
   std::string prefix_;  // "/api"
@@ -73,6 +87,12 @@ class Platform {
   static constexpr std::chrono::milliseconds kKeyAnswerLife{500};
   std::map<std::string, std::pair<Clock::time_point, KeyCheck>> keys_;
   std::map<std::string, Clock::time_point> activity_;
+  // Connections to the API waiting for the next call, newest last. One kept longer than
+  // kIdleLife is closed (the API closes idle ones too); a call on a kept one that the API has
+  // closed meanwhile is sent again on a new one.
+  static constexpr std::size_t kMostIdle = 16;
+  static constexpr std::chrono::seconds kIdleLife{20};
+  std::vector<std::pair<Clock::time_point, std::unique_ptr<Stream>>> idle_;
 };
 
 }  // namespace edge
