@@ -192,6 +192,14 @@ TEST_CASE("projector: a batch folded set-wise leaves the rows one event at a tim
   sandbox_command(store, gone, sandbox::Report{h.runner, sandbox::Reported::started});
   sandbox_command(store, gone, sandbox::Destroy{});
   sandbox_command(store, gone, sandbox::Report{h.runner, sandbox::Reported::destroyed});
+  // Metadata whose actor is not a string: the audit row says no actor, as parse_metadata reads it.
+  const auto odd_volume = VolumeId::generate();
+  {
+    pqxx::connection c(conn);
+    pqxx::nontransaction tx(c);
+    tx.exec_params("select * from append_events($1, -1, $2::jsonb, '', null, '')", "volume-" + odd_volume.str(),
+                   R"([{"type":"VolumeReady","schema_version":1,"data":{},"metadata":{"actor":5,"organization_id":"o-1"}}])");
+  }
   const auto models = projector::all_models();
   for (const auto& [schema, batch] : {std::pair{"whole", std::size_t{500}}, std::pair{"single", std::size_t{1}}}) {
     REQUIRE(projector::ensure_schema(conn, schema, models));
@@ -237,6 +245,15 @@ TEST_CASE("projector: a batch folded set-wise leaves the rows one event at a tim
   CHECK(one(c, "select extract(epoch from last_activity_at)::bigint from whole.sandboxes where id = " + running) ==
         "1764600000");
   CHECK(one(c, "select count(*) from whole.audit_log") == one(c, "select count(*) from events"));
+  // An audit row holds the event's metadata, its stream as resource, its type and data as they are.
+  CHECK(one(c, "select concat_ws(' ', organization_id, actor, resource_type, resource_id, action, "
+               "left(correlation_id, 5), causation_id = '', data->>'name') from whole.audit_log where action = "
+               "'SandboxCreated' and resource_id = '" + gone.str() + "'") ==
+        fixtures::kOrg.str() + " alice sandbox " + gone.str() + " SandboxCreated corr- t three");
+  CHECK(one(c, "select concat_ws('|', organization_id, actor, resource_type, resource_id, action) from whole.audit_log "
+               "where resource_id = '" + odd_volume.str() + "'") == "o-1||volume|" + odd_volume.str() + "|VolumeReady");
+  CHECK(one(c, "select count(*) from whole.audit_log a join events e using (position) where a.recorded_at = "
+               "e.recorded_at and a.data = e.data") == one(c, "select count(*) from events"));
   // Usage: the time each sandbox spent started, from its SandboxStarted to its next state event,
   // to the microsecond (all three sandboxes left it: stopped, errored, destroyed).
   CHECK(one(c, "select (select sandbox_seconds from whole.usage where state = 'started') = "

@@ -4,7 +4,6 @@
 #include "set_wise.hpp"
 
 #include <cctype>
-#include <tuple>
 #include <cstdio>
 #include <ctime>
 
@@ -13,12 +12,7 @@ namespace {
 
 using namespace events;
 
-// A JSON string.
-std::string quoted(const std::string& s) { return boost::json::serialize(boost::json::string(s)); }
-
 class Audit final : public SetWiseModel {
-  static constexpr std::size_t kCopyFrom = 64;  // rows; below, one INSERT
-
  public:
   std::string name() const override { return "audit"; }
   std::vector<Table> tables() const override { return {{"audit_log", "position"}}; }
@@ -30,47 +24,38 @@ class Audit final : public SetWiseModel {
     create index if not exists audit_org_time on audit_log (organization_id, recorded_at);
     create index if not exists audit_resource on audit_log (resource_id, position);)";
   }
+  // One row per event of the log between two positions, made by PostgreSQL from the log itself:
+  // the events' data never travels to the projector and back, nor is it parsed again. The
+  // columns are what RecordedEvent and parse_metadata say: a metadata field that is not a
+  // string is empty; the resource is the stream's category and what follows its first '-'.
   void prepare(pqxx::connection_base& c) const override {
-    c.prepare("audit_insert", "insert into audit_log select * from jsonb_populate_recordset(null::audit_log, $1::jsonb)");
+    c.prepare("audit_from_log", R"(insert into audit_log
+      select e.position, e.recorded_at, coalesce(m.organization_id, ''), coalesce(m.actor, ''),
+             split_part(e.stream, '-', 1),
+             case when strpos(e.stream, '-') > 0 then substr(e.stream, strpos(e.stream, '-') + 1) else '' end,
+             e.type, coalesce(m.correlation_id, ''), coalesce(m.causation_id, ''), e.data
+      from public.events e
+      cross join lateral (select
+        case when jsonb_typeof(e.metadata->'organization_id') = 'string' then e.metadata->>'organization_id' end,
+        case when jsonb_typeof(e.metadata->'actor') = 'string' then e.metadata->>'actor' end,
+        case when jsonb_typeof(e.metadata->'correlation_id') = 'string' then e.metadata->>'correlation_id' end,
+        case when jsonb_typeof(e.metadata->'causation_id') = 'string' then e.metadata->>'causation_id' end)
+        as m(organization_id, actor, correlation_id, causation_id)
+      where e.position between ($1::bigint[])[1] and ($1::bigint[])[2])");
   }
-  // Set-wise: the batch's rows go in with one statement (one row per event, the event's data as
-  // it is): a COPY for a big batch, an INSERT of a JSON array for a small one (a COPY costs two
-  // round trips of its own, while the INSERT rides with the batch's commit, and a live batch is
-  // often a command or two). A row is never written twice: the batch commits with the
-  // checkpoint that excludes it.
-  Result<void> apply_batch(pqxx::transaction_base& tx, std::span<const RecordedEvent> batch,
+  // Set-wise: one statement for the batch. The batch is every event of the log between its first
+  // and last positions (read_all reads them all, in order). An event whose metadata cannot be
+  // read fails the batch here, as it would fail alone, so the projector finds it and
+  // dead-letters it. A row is never written twice: the batch commits with the checkpoint that
+  // excludes it.
+  Result<void> apply_batch(pqxx::transaction_base&, std::span<const RecordedEvent> batch,
                            Writes& writes) const override {
-    std::vector<std::tuple<std::int64_t, std::string, std::string, std::string, std::string, std::string, std::string,
-                           std::string, std::string, std::string>>
-        rows;
-    rows.reserve(batch.size());
+    if (batch.empty()) return {};
     for (const auto& e : batch) {
-      auto meta = parse_metadata(e.metadata);
-      if (!meta) return meta.error();
-      rows.emplace_back(e.position.value(), e.recorded_at, meta->organization_id, meta->actor, e.category(),
-                        e.stream_id(), e.type, meta->correlation_id, meta->causation_id, e.data);
+      if (auto meta = parse_metadata(e.metadata); !meta) return meta.error();
     }
-    if (rows.empty()) return {};
-    if (rows.size() < kCopyFrom) {
-      std::string json = "[";
-      for (const auto& [position, at, org, actor, type, id, action, correlation, causation, data] : rows) {
-        if (json.size() > 1) json += ',';
-        json += "{\"position\":" + std::to_string(position) + ",\"recorded_at\":" + quoted(at) +
-                ",\"organization_id\":" + quoted(org) + ",\"actor\":" + quoted(actor) +
-                ",\"resource_type\":" + quoted(type) + ",\"resource_id\":" + quoted(id) +
-                ",\"action\":" + quoted(action) + ",\"correlation_id\":" + quoted(correlation) +
-                ",\"causation_id\":" + quoted(causation) + ",\"data\":" + data + '}';
-      }
-      writes.execute("audit_insert", json + ']');
-      return {};
-    }
-    static const std::vector<std::string> kColumns{"position",    "recorded_at", "organization_id", "actor",
-                                                   "resource_type", "resource_id", "action",        "correlation_id",
-                                                   "causation_id",  "data"};
-    writes.open();
-    pqxx::stream_to copy(tx, "audit_log", kColumns);
-    for (const auto& row : rows) copy << row;
-    copy.complete();
+    writes.execute("audit_from_log", "{" + std::to_string(batch.front().position.value()) + "," +
+                                         std::to_string(batch.back().position.value()) + "}");
     return {};
   }
 };
