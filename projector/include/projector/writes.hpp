@@ -26,7 +26,7 @@ class RememberedRows {
   void clear() { tables_.clear(); }
 
  private:
-  static constexpr std::size_t kMostPerTable = 16384;  // then that table starts again, empty
+  static constexpr std::size_t kMostPerTable = 4096;  // then that table starts again, empty (a row is a few KiB)
   std::map<std::string, std::unordered_map<std::string, boost::json::object>> tables_;
 };
 
