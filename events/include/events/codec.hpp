@@ -4,6 +4,7 @@
 #include "events/error.hpp"
 #include "events/json.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/mp11/algorithm.hpp>
 
 #include <string>
@@ -38,18 +39,23 @@ std::string_view type_of(const Variant& event) {
 // upcaster is registered for that step.
 bool upcast_step(std::string_view type, int from_version, boost::json::object& payload);
 
+// The alternatives of `Variant` as tags (mp_for_each would default-construct every event type
+// on every call otherwise).
+template <class Variant>
+using tags_of = boost::mp11::mp_transform<boost::mp11::mp_identity, Variant>;
+
 template <class Variant>
 bool is_known_type(std::string_view type) {
   bool known = false;
-  boost::mp11::mp_for_each<Variant>([&](auto e) { known |= decltype(e)::kType == type; });
+  boost::mp11::mp_for_each<tags_of<Variant>>([&](auto tag) { known |= decltype(tag)::type::kType == type; });
   return known;
 }
 
 template <class Variant>
 Result<Variant> decode(std::string_view type, int schema_version, std::string_view data) {
   std::optional<Result<Variant>> out;
-  boost::mp11::mp_for_each<Variant>([&](auto tag) {
-    using Event = decltype(tag);
+  boost::mp11::mp_for_each<tags_of<Variant>>([&](auto tag) {
+    using Event = typename decltype(tag)::type;
     if (out || Event::kType != type) return;
     const std::string what = std::string(type) + " v" + std::to_string(schema_version);
     if (schema_version > Event::kVersion) {
@@ -58,8 +64,12 @@ Result<Variant> decode(std::string_view type, int schema_version, std::string_vi
                            std::to_string(Event::kVersion) + ")");
       return;
     }
+    // The parsed payload lives only until it is converted: its memory comes from one buffer
+    // (on the stack for a usual event), not from an allocation per value.
+    unsigned char buffer[4096];
+    boost::json::monotonic_resource memory(buffer, sizeof buffer);
     boost::system::error_code ec;
-    auto jv = boost::json::parse(data, ec);
+    auto jv = boost::json::parse(data, ec, &memory);
     if (ec || !jv.is_object()) {
       out = make_error(ErrorCode::decode_failed, what + ": payload is not a JSON object");
       return;
