@@ -58,6 +58,7 @@ events::Result<std::unique_ptr<App>> App::build(const Settings& settings) {
   server.address = settings.address;
   server.port = settings.port;
   server.body_limit = static_cast<std::size_t>(settings.body_limit);
+  server.idle_timeout = settings.idle_timeout;
   server.connections = settings.connections;
   // Connections held at once stay below the descriptors the process may open (room is left for
   // the database connections, NATS and the log).

@@ -25,6 +25,7 @@ void declare(events::settings::Declared& d, Settings& s) {
   d.text("WEBHOOK_ALLOW_RANGES", s.webhook_allow_ranges,
          "address ranges webhook endpoints may name besides public ones: loopback, private (never link-local or metadata)");
   d.number("API_BODY_LIMIT", s.body_limit, "largest request body in bytes (413 past it)", 1024, 64 << 20);
+  d.seconds("API_IDLE_TIMEOUT", s.idle_timeout, "how long a kept-alive connection may wait for its next request", 1, 3600);
 }
 
 }  // namespace command_service

@@ -61,8 +61,10 @@ inline std::string create_org(PgEventStore& store, const OrganizationId& org, co
 
 // The command-service as main builds it (App::build), with the settings a test wants: its own
 // database and NATS, any free port, no scheduler loop (tests run its passes themselves).
-inline std::unique_ptr<App> test_app(const std::string& conn, const std::string& nats_url, RateLimitSettings limits) {
+inline std::unique_ptr<App> test_app(const std::string& conn, const std::string& nats_url, RateLimitSettings limits,
+                                     std::chrono::seconds idle_timeout = std::chrono::seconds(60)) {
   Settings s;
+  s.idle_timeout = idle_timeout;
   s.database_url = conn;
   s.nats_url = nats_url;
   s.port = 0;
@@ -95,8 +97,9 @@ struct Api {
   std::string key_a;
   std::string key_b;
 
-  explicit Api(RateLimitSettings limits = RateLimitSettings{0, 0, 0, 0, 0})
-      : app(test_app(conn, nats_server.url(), limits)), db(app->db()), router(app->router()), services(app->services()) {
+  explicit Api(RateLimitSettings limits = RateLimitSettings{0, 0, 0, 0, 0},
+               std::chrono::seconds idle_timeout = std::chrono::seconds(60))
+      : app(test_app(conn, nats_server.url(), limits, idle_timeout)), db(app->db()), router(app->router()), services(app->services()) {
     REQUIRE(projector::ensure_schema(conn, "read", models));
     projector::Settings ps;
     ps.idle_poll = std::chrono::milliseconds(2);

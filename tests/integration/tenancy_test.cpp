@@ -300,6 +300,26 @@ std::string raw(int port, const std::string& bytes) {
 
 }  // namespace
 
+// The proxy keeps its connections to the API for the next look-up. One the API has closed (its
+// idle timeout, here 1 s) must not turn a look-up into a 503: the call goes again on a new one.
+TEST_CASE("tenancy: the edge proxy asks again on a new connection when the API closed a kept one") {
+  Api api(RateLimitSettings{0, 0, 0, 0, 0}, std::chrono::seconds(1));
+  EdgeProxy proxy(api);
+  const std::map<std::string, std::string> a{{"Authorization", "Bearer " + api.key_a}};
+  // Each request asks the API twice (the sandbox, the key), on connections the proxy then keeps.
+  auto first = proxy.call("GET", "/toolbox/" + SandboxId::generate().str() + "/version", a);
+  CHECK(first.status == 404);
+  // The API closes them; another sandbox is not cached, and the key's answer (500 ms) has expired.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  for (int i = 0; i < 3; ++i) {
+    const auto other = SandboxId::generate().str();
+    auto again = proxy.call("GET", "/toolbox/" + other + "/version", a);
+    INFO(again.body);
+    CHECK(again.status == 404);
+    CHECK(again.body.find("Sandbox with ID " + other + " not found") != std::string::npos);
+  }
+}
+
 TEST_CASE("tenancy: the edge proxy refuses other organizations' keys, foreign tokens and the toolbox port alike") {
   Api api;
   EdgeProxy proxy(api);

@@ -27,6 +27,7 @@ struct Settings {
   RateLimitSettings limits;                           // RATE_LIMIT_*
   events::ConnectionLimitSettings connections;        // API_MAX_CONNECTIONS[_PER_SOURCE]
   int body_limit = 1 << 20;                           // API_BODY_LIMIT (bytes)
+  std::chrono::seconds idle_timeout{60};              // API_IDLE_TIMEOUT (a kept-alive connection with no request)
   std::string webhook_allow_ranges;                   // WEBHOOK_ALLOW_RANGES (loopback, private; none: public only)
   // Not from the environment: what the tests turn off to drive these passes themselves.
   bool run_scheduler = true;
