@@ -31,28 +31,24 @@ Platform::Platform(asio::any_io_executor executor, std::string api_url, std::str
   prefix_ = url.path;
 }
 
-asio::awaitable<std::unique_ptr<Platform::Stream>> Platform::connection(bool& reused) {
+asio::awaitable<Platform::Connection> Platform::connection() {
   {
     std::lock_guard lock(mutex_);
     while (!idle_.empty()) {
       auto [since, stream] = std::move(idle_.back());
       idle_.pop_back();
-      if (Clock::now() - since < kIdleLife && stream->socket().is_open()) {
-        reused = true;
-        co_return std::move(stream);
-      }
+      if (Clock::now() - since < kIdleLife) co_return Connection{std::move(stream), true};
     }
   }
-  reused = false;
   // Its own strand: a kept connection serves one call at a time, from any client connection.
   auto stream = std::make_unique<Stream>(asio::make_strand(executor_));
   stream->expires_after(std::chrono::seconds(10));
   asio::ip::tcp::resolver resolver(executor_);
   auto [rec, endpoints] = co_await resolver.async_resolve(host_, port_, asio::as_tuple(asio::use_awaitable));
-  if (rec) co_return nullptr;
+  if (rec) co_return Connection{};
   auto [cec, ep] = co_await stream->async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
-  if (cec) co_return nullptr;
-  co_return stream;
+  if (cec) co_return Connection{};
+  co_return Connection{std::move(stream), false};
 }
 
 void Platform::keep_for_later(std::unique_ptr<Stream> stream) {
@@ -63,7 +59,7 @@ void Platform::keep_for_later(std::unique_ptr<Stream> stream) {
 
 asio::awaitable<std::optional<Platform::HttpResult>> Platform::exchange(Stream& stream, const std::string& method,
                                                                         const std::string& path,
-                                                                        const std::string& body, bool& keep) {
+                                                                        const std::string& body) {
   http::request<http::string_body> req{http::string_to_verb(method), prefix_ + path, 11};
   req.set(http::field::host, host_);
   req.set(http::field::authorization, "Bearer " + admin_key_);
@@ -82,8 +78,8 @@ asio::awaitable<std::optional<Platform::HttpResult>> Platform::exchange(Stream& 
   auto [ec, n] = co_await http::async_read(stream, buffer, res, asio::as_tuple(asio::use_awaitable));
   if (ec) co_return std::nullopt;
   stream.expires_never();
-  keep = res.keep_alive() && buffer.size() == 0;
-  co_return HttpResult{static_cast<int>(res.result_int()), std::move(res.body()), std::string(res[http::field::retry_after])};
+  co_return HttpResult{static_cast<int>(res.result_int()), std::move(res.body()), std::string(res[http::field::retry_after]),
+                       res.keep_alive() && buffer.size() == 0};
 }
 
 // On a kept connection first; when the API had closed it, once more on a new one. (The calls are
@@ -91,19 +87,17 @@ asio::awaitable<std::optional<Platform::HttpResult>> Platform::exchange(Stream& 
 asio::awaitable<Platform::HttpResult> Platform::call(const std::string& method, const std::string& path,
                                                      const std::string& body) {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    bool reused = false;
-    auto stream = co_await connection(reused);
-    if (!stream) break;
-    bool keep = false;
-    auto result = co_await exchange(*stream, method, path, body, keep);
+    auto connected = co_await connection();
+    if (!connected.stream) break;
+    auto result = co_await exchange(*connected.stream, method, path, body);
     if (!result) {
-      if (reused) continue;
+      if (connected.reused) continue;
       break;
     }
-    if (keep) keep_for_later(std::move(stream));
+    if (result->keep) keep_for_later(std::move(connected.stream));
     co_return std::move(*result);
   }
-  co_return HttpResult{503, "", ""};
+  co_return HttpResult{503, "", "", false};
 }
 
 asio::awaitable<Lookup> Platform::sandbox(const std::string& id) {

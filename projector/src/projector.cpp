@@ -202,10 +202,10 @@ struct Projector::Impl {
 
   // Writes the batch for every model and their checkpoints in one transaction. A model behind
   // the others (new, or rebuilt) gets only what it lacks. Each model takes its part of the batch
-  // at once (set-wise where it can): it reads what it needs, and its writes are deferred, so that
-  // BEGIN, the writes, the checkpoints' update and COMMIT go in one round trip. A batch of
-  // commands thus costs the log's read, each set-wise model's read, and that one round trip
-  // (it was 6 in all for a labels command, 3 now). The checkpoints move only from what this
+  // at once (set-wise where it can): it reads the rows it has not seen in an earlier batch, and
+  // its writes are deferred, so that BEGIN, the writes, the checkpoints' update and COMMIT go in
+  // one round trip. A labels command's batch thus costs the log's read and that one round trip
+  // (it was 6). The checkpoints move only from what this
   // instance last wrote (projection_advance raises otherwise), so an instance that lost the
   // lead cannot apply what another already did: its whole transaction rolls back.
   void commit_batch(const std::vector<events::RecordedEvent>& batch) {
@@ -220,7 +220,7 @@ struct Projector::Impl {
         if (!applied) throw std::runtime_error(consumers[i] + ": " + applied.error().message);
       }
       const auto last = batch.back().position.value();
-      tx.exec(writes.take() + checkpoints_advance(last) + "; commit");
+      tx.exec(writes.before_commit() + checkpoints_advance(last) + "; commit");
       std::fill(checkpoints.begin(), checkpoints.end(), last);
     } catch (...) {
       remembered.clear();  // it may hold rows of this batch, which did not commit

@@ -48,11 +48,6 @@ void Writes::open() {
   opened_ = true;
 }
 
-std::string Writes::take() {
-  std::string out = opened_ ? std::move(pending_) : "begin; " + pending_;
-  pending_.clear();
-  opened_ = true;
-  return out;
-}
+std::string Writes::before_commit() const { return opened_ ? std::string() : "begin; " + pending_; }
 
 }  // namespace projector

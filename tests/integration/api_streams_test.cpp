@@ -40,6 +40,15 @@ json::object report(Api& api, const std::string& runner, const std::string& sand
   return v.as_object();
 }
 
+// Another organization's sandbox (key B), started on `runner`: what a client of A must never hear of.
+std::string started_sandbox_of_b(Api& api, const std::string& runner) {
+  auto theirs = api.call("POST", "/api/sandbox", R"({"name":"not-yours"})", api.key_b);
+  REQUIRE(theirs.status == 200);
+  const auto id = str(parse(theirs), "id");
+  CHECK(report(api, runner, id, "state", "started").at("ok").as_bool());
+  return id;
+}
+
 std::string state_of(Api& api, const std::string& id) { return str(parse(api.call("GET", "/api/sandbox/" + id)), "state"); }
 
 // A raw connection reading a server-sent event stream.
@@ -366,10 +375,7 @@ TEST_CASE("socket.io: the real socket.io-client connects with the key and hears 
   REQUIRE(client.shows("rejected: invalid or revoked API key"));  // a wrong key first
   REQUIRE(client.shows("connected"));
   // Another organization's sandbox, created and started first: never pushed to this client.
-  auto theirs = api.call("POST", "/api/sandbox", R"({"name":"not-yours"})", api.key_b);
-  REQUIRE(theirs.status == 200);
-  const auto their_id = str(parse(theirs), "id");
-  CHECK(report(api, runner, their_id, "state", "started").at("ok").as_bool());
+  const auto their_id = started_sandbox_of_b(api, runner);
   auto created = api.call("POST", "/api/sandbox", R"({"name":"pushed"})");
   REQUIRE(created.status == 200);
   const auto id = str(parse(created), "id");
@@ -394,10 +400,7 @@ TEST_CASE("read-your-writes: placement, runner target and Socket.IO answer from 
   api.projecting.request_stop();
   api.projecting.join();
 
-  auto theirs = api.call("POST", "/api/sandbox", R"({"name":"not-yours"})", api.key_b);
-  REQUIRE(theirs.status == 200);
-  const auto their_id = str(parse(theirs), "id");
-  CHECK(report(api, runner, their_id, "state", "started").at("ok").as_bool());
+  const auto their_id = started_sandbox_of_b(api, runner);
   auto created = api.call("POST", "/api/sandbox", R"({"name":"unprojected"})");
   REQUIRE(created.status == 200);
   const auto id = str(parse(created), "id");

@@ -62,15 +62,19 @@ class Platform {
     int status = 0;
     std::string body;
     std::string retry_after;
+    bool keep = false;  // the API takes another request on the connection
   };
   using Stream = boost::beast::tcp_stream;
+  struct Connection {
+    std::unique_ptr<Stream> stream;  // null when the API cannot be reached
+    bool reused = false;             // a kept one, which the API may have closed meanwhile
+  };
   asio::awaitable<HttpResult> call(const std::string& method, const std::string& path, const std::string& body);
-  // One request and its answer on `stream`; nullopt when the connection failed. `keep` says
-  // whether the API will take another request on it.
+  // One request and its answer on `stream`; nullopt when the connection failed.
   asio::awaitable<std::optional<HttpResult>> exchange(Stream& stream, const std::string& method,
-                                                      const std::string& path, const std::string& body, bool& keep);
-  // A kept connection (`reused`), or a new one; null when the API cannot be reached.
-  asio::awaitable<std::unique_ptr<Stream>> connection(bool& reused);
+                                                      const std::string& path, const std::string& body);
+  // A kept connection, or a new one.
+  asio::awaitable<Connection> connection();
   void keep_for_later(std::unique_ptr<Stream> stream);
   asio::awaitable<void> post_activity(std::string sandbox_id);
 

@@ -15,9 +15,9 @@ class transaction_base;
 
 namespace projector {
 
-// Rows the models of one live projector read or wrote in its earlier batches, by table and key.
-// The projector that leads is their only writer, so it need not read them back. It forgets them
-// all when a batch fails, and when it connects again.
+// Rows the set-wise models of one projector read or wrote in its earlier batches, by table and
+// key. The projector that leads (or replays into its own schema) is their only writer, so it need
+// not read them back. It forgets them all when a batch fails, and when it connects again.
 class RememberedRows {
  public:
   const boost::json::object* find(const std::string& table, const std::string& key) const;
@@ -43,9 +43,10 @@ class Writes {
   // Opens the transaction and runs what was deferred so far: for a model about to write through
   // `tx` itself (a COPY, its statements event by event).
   void open();
-  // What is still to send before the checkpoint update and COMMIT (BEGIN too, when not opened).
-  std::string take();
-  // The projector's remembered rows, or null (replays, the slow path).
+  // What to send before the checkpoint update and COMMIT: BEGIN and the deferred writes, or
+  // nothing when the transaction was opened (its writes have run).
+  std::string before_commit() const;
+  // The projector's remembered rows, or null (the slow path, event by event).
   RememberedRows* remembered() const { return remembered_; }
 
  private:

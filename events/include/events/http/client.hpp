@@ -3,7 +3,7 @@
 // answered as a value, and a client that keeps its connection to one endpoint between calls.
 // Used by the runner (the API; a sandbox daemon through its netns socket), the API (a daemon
 // through a runner's forwarding endpoint) and the tests. (The edge proxy's calls are its own:
-// asynchronous, on its io_context.)
+// asynchronous, on its io_context; it keeps its connections and retries a stale one the same way.)
 #include "events/error.hpp"
 #include "events/url.hpp"
 
