@@ -2,6 +2,7 @@
 //   projector run     --db CONN [--schema read] [--nats URL]   (append hints wake it at once)
 //   projector replay  --db CONN --verify [--schema read]
 //   projector replay  --db CONN --as-of POSITION|TIMESTAMP --into SCHEMA
+//   projector replay  --db CONN --swap [--schema read]   (rebuild from the log, put in place)
 #include "events/bus/hints.hpp"
 #include "projector/projector.hpp"
 #include "projector/replay.hpp"
@@ -23,8 +24,8 @@ std::map<std::string, std::string> parse(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     const std::string key = argv[i];
     if (key.rfind("--", 0) != 0) throw std::invalid_argument("unexpected argument: " + key);
-    if (key == "--verify") {
-      flags["verify"] = "1";
+    if (key == "--verify" || key == "--swap") {
+      flags[key.substr(2)] = "1";
     } else if (i + 1 < argc) {
       flags[key.substr(2)] = argv[++i];
     } else {
@@ -71,6 +72,21 @@ int run(const std::map<std::string, std::string>& flags) {
   return 0;
 }
 
+int swap(const std::string& db, const std::string& live) {
+  auto result = projector::rebuild_and_swap(db, live, [](std::int64_t events, std::int64_t at) {
+    std::cerr << "replay: " << events << " events applied, at position " << at << "\n";
+  });
+  if (!result) {
+    std::cerr << "replay: " << result.error().message << "\n";
+    return 2;
+  }
+  std::cout << "schema " << live << " rebuilt from the log and swapped in: " << result->replay.events
+            << " events in " << result->replay.seconds << " s, then " << result->caught_up
+            << " appended meanwhile; the live tables were locked for " << result->locked_ms << " ms ("
+            << result->attempts << " attempt(s))\n";
+  return 0;
+}
+
 int replay(const std::map<std::string, std::string>& flags) {
   const auto db = flags.at("db");
   if (flags.contains("verify")) {
@@ -83,8 +99,9 @@ int replay(const std::map<std::string, std::string>& flags) {
     if (!result->equal) std::cout << result->diff;
     return result->equal ? 0 : 1;
   }
+  if (flags.contains("swap")) return swap(db, flags.contains("schema") ? flags.at("schema") : "read");
   if (!flags.contains("as-of") || !flags.contains("into")) {
-    std::cerr << "replay: give --verify, or --as-of POSITION|TIMESTAMP and --into SCHEMA\n";
+    std::cerr << "replay: give --verify, --swap, or --as-of POSITION|TIMESTAMP and --into SCHEMA\n";
     return 2;
   }
   auto position = projector::position_as_of(db, flags.at("as-of"));
@@ -111,7 +128,7 @@ int main(int argc, char** argv) {
     const std::string command = argc > 1 ? argv[1] : "";
     if (command == "run") return run(parse(argc, argv));
     if (command == "replay") return replay(parse(argc, argv));
-    std::cerr << "usage: projector run --db CONN [--schema S] | replay --db CONN (--verify | --as-of X --into S)\n";
+    std::cerr << "usage: projector run --db CONN [--schema S] | replay --db CONN (--verify | --swap | --as-of X --into S)\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "projector: " << e.what() << "\n";

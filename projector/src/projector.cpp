@@ -237,6 +237,11 @@ struct Projector::Impl {
   // dead-letters the event that failed it.
   void commit_one_by_one(const std::vector<events::RecordedEvent>& batch) {
     pqxx::work tx(*conn);
+    // A batch that failed because the checkpoints moved (another instance led meanwhile, or a
+    // swap put a rebuilt schema in place) has no event to find: its events were applied there.
+    if (!checkpoints_where_left(tx)) {
+      throw std::runtime_error("checkpoints moved under us: another projector or a swap moved them");
+    }
     for (std::size_t i = 0; i < models.size(); ++i) {
       for (const auto& e : lacking_from(batch, i)) apply_one(tx, i, e);
     }
@@ -254,12 +259,25 @@ struct Projector::Impl {
     return {first, batch.end()};
   }
 
-  // Moves every model's checkpoint to `last`, from the positions this instance holds for them.
-  std::string checkpoints_advance(std::int64_t last) const {
+  // The positions this instance holds for the models, as an SQL bigint[] literal.
+  std::string expected_literal() const {
     std::string expected = "'{";
     for (const auto c : checkpoints) expected += (expected.size() > 2 ? "," : "") + std::to_string(c);
-    return "select projection_advance(" + names_literal + "::text[], " + expected + "}'::bigint[], " +
+    return expected + "}'::bigint[]";
+  }
+
+  // Moves every model's checkpoint to `last`, from the positions this instance holds for them.
+  std::string checkpoints_advance(std::int64_t last) const {
+    return "select projection_advance(" + names_literal + "::text[], " + expected_literal() + ", " +
            std::to_string(last) + ")";
+  }
+
+  // Whether every model's stored checkpoint is where this instance left it.
+  bool checkpoints_where_left(pqxx::transaction_base& tx) const {
+    return tx.exec("select bool_and(coalesce(c.position, 0) = x.position) from unnest(" + names_literal +
+                   "::text[], " + expected_literal() + ") as x(model, position) "
+                   "left join projection_checkpoints c using (model)")[0][0]
+        .as<bool>();
   }
 
   // One batch: 0 when there was nothing to do.

@@ -16,6 +16,7 @@
 #include <pqxx/pqxx>
 #include <signal.h>
 
+#include <atomic>
 #include <thread>
 
 using namespace events;
@@ -94,6 +95,14 @@ struct History {
   }
 };
 
+// A database holding History's log (a fixture: conn, store, h).
+struct WithHistory {
+  const std::string conn = shared_postgres().create_database();
+  PgEventStore store{conn};
+  History h;
+  WithHistory() { h.write(store); }
+};
+
 void project_all(const std::string& conn, const std::string& schema = "read") {
   const auto models = projector::all_models();
   REQUIRE(projector::ensure_schema(conn, schema, models));
@@ -111,13 +120,25 @@ std::string one(pqxx::connection& c, const std::string& sql) {
   return r.empty() || r[0][0].is_null() ? "" : r[0][0].as<std::string>();
 }
 
+// Whether every model in `read` has reached `head`, waiting up to a minute.
+bool wait_for_models(const std::string& conn, std::int64_t head) {
+  auto caught_up = [&] {
+    for (const auto& m : projector::all_models()) {
+      auto p = projector::checkpoint_of(conn, "read", m->name());
+      if (!p || *p < head) return false;
+    }
+    return true;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!caught_up() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return caught_up();
+}
+
 }  // namespace
 
-TEST_CASE("projector: read models follow the log") {
-  const auto conn = shared_postgres().create_database();
-  PgEventStore store(conn);
-  History h;
-  h.write(store);
+TEST_CASE_METHOD(WithHistory, "projector: read models follow the log") {
   project_all(conn);
   pqxx::connection c(conn);
 
@@ -147,11 +168,7 @@ TEST_CASE("projector: read models follow the log") {
   CHECK(one(c, "select min(position) from read.projection_checkpoints") == std::to_string(store.safe_head()->value()));
 }
 
-TEST_CASE("projector: replay --verify finds a rebuild equal, and finds a tampered row") {
-  const auto conn = shared_postgres().create_database();
-  PgEventStore store(conn);
-  History h;
-  h.write(store);
+TEST_CASE_METHOD(WithHistory, "projector: replay --verify finds a rebuild equal, and finds a tampered row") {
   project_all(conn);
   auto verified = projector::verify(conn, "read");
   REQUIRE(verified);
@@ -174,11 +191,7 @@ TEST_CASE("projector: replay --verify finds a rebuild equal, and finds a tampere
 
 // Models that fold a batch in memory (set-wise) must leave the rows that one event per batch
 // leaves, where every event reads the row the previous one wrote.
-TEST_CASE("projector: a batch folded set-wise leaves the rows one event at a time leaves") {
-  const auto conn = shared_postgres().create_database();
-  PgEventStore store(conn);
-  History h;
-  h.write(store);
+TEST_CASE_METHOD(WithHistory, "projector: a batch folded set-wise leaves the rows one event at a time leaves") {
   const auto& id = h.running;
   sandbox_command(store, id, sandbox::ReplaceLabels{{{"a", "1"}}});
   sandbox_command(store, id, sandbox::SetTimer{LifecycleTimer::auto_stop, 7});
@@ -267,11 +280,7 @@ TEST_CASE("projector: a batch folded set-wise leaves the rows one event at a tim
 // A former leader that still runs (it has not noticed that it lost the lead) holds checkpoints
 // that another instance has moved past. Applying the batch again would add the usage intervals a
 // second time; its transaction must roll back whole instead.
-TEST_CASE("projector: an instance whose checkpoints moved under it applies nothing") {
-  const auto conn = shared_postgres().create_database();
-  PgEventStore store(conn);
-  History h;
-  h.write(store);
+TEST_CASE_METHOD(WithHistory, "projector: an instance whose checkpoints moved under it applies nothing") {
   const auto head = store.safe_head()->value();
   const auto models = projector::all_models();
   REQUIRE(projector::ensure_schema(conn, "read", models));
@@ -302,11 +311,7 @@ TEST_CASE("projector: an instance whose checkpoints moved under it applies nothi
   CHECK(one(c, "select count(*) from dead_letters") == "0");
 }
 
-TEST_CASE("projector: the read models as of a position or a time") {
-  const auto conn = shared_postgres().create_database();
-  PgEventStore store(conn);
-  History h;
-  h.write(store);
+TEST_CASE_METHOD(WithHistory, "projector: the read models as of a position or a time") {
   auto r = projector::replay_into(conn, "as_of_started", h.position_when_started);
   REQUIRE(r);
   pqxx::connection c(conn);
@@ -337,26 +342,9 @@ TEST_CASE("projector: an unreadable event is dead-lettered and the projection go
   CHECK(one(c, "select count(*) from read.sandboxes") == "2");
 }
 
-TEST_CASE("projector: one leader per model; a standby takes over when the leader is killed -9") {
-  const auto conn = shared_postgres().create_database();
-  PgEventStore store(conn);
-  History h;
-  h.write(store);
+TEST_CASE_METHOD(WithHistory, "projector: one leader per model; a standby takes over when the leader is killed -9") {
   const auto log_dir = testing_support::make_temp_dir("sbx-projector");
-  auto caught_up = [&](std::int64_t head) {
-    for (const auto& m : projector::all_models()) {
-      auto p = projector::checkpoint_of(conn, "read", m->name());
-      if (!p || *p < head) return false;
-    }
-    return true;
-  };
-  auto wait_for = [&](std::int64_t head) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!caught_up(head) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return caught_up(head);
-  };
+  auto wait_for = [&](std::int64_t head) { return wait_for_models(conn, head); };
 
   testing_support::ChildProcess first({PROJECTOR_BIN, "run", "--db", conn}, "", log_dir + "/first.log");
   REQUIRE(wait_for(store.safe_head()->value()));
@@ -379,4 +367,83 @@ TEST_CASE("projector: one leader per model; a standby takes over when the leader
   REQUIRE(verified);
   CHECK(verified->equal);
   testing_support::remove_tree(log_dir);
+}
+
+TEST_CASE_METHOD(WithHistory, "projector: replay --swap puts a rebuild in place while the live projector and commands go on") {
+  const auto log_dir = testing_support::make_temp_dir("sbx-projector");
+  testing_support::ChildProcess live({PROJECTOR_BIN, "run", "--db", conn}, "", log_dir + "/live.log");
+  REQUIRE(wait_for_models(conn, store.safe_head()->value()));
+  pqxx::connection c(conn);
+  const auto schema_before = one(c, "select oid from pg_namespace where nspname = 'read'");
+  {
+    pqxx::nontransaction tx(c);  // a row the log does not say: the rebuild must not keep it
+    tx.exec("update read.sandboxes set state = 'started' where id = '" + h.archived.str() + "'");
+  }
+
+  // Label commands keep coming before, during and after the swap (bounded: 3000 at most).
+  std::atomic<bool> swapped_in{false};
+  std::atomic<int> written{0};
+  std::atomic<int> failed{0};
+  std::atomic<int> after_swap{0};
+  std::jthread writer([&] {
+    PgEventStore own(conn);
+    for (int i = 0; i < 3000 && after_swap < 20; ++i) {
+      auto r = execute<SandboxEvent, sandbox::State>(
+          own, StreamName::of("sandbox", h.running), meta(),
+          [&](const sandbox::State& s) {
+            return sandbox::decide(sandbox::ReplaceLabels{{{"n", std::to_string(i)}}}, s);
+          },
+          [](sandbox::State s, const SandboxEvent& e) { return sandbox::evolve(std::move(s), e); });
+      if (!r) {
+        ++failed;
+        continue;
+      }
+      written = i + 1;
+      if (swapped_in) ++after_swap;
+    }
+  });
+  while (written < 20 && failed == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto swapped = projector::rebuild_and_swap(conn, "read");
+  swapped_in = true;
+  writer.join();
+  REQUIRE(swapped);
+  CHECK(failed == 0);
+  CHECK(swapped->attempts >= 1);
+  CHECK(swapped->replay.events > 0);
+
+  // The live projector follows the new schema: it finds its checkpoints moved, and leads again.
+  REQUIRE(wait_for_models(conn, store.safe_head()->value()));
+  CHECK(one(c, "select oid from pg_namespace where nspname = 'read'") != schema_before);
+  CHECK(one(c, "select count(*) from pg_namespace where nspname like 'read\\_%'") == "0");
+  CHECK(one(c, "select state from read.sandboxes where id = '" + h.archived.str() + "'") == "archived");
+  CHECK(one(c, "select labels->>'n' from read.sandboxes where id = '" + h.running.str() + "'") ==
+        std::to_string(written - 1));
+  CHECK(one(c, "select count(*) from read.audit_log") == one(c, "select count(*) from events"));
+  CHECK(one(c, "select count(*) from dead_letters") == "0");
+  auto verified = projector::verify(conn, "read");  // nothing applied twice, nothing lost
+  REQUIRE(verified);
+  CHECK(verified->equal);
+  live.stop(SIGTERM);
+  testing_support::remove_tree(log_dir);
+}
+
+TEST_CASE_METHOD(WithHistory, "projector: replay --swap refuses a live schema holding a table no model makes") {
+  project_all(conn);
+  pqxx::connection c(conn);
+  {
+    pqxx::nontransaction tx(c);
+    tx.exec("create table read.notes (note text)");
+    tx.exec("insert into read.notes values ('kept')");
+  }
+  const auto schema_before = one(c, "select oid from pg_namespace where nspname = 'read'");
+  auto swapped = projector::rebuild_and_swap(conn, "read");
+  REQUIRE_FALSE(swapped);
+  CHECK(swapped.error().code == ErrorCode::invalid_argument);
+  CHECK_THAT(swapped.error().message, Catch::Contains("notes"));
+  CHECK(one(c, "select oid from pg_namespace where nspname = 'read'") == schema_before);
+  CHECK(one(c, "select note from read.notes") == "kept");
+  CHECK(one(c, "select count(*) from pg_namespace where nspname like 'read\\_%'") == "0");
+  auto missing = projector::rebuild_and_swap(conn, "nowhere");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == ErrorCode::not_found);
 }

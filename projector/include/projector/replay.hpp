@@ -24,6 +24,23 @@ using ReplayProgress = std::function<void(std::int64_t events, std::int64_t posi
 events::Result<ReplayResult> replay_into(const std::string& pg_connection, const std::string& schema,
                                          std::int64_t up_to, const ReplayProgress& progress = {});
 
+struct SwapResult {
+  ReplayResult replay;   // the rebuild, up to the log's head when it began
+  std::int64_t caught_up = 0;  // events applied after it, up to the swap (the last one under the lock)
+  int attempts = 0;      // tries at the live tables' locks (another holder makes one give up and retry)
+  double locked_ms = 0;  // how long readers and the live projector waited on the swap
+};
+
+// Rebuilds every model from the whole log into a new schema and puts it in place of `live`
+// while the live projector keeps running (`projector replay --swap`). The rebuild and a first
+// catch-up run beside the live models; then, holding every live table's lock (readers and the
+// live projector wait), the new schema takes the events appended meanwhile, is renamed to
+// `live`, and the old one is dropped, in one transaction. The live projector then finds its
+// checkpoints moved (projection_advance), stands down and leads again from the new ones. A
+// live schema holding a table that is no model's is refused, since the swap would drop it.
+events::Result<SwapResult> rebuild_and_swap(const std::string& pg_connection, const std::string& live,
+                                            const ReplayProgress& progress = {});
+
 struct VerifyResult {
   bool equal = true;
   std::string summary;  // one line
