@@ -145,7 +145,12 @@ int main() {
   const auto head = store.safe_head().value().value();
   {
     pqxx::connection c(conn);
-    pqxx::nontransaction(c).exec("vacuum analyze events");
+    pqxx::nontransaction tx(c);
+    tx.exec("vacuum analyze events");
+    if (std::getenv("BENCH_STATEMENTS") != nullptr) {
+      tx.exec("create extension pg_stat_statements");
+      tx.exec("select pg_stat_statements_reset()");
+    }
   }
   std::vector<double> ours, reference;
   for (int round = 0; round < 3; ++round) {
@@ -165,6 +170,16 @@ int main() {
     std::fprintf(stderr, "  round %d: replay %.0f events/s, COPY %.0f rows/s\n", round + 1, ours.back(), reference.back());
     pqxx::connection c(conn);
     pqxx::nontransaction(c).exec("drop schema " + schema + " cascade");
+  }
+  if (std::getenv("BENCH_STATEMENTS") != nullptr) {
+    pqxx::connection c(conn);
+    pqxx::nontransaction tx(c);
+    std::printf("calls, total ms, rows, statement (pg_stat_statements, the three rounds)\n");
+    for (const auto& r : tx.exec("select calls, round(total_exec_time::numeric, 0), rows, "
+                                 "left(regexp_replace(query, '\\s+', ' ', 'g'), 160) from pg_stat_statements "
+                                 "order by total_exec_time desc limit 20")) {
+      std::printf("%s, %s, %s, %s\n", r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str());
+    }
   }
   const double o = bench::percentile(ours, 50), ref = bench::percentile(reference, 50);
   char figure[160];

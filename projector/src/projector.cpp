@@ -290,16 +290,23 @@ struct Projector::Impl {
     if (!batch) return batch.error();
     while (!batch->empty() && batch->back().position.value() > up_to) batch->pop_back();
     if (batch->empty()) return std::size_t{0};
+    apply(*batch);
+    return batch->size();
+  }
+
+  // One batch read from the log: the part each model lacks, in one transaction.
+  void apply(const std::vector<events::RecordedEvent>& batch) {
+    connect();
+    if (batch.empty() || batch.back().position.value() <= low()) return;
     try {
-      commit_batch(*batch);
+      commit_batch(batch);
     } catch (const pqxx::broken_connection&) {
       conn.reset();
       throw;
     } catch (const std::exception& e) {
       logger()->warn("{}: batch failed ({}); retrying event by event", name, e.what());
-      commit_one_by_one(*batch);
+      commit_one_by_one(batch);
     }
-    return batch->size();
   }
 };
 
@@ -326,6 +333,16 @@ Result<std::int64_t> Projector::catch_up(std::int64_t up_to) {
   }
   position_ = impl_->low();
   return total;
+}
+
+Result<void> Projector::apply(const std::vector<events::RecordedEvent>& batch) {
+  try {
+    impl_->apply(batch);
+  } catch (const std::exception& e) {
+    return events::make_error(events::ErrorCode::unavailable, e.what());
+  }
+  position_ = impl_->low();
+  return {};
 }
 
 void Projector::run(std::stop_token stop) {

@@ -6,6 +6,8 @@
 #include <pqxx/pqxx>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -42,20 +44,63 @@ std::vector<std::string> drop_secondary_indexes(pqxx::connection_base& c, const 
   return definitions;
 }
 
-// Runs `p` up to `up_to` a step of positions at a time, calling `step_done(events so far)` after
-// each step: the events it applied.
-Result<std::int64_t> catch_up_in_steps(Projector& p, std::int64_t up_to, const std::function<void(std::int64_t)>& step_done) {
-  constexpr std::int64_t kStep = 100000;
-  std::int64_t events = 0;
-  for (std::int64_t target = 0; target < up_to;) {
-    target = std::min(up_to, std::max(target, p.position()) + kStep);
-    auto n = p.catch_up(target);
-    if (!n) return n.error();
-    events += *n;
-    step_done(events);
+// The log read once for the projectors of a replay, each on its own thread: a reader thread
+// reads ahead (at most kAhead batches), and a batch is let go once every projector applied it.
+// Read once, the log costs PostgreSQL one conversion of its JSON to text instead of one per
+// projector (it was the replay's largest statement: bench/replay with BENCH_STATEMENTS=1).
+class SharedRead {
+ public:
+  using Batch = std::shared_ptr<const std::vector<events::RecordedEvent>>;
+
+  explicit SharedRead(std::size_t readers) : next_(readers, 0) {}
+
+  // The reader: `batch` after the others, waiting while kAhead batches are unread by someone.
+  // False when the replay stopped (a projector failed).
+  bool put(Batch batch) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return stopped_ || batches_.size() < kAhead; });
+    if (stopped_) return false;
+    batches_.push_back(std::move(batch));
+    changed_.notify_all();
+    return true;
   }
-  return events;
-}
+
+  // Projector `i`: its next batch, or null at the end (or when the replay stopped).
+  Batch take(std::size_t i) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return stopped_ || done_ || next_[i] < first_ + batches_.size(); });
+    if (stopped_ || next_[i] >= first_ + batches_.size()) return nullptr;
+    auto batch = batches_[next_[i] - first_];
+    ++next_[i];
+    while (!batches_.empty() && *std::min_element(next_.begin(), next_.end()) > first_) {
+      batches_.pop_front();
+      ++first_;
+    }
+    changed_.notify_all();
+    return batch;
+  }
+
+  void finish() { set([&] { done_ = true; }); }
+  void stop() { set([&] { stopped_ = true; }); }
+
+ private:
+  static constexpr std::size_t kAhead = 3;
+
+  template <class F>
+  void set(F f) {
+    std::lock_guard lock(mutex_);
+    f();
+    changed_.notify_all();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Batch> batches_;  // batches_[0] is batch number first_
+  std::size_t first_ = 0;
+  std::vector<std::size_t> next_;  // per projector, the number of the batch it takes next
+  bool done_ = false;
+  bool stopped_ = false;
+};
 
 void build_indexes(pqxx::connection_base& c, const std::vector<std::string>& definitions) {
   pqxx::work tx(c);
@@ -107,11 +152,11 @@ Result<ReplayResult> replay_into(const std::string& pg_connection, const std::st
   try {
     pqxx::connection c(pg_connection);
     const auto deferred = drop_secondary_indexes(c, schema);
-    // Two projectors side by side, each on its own thread and connections, each reading the log
-    // once: `audit` and `usage`, and the others. One alone left both cores idle a quarter of the
-    // time, since it and its PostgreSQL backend take turns. The split is the one measured
-    // fastest (bench/replay, 300k events): with `audit` alone beside the rest 85k events/s, with
-    // `usage` beside it 104k/s, with `runners` too 90k/s.
+    // Two projectors side by side, each on its own thread and connections: `audit` and `usage`,
+    // and the others. One alone left both cores idle a quarter of the time, since it and its
+    // PostgreSQL backend take turns. The split is the one measured fastest (bench/replay, 300k
+    // events): with `audit` alone beside the rest 85k events/s, with `usage` beside it 104k/s,
+    // with `runners` too 90k/s. The log is read once for both (SharedRead).
     std::vector<const ReadModel*> audit_usage;
     std::vector<const ReadModel*> others;
     for (const auto& m : models) {
@@ -126,23 +171,44 @@ Result<ReplayResult> replay_into(const std::string& pg_connection, const std::st
       for (const auto& p : projectors) low = std::min(low, p->position());
       return low;
     };
-    std::mutex reporting;
-    std::vector<Result<std::int64_t>> outcomes(projectors.size(), std::int64_t{0});
+    SharedRead log(projectors.size());
+    std::vector<Result<void>> outcomes(projectors.size());
+    Result<void> read;
     {
       std::vector<std::jthread> threads;
       for (std::size_t i = 0; i < projectors.size(); ++i) {
         threads.emplace_back([&, i] {
-          outcomes[i] = catch_up_in_steps(*projectors[i], up_to, [&](std::int64_t events) {
-            if (!progress) return;
-            std::lock_guard lock(reporting);
-            progress(events, lowest());
-          });
+          while (auto batch = log.take(i)) {
+            outcomes[i] = projectors[i]->apply(*batch);
+            if (!outcomes[i]) return log.stop();
+          }
         });
       }
+      // However the reading ends, the projectors hear of it before their threads are joined.
+      const std::unique_ptr<SharedRead, void (*)(SharedRead*)> ends(&log, [](SharedRead* l) { l->finish(); });
+      events::PgEventStore store(pg_connection);
+      std::int64_t reported = 0;
+      for (std::int64_t at = 0; at < up_to;) {
+        auto batch = store.read_all(events::GlobalPosition{at}, kReplayBatch);
+        if (!batch) {
+          read = batch.error();
+          break;
+        }
+        while (!batch->empty() && batch->back().position.value() > up_to) batch->pop_back();
+        if (batch->empty()) break;
+        at = batch->back().position.value();
+        result.events += static_cast<std::int64_t>(batch->size());
+        if (!log.put(std::make_shared<const std::vector<events::RecordedEvent>>(std::move(*batch)))) break;
+        if (progress && result.events - reported >= 100000) {
+          reported = result.events;
+          progress(result.events, lowest());
+        }
+      }
+      if (!read) log.stop();
     }
+    if (!read) return read.error();
     for (const auto& o : outcomes) {
       if (!o) return o.error();
-      result.events = std::max(result.events, *o);
     }
     build_indexes(c, deferred);
     result.position = lowest();

@@ -71,6 +71,35 @@ TEST_CASE("event store: append with expected version, read back a stream") {
   }
 }
 
+TEST_CASE("event store: recorded_at reads back as ISO-8601 UTC with six fraction digits") {
+  const auto conn = shared_postgres().create_database();
+  PgEventStore store(conn);
+  pqxx::connection c(conn);
+  {
+    pqxx::nontransaction tx(c);
+    tx.exec("set timezone to 'America/New_York'");  // the writer's zone does not matter
+    tx.exec("set datestyle to 'SQL, DMY'");         // nor its date style
+    int version = 0;
+    for (const char* at : {"2026-12-02 10:22:08.123456+00", "2026-12-02 10:22:08.1234+00", "2026-12-02 10:22:08+00",
+                           "2026-01-31 23:59:59.000001+00", "2026-06-30 20:00:00.5-04"}) {
+      tx.exec_params("insert into events (stream, version, type, schema_version, data, metadata, recorded_at) "
+                     "values ('clock-1', $1, 'Tick', 1, '{}', '{}', $2)",
+                     version++, at);
+    }
+  }
+  auto events = store.read_stream(StreamName::parse("clock-1").value());
+  REQUIRE(events);
+  std::vector<std::string> read;
+  for (const auto& e : *events) read.push_back(e.recorded_at);
+  CHECK(read == std::vector<std::string>{"2026-12-02T10:22:08.123456Z", "2026-12-02T10:22:08.123400Z",
+                                         "2026-12-02T10:22:08.000000Z", "2026-01-31T23:59:59.000001Z",
+                                         "2026-07-01T00:00:00.500000Z"});
+  auto all = store.read_all(GlobalPosition{0}, 10);
+  REQUIRE(all);
+  REQUIRE(all->size() == 5);
+  CHECK(all->back().recorded_at == "2026-07-01T00:00:00.500000Z");
+}
+
 TEST_CASE("event store: a multi-event append is atomic") {
   const auto conn = shared_postgres().create_database();
   PgEventStore store(conn);

@@ -16,9 +16,27 @@ std::uint64_t PgEventStore::conflicts() { return g_conflicts.load(std::memory_or
 
 namespace {
 
+// recorded_at comes as PostgreSQL's own text of a UTC timestamp (DateStyle ISO, set on connect)
+// and is made ISO-8601 here: to_char() with a format cost PostgreSQL about 1 µs a row, a third of
+// a replay's read of the log.
 constexpr const char* kColumns =
     "position, stream, version, type, schema_version, data::text, metadata::text, routing_key, "
-    "to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+    "recorded_at at time zone 'UTC'";
+
+// "2026-12-02 10:22:08.1234" (trailing zeros of the fraction left out, none when whole) →
+// "2026-12-02T10:22:08.123400Z", the form every event carries.
+std::string iso_utc(std::string_view pg) {
+  std::string out;
+  out.reserve(27);
+  out.append(pg.substr(0, 19));
+  if (out.size() == 19 && out[10] == ' ') out[10] = 'T';
+  out += '.';
+  const auto fraction = pg.size() > 20 && pg[19] == '.' ? pg.substr(20, 6) : std::string_view{};
+  out.append(fraction);
+  out.append(6 - fraction.size(), '0');
+  out += 'Z';
+  return out;
+}
 
 std::string quoted(std::string_view s) {
   return boost::json::serialize(boost::json::string_view(s.data(), s.size()));
@@ -34,7 +52,7 @@ RecordedEvent row_to_event(const pqxx::row& r) {
   e.data = r[5].as<std::string>();
   e.metadata = r[6].as<std::string>();
   e.routing_key = r[7].as<std::string>();
-  e.recorded_at = r[8].as<std::string>();
+  e.recorded_at = iso_utc(std::string_view(r[8].c_str(), r[8].size()));
   return e;
 }
 
@@ -84,6 +102,7 @@ auto PgEventStore::with_connection(F&& body) -> decltype(body()) {
 void PgEventStore::connect() {
   conn_ = std::make_unique<Connection>(connection_string_);
   auto& c = *conn_;
+  pqxx::nontransaction(c).exec("set datestyle to ISO");
   c.prepare("append",
             "select status, first_position, last_position, last_version "
             "from append_events($1, $2, $3::jsonb, $4, $5, $6)");

@@ -41,6 +41,10 @@ class Projector {
   void run(std::stop_token stop);
   // Applies what is in the log up to `up_to` (inclusive), without leadership (replays).
   events::Result<std::int64_t> catch_up(std::int64_t up_to);
+  // Applies a batch read by someone else (a replay reads the log once for several projectors),
+  // without leadership. Batches must come in order, each after the last (what a model already
+  // has is skipped).
+  events::Result<void> apply(const std::vector<events::RecordedEvent>& batch);
 
   bool leader() const { return leader_.load(); }
   std::int64_t position() const { return position_.load(); }  // the lowest of its models'
