@@ -227,7 +227,8 @@ int main() {
   std::vector<int> levels = {1, 16, kMostConnections};
   if (const char* only = std::getenv("BENCH_CONNECTIONS")) levels = {std::clamp(std::atoi(only), 1, kMostConnections)};
   for (int connections : levels) {
-    const int per = connections == 1 ? 1000 : connections == 16 ? 150 : 60;
+    int per = connections == 1 ? 1000 : connections == 16 ? 150 : 60;
+    if (const char* scale = std::getenv("BENCH_SCALE")) per *= std::clamp(std::atoi(scale), 1, 100);  // for profiles
     std::vector<double> rates;
     std::vector<double> raws;
     Load pooled;

@@ -1,5 +1,6 @@
 #include "projector/replay.hpp"
 
+#include "events/store/copy_log.hpp"
 #include "events/store/pg_event_store.hpp"
 #include "projector/projector.hpp"
 
@@ -44,8 +45,9 @@ std::vector<std::string> drop_secondary_indexes(pqxx::connection_base& c, const 
   return definitions;
 }
 
-// The log read once for the projectors of a replay, each on its own thread: a reader thread
-// reads ahead (at most kAhead batches), and a batch is let go once every projector applied it.
+// The log read once for the projectors of a replay, each on its own thread: the replay's thread
+// reads it with one COPY (copy_log.hpp) ahead of them (at most kAhead batches), and a batch is
+// let go once every projector applied it.
 // Read once, the log costs PostgreSQL one conversion of its JSON to text instead of one per
 // projector (it was the replay's largest statement: bench/replay with BENCH_STATEMENTS=1).
 class SharedRead {
@@ -186,24 +188,17 @@ Result<ReplayResult> replay_into(const std::string& pg_connection, const std::st
       }
       // However the reading ends, the projectors hear of it before their threads are joined.
       const std::unique_ptr<SharedRead, void (*)(SharedRead*)> ends(&log, [](SharedRead* l) { l->finish(); });
-      events::PgEventStore store(pg_connection);
       std::int64_t reported = 0;
-      for (std::int64_t at = 0; at < up_to;) {
-        auto batch = store.read_all(events::GlobalPosition{at}, kReplayBatch);
-        if (!batch) {
-          read = batch.error();
-          break;
-        }
-        while (!batch->empty() && batch->back().position.value() > up_to) batch->pop_back();
-        if (batch->empty()) break;
-        at = batch->back().position.value();
-        result.events += static_cast<std::int64_t>(batch->size());
-        if (!log.put(std::make_shared<const std::vector<events::RecordedEvent>>(std::move(*batch)))) break;
+      auto copied = events::copy_log(pg_connection, 0, up_to, kReplayBatch, [&](std::vector<events::RecordedEvent>&& batch) {
+        result.events += static_cast<std::int64_t>(batch.size());
+        if (!log.put(std::make_shared<const std::vector<events::RecordedEvent>>(std::move(batch)))) return false;
         if (progress && result.events - reported >= 100000) {
           reported = result.events;
           progress(result.events, lowest());
         }
-      }
+        return true;
+      });
+      if (!copied) read = copied.error();
       if (!read) log.stop();
     }
     if (!read) return read.error();

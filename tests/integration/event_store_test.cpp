@@ -1,5 +1,6 @@
 // The event store against a real PostgreSQL.
 #include "events/catalogue.hpp"
+#include "events/store/copy_log.hpp"
 #include "events/store/pg_event_store.hpp"
 #include "support/catch.hpp"
 #include "support/sandbox_fixtures.hpp"
@@ -98,6 +99,53 @@ TEST_CASE("event store: recorded_at reads back as ISO-8601 UTC with six fraction
   REQUIRE(all);
   REQUIRE(all->size() == 5);
   CHECK(all->back().recorded_at == "2026-07-01T00:00:00.500000Z");
+}
+
+TEST_CASE("event store: the log read with COPY is the log read with SELECT, escapes and all") {
+  const auto conn = shared_postgres().create_database();
+  PgEventStore store(conn);
+  // Data and metadata that COPY's text format escapes (names are JSON text: \t is a tab, \\ a
+  // backslash), and characters beyond ASCII.
+  const std::vector<std::string> names = {R"(tab\there)", R"(line\nbreak)", R"(back\\slash)", R"(quote\"d)",
+                                          "ünïcødé ✓", "plain", R"(carriage\rreturn)"};
+  for (const auto& name : names) {
+    const std::vector<NewEvent> one = {
+        NewEvent{EncodedEvent{"Noted", 1, "{\"name\":\"" + name + "\"}"},
+                 Metadata{new_uuid(), "corr\t" + name, "", "actor", fixtures::kOrg.str(), ""}}};
+    REQUIRE(store.append(StreamName::parse("note-" + new_uuid()).value(), ExpectedVersion::no_stream(), one));
+  }
+  auto selected = store.read_all(GlobalPosition{0}, 100);
+  REQUIRE(selected);
+  REQUIRE(selected->size() == names.size());
+  std::vector<RecordedEvent> copied;
+  std::vector<std::size_t> batches;
+  auto n = copy_log(conn, 0, std::numeric_limits<std::int64_t>::max(), 3, [&](std::vector<RecordedEvent>&& batch) {
+    batches.push_back(batch.size());
+    copied.insert(copied.end(), batch.begin(), batch.end());
+    return true;
+  });
+  REQUIRE(n);
+  CHECK(*n == static_cast<std::int64_t>(names.size()));
+  CHECK(batches == std::vector<std::size_t>{3, 3, 1});
+  REQUIRE(copied.size() == selected->size());
+  for (std::size_t i = 0; i < copied.size(); ++i) {
+    const auto& a = copied[i];
+    const auto& b = (*selected)[i];
+    CHECK(std::tie(a.position, a.stream, a.version, a.type, a.schema_version, a.data, a.metadata, a.routing_key,
+                   a.recorded_at) == std::tie(b.position, b.stream, b.version, b.type, b.schema_version, b.data,
+                                              b.metadata, b.routing_key, b.recorded_at));
+  }
+  // A window of positions, and a stop after the first batch.
+  const auto second = (*selected)[1].position.value();
+  const auto fifth = (*selected)[4].position.value();
+  std::vector<std::int64_t> window;
+  REQUIRE(copy_log(conn, second, fifth, 2, [&](std::vector<RecordedEvent>&& batch) {
+    for (const auto& e : batch) window.push_back(e.position.value());
+    return false;
+  }));
+  CHECK(window == std::vector<std::int64_t>{(*selected)[2].position.value(), (*selected)[3].position.value()});
+  CHECK_FALSE(copy_log("host=127.0.0.1 port=1 dbname=none connect_timeout=2", 0, 10, 10,
+                       [](std::vector<RecordedEvent>&&) { return true; }));
 }
 
 TEST_CASE("event store: a multi-event append is atomic") {

@@ -1,4 +1,5 @@
 #include "events/store/pg_event_store.hpp"
+#include "pg_text.hpp"
 #include "events/store/sql.hpp"
 
 #include <pqxx/pqxx>
@@ -16,27 +17,8 @@ std::uint64_t PgEventStore::conflicts() { return g_conflicts.load(std::memory_or
 
 namespace {
 
-// recorded_at comes as PostgreSQL's own text of a UTC timestamp (DateStyle ISO, set on connect)
-// and is made ISO-8601 here: to_char() with a format cost PostgreSQL about 1 µs a row, a third of
-// a replay's read of the log.
-constexpr const char* kColumns =
-    "position, stream, version, type, schema_version, data::text, metadata::text, routing_key, "
-    "recorded_at at time zone 'UTC'";
-
-// "2026-12-02 10:22:08.1234" (trailing zeros of the fraction left out, none when whole) →
-// "2026-12-02T10:22:08.123400Z", the form every event carries.
-std::string iso_utc(std::string_view pg) {
-  std::string out;
-  out.reserve(27);
-  out.append(pg.substr(0, 19));
-  if (out.size() == 19 && out[10] == ' ') out[10] = 'T';
-  out += '.';
-  const auto fraction = pg.size() > 20 && pg[19] == '.' ? pg.substr(20, 6) : std::string_view{};
-  out.append(fraction);
-  out.append(6 - fraction.size(), '0');
-  out += 'Z';
-  return out;
-}
+using pg_text::iso_utc;
+constexpr const char* kColumns = pg_text::kEventColumns;
 
 std::string quoted(std::string_view s) {
   return boost::json::serialize(boost::json::string_view(s.data(), s.size()));
@@ -342,5 +324,22 @@ Result<void> PgEventStore::record_dead_letter(const std::string& consumer,
     return {};
   });
 }
+
+namespace pg_text {
+
+std::string iso_utc(std::string_view pg) {
+  std::string out;
+  out.reserve(27);
+  out.append(pg.substr(0, 19));
+  if (out.size() == 19 && out[10] == ' ') out[10] = 'T';
+  out += '.';
+  const auto fraction = pg.size() > 20 && pg[19] == '.' ? pg.substr(20, 6) : std::string_view{};
+  out.append(fraction);
+  out.append(6 - fraction.size(), '0');
+  out += 'Z';
+  return out;
+}
+
+}  // namespace pg_text
 
 }  // namespace events
