@@ -107,16 +107,24 @@ def killer():
 # ---- the operations ----------------------------------------------------------------------------
 accepted = []      # (position, stream) of every 2xx command answer
 desired = {}       # sandbox id -> what the last accepted command asked: started | stopped | destroyed
+# sandbox id -> what commands sent since that one may have done though their answer was lost (no
+# answer: the API was killed after its append; or a 5xx: the commit's outcome was unknown)
+unsure = {}
+history = {}       # sandbox id -> "want:status" of every command sent to it, for a failure's message
 
 
 def accept(status, headers, sandbox, want):
+    history.setdefault(sandbox, []).append("%s:%s" % (want or "labels", status))
     if 200 <= status < 300:
         position = headers.get("X-Event-Position")
         if position:
             accepted.append((int(position), "sandbox-" + sandbox))
         if want:
             desired[sandbox] = want
+            unsure.pop(sandbox, None)
         return True
+    if want and (status == 0 or status >= 500):
+        unsure.setdefault(sandbox, set()).add(want)
     return False
 
 
@@ -172,18 +180,25 @@ def state_in_log(box):
 
 
 def converge(deadline_s=240):
-    """Every sandbox reaches what the last accepted command asked of it."""
+    """Every sandbox reaches what the last accepted command asked of it, or what a later command
+    whose answer was lost asked. Returns the state each one settled in."""
     deadline = time.time() + deadline_s
     pending = dict(desired)
+    settled = dict(desired)
     while pending and time.time() < deadline:
         for box, want in list(pending.items()):
-            if state_in_log(box) == want:
+            state = state_in_log(box)
+            if state == want or state in unsure.get(box, ()):
+                settled[box] = state
                 del pending[box]
         time.sleep(1)
     for box, want in pending.items():
         status, _, body = call("GET", "/sandbox/%s" % box)
-        failures.append("sandbox %s did not converge to %s: it is %s (%s %s)" %
-                        (box, want, state_in_log(box), status, json.dumps(body)[:400]))
+        maybe = " (or %s: answer lost)" % " or ".join(sorted(unsure[box])) if box in unsure else ""
+        failures.append("sandbox %s did not converge to %s%s: it is %s (%s %s); its commands: %s" %
+                        (box, want, maybe, state_in_log(box), status, json.dumps(body)[:400],
+                         " ".join(history.get(box, []))))
+    return settled
 
 
 def main():
@@ -206,7 +221,7 @@ def main():
             if (str(position), stream) not in found:
                 failures.append("accepted event %d of %s is not in the log" % (position, stream))
     # 2. Every sandbox converges. The runner may have been killed last; reconciles take a moment.
-    converge()
+    settled = converge()
     # 3. The read models equal a replay (compared at one position, so a heartbeat cannot race it).
     verify = subprocess.run([os.path.join(ROOT, "infra", "replay"), "--verify"], capture_output=True, text=True,
                             timeout=600)
@@ -214,7 +229,7 @@ def main():
     if verify.returncode != 0:
         failures.append("read models differ from a replay:\n" + verify.stdout[-3000:] + verify.stderr[-2000:])
     # 4. Nothing is left of deleted sandboxes (and nothing runs that the log does not know).
-    gone = [s for s, w in desired.items() if w == "destroyed"]
+    gone = [s for s, w in settled.items() if w == "destroyed"]
     runner_state = os.path.join(VAR, "runner")
     runner_id = open(os.path.join(runner_state, "runner-id")).read().strip()
     deadline = time.time() + 60
@@ -235,15 +250,15 @@ def main():
                 leftovers.append("cgroup " + box)
             if box in mounts:
                 leftovers.append("mount " + box)
-        running = set(s for s, w in desired.items() if w == "started")
+        running = set(s for s, w in settled.items() if w == "started")
         for c in containers - running:
             leftovers.append("container the log does not want: " + c)
         if not leftovers or time.time() > deadline:
             break
         time.sleep(2)
     failures.extend("left behind: " + l for l in leftovers)
-    log("accepted commands: %d, sandboxes: %d (%d deleted), kills: %d" % (len(accepted), len(desired), len(gone),
-                                                                          len(kills)))
+    log("accepted commands: %d, sandboxes: %d (%d deleted), kills: %d, sandboxes with a lost answer: %d" %
+        (len(accepted), len(desired), len(gone), len(kills), len(unsure)))
     if not set(VICTIMS) <= set(kills):
         failures.append("not every process was killed (%s); the run proves little" % ", ".join(kills))
     if failures:
