@@ -147,9 +147,13 @@ std::string answer_report(Db& db, const std::string& subject, std::string_view b
 }
 
 ReportListener::ReportListener(bus::Requests& bus, Db& db) {
-  auto served = bus.serve(bus::kReportSubjects, "command-service",
-                           [&db](const std::string& subject, std::string_view body) { return answer_report(db, subject, body); });
-  if (served) service_ = std::move(*served);
+  for (int i = 0; i < kMembers; ++i) {
+    auto served = bus.serve(bus::kReportSubjects, "command-service", [&db](const std::string& subject, std::string_view body) {
+      return answer_report(db, subject, body);
+    });
+    if (!served) return;
+    services_.push_back(std::move(*served));
+  }
 }
 
 }  // namespace command_service

@@ -25,13 +25,19 @@ events::bus::ReportReply apply_report(DbContext& db, const events::RunnerId& run
 std::string answer_report(Db& db, const std::string& subject, std::string_view body);
 
 // Answers the runners' reports (bus::kReportSubjects, queue group "command-service") while held.
+// Several members of the queue group, each on its own delivery thread, answer reports about
+// different sandboxes at once, so that their appends share a group commit (one WAL flush) instead
+// of each waiting for the one before (a burst of creates reports a `started` per sandbox). A
+// runner waits for the answer to one report of a sandbox before it sends the next, so a
+// sandbox's reports still come in order.
 class ReportListener {
  public:
+  static constexpr int kMembers = 4;
   ReportListener(events::bus::Requests& bus, Db& db);
-  bool ok() const { return service_ != nullptr; }
+  bool ok() const { return services_.size() == kMembers; }
 
  private:
-  std::unique_ptr<events::bus::Requests::Serving> service_;
+  std::vector<std::unique_ptr<events::bus::Requests::Serving>> services_;
 };
 
 }  // namespace command_service
