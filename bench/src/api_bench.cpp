@@ -10,6 +10,7 @@
 #include "events/deciders/organization.hpp"
 #include "events/store/group_commit.hpp"
 #include "projector/projector.hpp"
+#include "statements.hpp"
 #include "stats.hpp"
 #include "support/servers.hpp"
 
@@ -170,7 +171,7 @@ int main() {
   {
     pqxx::connection c(conn);
     pqxx::nontransaction tx(c);
-    if (std::getenv("BENCH_STATEMENTS") != nullptr) tx.exec("create extension pg_stat_statements");
+    if (bench::statements_wanted()) bench::start_statements(tx);
     tx.exec("create table raw_events (id bigserial primary key, stream text not null, data jsonb not null)");
   }
   auto nats = bus::NatsClient::connect(nats_server.url(), "bench-api").value();
@@ -269,16 +270,13 @@ int main() {
                         "(" + std::to_string(grouped) + " in " + std::to_string(groups) + " transactions)",
                     "", "", ""});
   }
-  if (std::getenv("BENCH_STATEMENTS") != nullptr) {  // where PostgreSQL's time went, by statement
-    std::printf("calls, total ms, rows, statement (pg_stat_statements, the whole run)\n");
+  if (bench::statements_wanted()) {  // where PostgreSQL's time went: the WAL, then by statement
     pqxx::connection c(conn);
     pqxx::nontransaction tx(c);
     const auto wal = tx.exec("select wal_records, wal_fpi, wal_bytes, wal_write, wal_sync, round(wal_write_time::numeric), round(wal_sync_time::numeric) from pg_stat_wal")[0];
     std::printf("WAL: %s records, %s full pages, %s bytes, %s writes, %s syncs, %s ms writing, %s ms syncing\n",
                 wal[0].c_str(), wal[1].c_str(), wal[2].c_str(), wal[3].c_str(), wal[4].c_str(), wal[5].c_str(), wal[6].c_str());
-    for (const auto& r : tx.exec("select calls, round(total_exec_time::numeric, 0), rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 150) from pg_stat_statements order by total_exec_time desc limit 30")) {
-      std::printf("%10s %8s ms %10s rows  %s\n", r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str());
-    }
+    bench::print_statements(conn, "the whole run", 30);
   }
   std::printf("api bench: %u cores\n\n", std::thread::hardware_concurrency());
   bench::print_table(rows);

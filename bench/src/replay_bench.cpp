@@ -10,6 +10,7 @@
 #include "events/deciders/sandbox.hpp"
 #include "events/store/pg_event_store.hpp"
 #include "projector/replay.hpp"
+#include "statements.hpp"
 #include "stats.hpp"
 #include "support/servers.hpp"
 
@@ -147,10 +148,7 @@ int main() {
     pqxx::connection c(conn);
     pqxx::nontransaction tx(c);
     tx.exec("vacuum analyze events");
-    if (std::getenv("BENCH_STATEMENTS") != nullptr) {
-      tx.exec("create extension pg_stat_statements");
-      tx.exec("select pg_stat_statements_reset()");
-    }
+    if (bench::statements_wanted()) bench::start_statements(tx);
   }
   std::vector<double> ours, reference;
   for (int round = 0; round < 3; ++round) {
@@ -171,16 +169,7 @@ int main() {
     pqxx::connection c(conn);
     pqxx::nontransaction(c).exec("drop schema " + schema + " cascade");
   }
-  if (std::getenv("BENCH_STATEMENTS") != nullptr) {
-    pqxx::connection c(conn);
-    pqxx::nontransaction tx(c);
-    std::printf("calls, total ms, rows, statement (pg_stat_statements, the three rounds)\n");
-    for (const auto& r : tx.exec("select calls, round(total_exec_time::numeric, 0), rows, "
-                                 "left(regexp_replace(query, '\\s+', ' ', 'g'), 160) from pg_stat_statements "
-                                 "order by total_exec_time desc limit 20")) {
-      std::printf("%s, %s, %s, %s\n", r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str());
-    }
-  }
+  if (bench::statements_wanted()) bench::print_statements(conn, "the three rounds", 20);
   const double o = bench::percentile(ours, 50), ref = bench::percentile(reference, 50);
   char figure[160];
   std::snprintf(figure, sizeof figure,

@@ -51,6 +51,15 @@ void build_indexes(pqxx::connection_base& c, const std::vector<std::string>& def
 
 }  // namespace
 
+Settings replay_settings(const std::string& schema) {
+  Settings settings;
+  settings.schema = schema;
+  settings.record_dead_letters = false;
+  settings.batch = kReplayBatch;
+  settings.defer_writes = false;
+  return settings;
+}
+
 Result<std::int64_t> position_as_of(const std::string& pg_connection, const std::string& position_or_time) {
   const bool numeric = !position_or_time.empty() &&
                        position_or_time.find_first_not_of("0123456789") == std::string::npos;
@@ -85,11 +94,7 @@ Result<ReplayResult> replay_into(const std::string& pg_connection, const std::st
   if (auto made = ensure_schema(pg_connection, schema, models); !made) return made.error();
   ReplayResult result;
   const auto t0 = std::chrono::steady_clock::now();
-  Settings settings;
-  settings.schema = schema;
-  settings.record_dead_letters = false;
-  settings.batch = kReplayBatch;
-  settings.defer_writes = false;
+  const auto settings = replay_settings(schema);
   try {
     pqxx::connection c(pg_connection);
     const auto deferred = drop_secondary_indexes(c, schema);
@@ -189,11 +194,7 @@ Result<VerifyResult> verify(const std::string& pg_connection, const std::string&
     }
     if (auto made = ensure_schema(pg_connection, scratch, models); !made) return made.error();
     const auto deferred = drop_secondary_indexes(c, scratch);
-    Settings settings;
-    settings.schema = scratch;
-    settings.batch = kReplayBatch;
-    settings.defer_writes = false;
-    settings.record_dead_letters = false;
+    const auto settings = replay_settings(scratch);
     const auto t0 = std::chrono::steady_clock::now();
     // The models whose live checkpoints agree (usually all) are replayed together, from one read.
     std::map<std::int64_t, std::vector<const ReadModel*>> by_position;

@@ -21,8 +21,6 @@ namespace {
 constexpr int kLockAttempts = 100;
 constexpr const char* kLockWait = "200ms";
 
-events::Error fail(const std::string& what) { return events::make_error(events::ErrorCode::unavailable, what); }
-
 std::int64_t log_head(pqxx::connection& c) {
   pqxx::nontransaction tx(c);
   return tx.exec("select coalesce(max(position), 0) from events")[0][0].as<std::int64_t>();
@@ -63,86 +61,80 @@ void drop_schema(pqxx::connection& c, const std::string& schema) {
   tx.exec("drop schema if exists " + tx.quote_name(schema) + " cascade");
 }
 
+// The work of rebuild_and_swap, into `fresh`; the caller drops `fresh` when this fails.
+Result<SwapResult> build_and_swap(const std::string& pg_connection, const std::string& live, const std::string& fresh,
+                                  const ReplayProgress& progress) {
+  const auto models = all_models();
+  const std::string replaced = live + "_replaced_" + std::to_string(getpid());
+  SwapResult out;
+  pqxx::connection c(pg_connection);
+  auto tables = live_tables(c, live, models);
+  if (!tables) return tables.error();
+  auto rebuilt = replay_into(pg_connection, fresh, log_head(c), progress);
+  if (!rebuilt) return rebuilt.error();
+  out.replay = *rebuilt;
+  Projector following(borrow(models), pg_connection, replay_settings(fresh));
+  // What was appended during the rebuild, beside the live models (no lock yet).
+  auto before = following.catch_up(std::numeric_limits<std::int64_t>::max());
+  if (!before) return before.error();
+  out.caught_up = *before;
+  std::string lock = "lock table ";
+  {
+    pqxx::nontransaction quoting(c);
+    for (std::size_t i = 0; i < tables->size(); ++i) {
+      lock += (i ? ", " : "") + quoting.quote_name(live) + "." + quoting.quote_name((*tables)[i]);
+    }
+  }
+  lock += " in access exclusive mode";
+  for (out.attempts = 1;; ++out.attempts) {
+    pqxx::work tx(c);
+    tx.exec(std::string("set local lock_timeout = '") + kLockWait + "'");
+    const auto asked = std::chrono::steady_clock::now();
+    try {
+      tx.exec(lock);
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() != "55P03" || out.attempts == kLockAttempts) {
+        return events::make_error(events::ErrorCode::unavailable,
+                                  "cannot lock the live read models in " + live + ": " + e.what());
+      }
+      tx.abort();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    // The live checkpoints cannot move now: the new schema takes the rest of the log (on its
+    // own connection: its tables are not locked) and so reaches at least where they are.
+    auto last = following.catch_up(std::numeric_limits<std::int64_t>::max());
+    if (!last) return last.error();
+    out.caught_up += *last;
+    tx.exec("alter schema " + tx.quote_name(live) + " rename to " + tx.quote_name(replaced));
+    tx.exec("alter schema " + tx.quote_name(fresh) + " rename to " + tx.quote_name(live));
+    tx.exec("drop schema " + tx.quote_name(replaced) + " cascade");
+    tx.commit();
+    out.locked_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked).count();
+    return out;
+  }
+}
+
 }  // namespace
 
 Result<SwapResult> rebuild_and_swap(const std::string& pg_connection, const std::string& live,
                                     const ReplayProgress& progress) {
-  const auto models = all_models();
   const std::string fresh = live + "_rebuild_" + std::to_string(getpid());
-  const std::string replaced = live + "_replaced_" + std::to_string(getpid());
-  SwapResult out;
+  Result<SwapResult> out = SwapResult{};
   try {
-    pqxx::connection c(pg_connection);
-    auto tables = live_tables(c, live, models);
-    if (!tables) return tables.error();
-    auto rebuilt = replay_into(pg_connection, fresh, log_head(c), progress);
-    if (!rebuilt) {
-      drop_schema(c, fresh);
-      return rebuilt.error();
-    }
-    out.replay = *rebuilt;
-    Settings settings;
-    settings.schema = fresh;
-    settings.record_dead_letters = false;  // the live projector recorded them
-    settings.batch = 5000;
-    settings.defer_writes = false;
-    Projector following(borrow(models), pg_connection, settings);
-    // What was appended during the rebuild, beside the live models (no lock yet).
-    auto before = following.catch_up(std::numeric_limits<std::int64_t>::max());
-    if (!before) {
-      drop_schema(c, fresh);
-      return before.error();
-    }
-    out.caught_up = *before;
-    std::string lock = "lock table ";
-    {
-      pqxx::nontransaction quoting(c);
-      for (std::size_t i = 0; i < tables->size(); ++i) {
-        lock += (i ? ", " : "") + quoting.quote_name(live) + "." + quoting.quote_name((*tables)[i]);
-      }
-    }
-    lock += " in access exclusive mode";
-    for (out.attempts = 1;; ++out.attempts) {
-      pqxx::work tx(c);
-      tx.exec(std::string("set local lock_timeout = '") + kLockWait + "'");
-      const auto asked = std::chrono::steady_clock::now();
-      try {
-        tx.exec(lock);
-      } catch (const pqxx::sql_error& e) {
-        if (e.sqlstate() != "55P03" || out.attempts == kLockAttempts) {
-          tx.abort();
-          drop_schema(c, fresh);
-          return fail("cannot lock the live read models in " + live + ": " + e.what());
-        }
-        tx.abort();
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        continue;
-      }
-      // The live checkpoints cannot move now: the new schema takes the rest of the log (on its
-      // own connection: its tables are not locked) and so reaches at least where they are.
-      auto last = following.catch_up(std::numeric_limits<std::int64_t>::max());
-      if (!last) {
-        tx.abort();
-        drop_schema(c, fresh);
-        return last.error();
-      }
-      out.caught_up += *last;
-      tx.exec("alter schema " + tx.quote_name(live) + " rename to " + tx.quote_name(replaced));
-      tx.exec("alter schema " + tx.quote_name(fresh) + " rename to " + tx.quote_name(live));
-      tx.exec("drop schema " + tx.quote_name(replaced) + " cascade");
-      tx.commit();
-      out.locked_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked).count();
-      return out;
-    }
+    out = build_and_swap(pg_connection, live, fresh, progress);
   } catch (const std::exception& e) {
+    out = events::make_error(events::ErrorCode::unavailable, e.what());
+  }
+  if (!out) {
     try {
       pqxx::connection c(pg_connection);
       drop_schema(c, fresh);
     } catch (const std::exception&) {
       // PostgreSQL is gone: the schema named after this process stays, and says whose it was
     }
-    return fail(e.what());
   }
+  return out;
 }
 
 }  // namespace projector

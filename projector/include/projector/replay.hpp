@@ -1,6 +1,7 @@
 #pragma once
 // Audit replay: rebuild read models from the log into another schema, as of now or as of a
 // position or time, and compare a rebuild with the live models.
+#include "projector/projector.hpp"
 #include "projector/read_model.hpp"
 
 #include <functional>
@@ -13,6 +14,11 @@ struct ReplayResult {
   std::int64_t position = 0; // the last position included
   double seconds = 0;
 };
+
+// How a replay's projectors run into `schema`: batches of 5000 events, writes sent at once
+// (thousands of rows a batch: bound parameters, not SQL literals), no dead letters (the live
+// projector recorded them).
+Settings replay_settings(const std::string& schema);
 
 // Resolves "as of": a position, or the last position recorded at or before an ISO time.
 events::Result<std::int64_t> position_as_of(const std::string& pg_connection, const std::string& position_or_time);
