@@ -2,6 +2,7 @@
 // settings.cpp (`edge-proxy --help`); main wires the platform client and the proxy and runs them.
 #include "edge/proxy.hpp"
 #include "edge/settings.hpp"
+#include "events/bus/placements.hpp"
 #include "events/tokens.hpp"
 
 #include <spdlog/spdlog.h>
@@ -43,6 +44,18 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "edge-proxy: cannot listen on " << proxy.address << ":" << proxy.port << ": " << e.what() << "\n";
     return 1;
+  }
+  // Placement hand-offs from the API (events/bus/placements.hpp): best effort, the proxy asks otherwise.
+  std::unique_ptr<events::bus::NatsClient> nats;
+  std::unique_ptr<events::bus::PlacementListener> placements;
+  if (!settings.nats_url.empty()) {
+    auto connected = events::bus::NatsClient::connect(settings.nats_url, "edge-proxy");
+    if (connected) {
+      nats = std::move(*connected);
+      placements = std::make_unique<events::bus::PlacementListener>(
+          *nats, [&platform](const events::wire::PlacementHandOff& handed) { platform.take(handed); });
+    }
+    if (!placements || !placements->ok()) spdlog::warn("edge-proxy: no placement hand-offs from {}: every first request asks the API", settings.nats_url);
   }
   server->start();
   boost::asio::signal_set stop(io, SIGTERM, SIGINT);

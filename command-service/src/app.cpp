@@ -1,6 +1,7 @@
 #include "command_service/app.hpp"
 
 #include "command_service/app/scheduler.hpp"
+#include "events/bus/placements.hpp"
 #include "events/api_keys.hpp"
 #include "events/tokens.hpp"
 
@@ -42,6 +43,9 @@ events::Result<std::unique_ptr<App>> App::build(const Settings& settings) {
   app->appended_ = std::make_shared<events::Doorbell>();
   app->hints_ = std::make_unique<events::bus::HintListener>(*app->nats_, app->appended_);
   app->services_->metrics = &app->metrics_;
+  app->services_->hand_off = [n = app->nats_.get()](const events::wire::PlacementHandOff& handed) {
+    events::bus::hand_off_placement(*n, handed);
+  };
   auto& router = app->router_;
   router.set_admin_key_hash(settings.admin_api_key.empty() ? std::string() : events::sha256_hex(settings.admin_api_key));
   router.set_metrics(&app->metrics_);

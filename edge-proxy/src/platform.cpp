@@ -20,6 +20,11 @@ std::string text(const json::object& o, const char* key) {
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
+SandboxRoute route_of(const events::wire::SandboxPlacement& p) {
+  return SandboxRoute{p.id.str(), p.organization_id.str(), std::string(events::to_string(p.state)), p.is_public,
+                      p.runner_endpoint};
+}
+
 }  // namespace
 
 Platform::Platform(asio::any_io_executor executor, std::string api_url, std::string admin_key)
@@ -120,9 +125,7 @@ asio::awaitable<Lookup> Platform::sandbox(const std::string& id) {
       out.status = 503;
       out.message = placement.error().message;
     } else {
-      out.route = SandboxRoute{placement->id.str(), placement->organization_id.str(),
-                               std::string(events::to_string(placement->state)), placement->is_public,
-                               placement->runner_endpoint};
+      out.route = route_of(*placement);
     }
   } else if (r.status == 404) {
     out.message = "Sandbox with ID " + id + " not found";
@@ -162,6 +165,16 @@ asio::awaitable<KeyCheck> Platform::check_key(const std::string& key, const std:
     keys_[cache_key] = {Clock::now(), out};
   }
   co_return out;
+}
+
+void Platform::take(const events::wire::PlacementHandOff& handed) {
+  const auto& placement = handed.placement;
+  if (placement.state != events::SandboxState::started || placement.runner_endpoint.empty()) return;
+  const auto id = placement.id.str();
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  sandboxes_[id] = {now, Lookup{200, route_of(placement), ""}};
+  if (!handed.key_sha256.empty()) keys_[handed.key_sha256 + id] = {now, KeyCheck{200, "", ""}};
 }
 
 void Platform::forget(const std::string& sandbox_id) {

@@ -5,6 +5,7 @@ namespace edge {
 void declare(events::settings::Declared& d, Settings& s) {
   d.url("API_URL", s.api_url, "the command-service API the proxy asks where sandboxes run and who may pass");
   d.text("ADMIN_API_KEY", s.admin_api_key, "the admin key (its calls to the API; preview and forwarding keys derive from it)", true);
+  d.text("NATS_URL", s.nats_url, "the NATS server whose placement hand-offs spare a claimed sandbox's first look-up (empty: always ask)");
   d.text("PROXY_ADDRESS", s.address, "the address the proxy listens on");
   d.port("PROXY_PORT", s.port, "the port the proxy listens on");
   d.text("PREVIEW_DOMAIN", s.preview_domain, "previews' host form: {port}-{sandboxId}.<domain>");

@@ -5,6 +5,12 @@
 #include "runner_fixture.hpp"
 
 #include "command_service/app/warm_pools.hpp"
+#include "events/api_keys.hpp"
+#include "events/bus/placements.hpp"
+
+#include <nats/nats.h>
+
+#include <mutex>
 
 namespace {
 
@@ -61,6 +67,34 @@ std::string claim_field(Api& api, const std::string& id, const std::string& fiel
 
 bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
+// Every placement hand-off the API publishes for the edge proxies (events/bus/placements.hpp).
+class HandOffs {
+ public:
+  explicit HandOffs(Api& api) : listener_(*api.nats, [this](const wire::PlacementHandOff& h) {
+    std::lock_guard lock(mutex_);
+    seen_.push_back(h);
+  }) {
+    REQUIRE(listener_.ok());
+    REQUIRE(natsConnection_Flush(api.nats->connection()) == NATS_OK);
+  }
+  std::optional<wire::PlacementHandOff> of(const std::string& id) {
+    std::optional<wire::PlacementHandOff> found;
+    eventually([&] {
+      std::lock_guard lock(mutex_);
+      for (const auto& h : seen_) {
+        if (h.placement.id.str() == id) found = h;
+      }
+      return found.has_value();
+    }, std::chrono::seconds(2));
+    return found;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<wire::PlacementHandOff> seen_;
+  bus::PlacementListener listener_;
+};
+
 std::string run(RunnerProcess& r, const std::string& id, const std::string& command) {
   return toolbox(r, id, "POST", "/process/execute", boost::json::serialize(boost::json::object{{"command", command}}));
 }
@@ -71,6 +105,7 @@ TEST_CASE("warm pool: claims, refill, isolation between claimers and the cold pa
   Api api;
   RunnerProcess r(api);
   runner_ready(api, r);
+  HandOffs handed(api);
 
   // Bad sizes are refused with the reason, and append nothing.
   const auto before = pool_events(api);
@@ -106,6 +141,13 @@ TEST_CASE("warm pool: claims, refill, isolation between claimers and the cold pa
   // The API gave the daemon the env through the runner's endpoint before the claim: started at once.
   CHECK(a_events.back() == "SandboxClaimed");
   CHECK(claim_field(api, a_id, "env_applied") == "true");
+  // The edge proxies were told where it runs and that a's key may use its toolbox.
+  const auto a_handed = handed.of(a_id);
+  REQUIRE(a_handed);
+  CHECK(a_handed->placement.organization_id.str() == str(a, "organizationId"));
+  CHECK(a_handed->placement.state == SandboxState::started);
+  CHECK(a_handed->placement.runner_endpoint == "127.0.0.1:" + std::to_string(r.endpoint_port));
+  CHECK(a_handed->key_sha256 == sha256_hex(api.key_a));
   // The env is there for every toolbox command, at once.
   CHECK_THAT(run(r, a_id, "echo who=$WHO"), Catch::Contains("who=a"));
   CHECK(api.call("GET", "/api/sandbox/" + a_id, "", api.key_b).status == 404);
@@ -130,6 +172,10 @@ TEST_CASE("warm pool: claims, refill, isolation between claimers and the cold pa
   CHECK(claim_field(api, b_id, "env_applied") == "false");
   CHECK(event_types(api, b_id).back() == "SandboxStarted");
   CHECK(str(parse(b_created), "state") == "started");
+  const auto b_handed = handed.of(b_id);
+  REQUIRE(b_handed);
+  CHECK(b_handed->key_sha256 == sha256_hex(api.key_b));
+  CHECK(b_handed->placement.organization_id.str() == str(parse(b_created), "organizationId"));
   const auto b_env = run(r, b_id, "echo who=$WHO other=$OTHER; ls /home/daytona");
   CHECK_THAT(b_env, Catch::Contains("who= other=b"));
   CHECK_THAT(b_env, !Catch::Contains("a.txt"));
@@ -155,6 +201,7 @@ TEST_CASE("warm pool: claims, refill, isolation between claimers and the cold pa
   const auto cold_id = str(parse(cold), "id");
   CHECK_FALSE(has(event_types(api, cold_id), "SandboxClaimed"));
   REQUIRE_REACHES(api, r, cold_id, "started");
+  CHECK_FALSE(handed.of(cold_id));  // only a claim hands a placement over
 
   // Turned off: its sandboxes go, and matching creates take the cold path.
   REQUIRE(pool_reaches(api, 2));

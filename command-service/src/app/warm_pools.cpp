@@ -230,6 +230,7 @@ std::optional<Result<Outcome>> claim_warm(DbContext& db, const Call& call, const
     }
     // Taken meanwhile (or no longer ready): the next candidate.
     if (!out && out.error().code == ErrorCode::invalid_transition) continue;
+    if (out && endpoint) out->runner_endpoint = *endpoint;
     return out;
   }
   return std::nullopt;

@@ -287,6 +287,22 @@ Result<std::optional<sandbox::SetNetwork>> create_network(DbContext& db, const C
   return std::optional(sandbox::SetNetwork{policy, org->network_limit, asked->outbound_proxy_url, "create"});
 }
 
+// A claimed warm sandbox that is started: its caller's toolbox calls come next. The edge proxies
+// are told where it runs and, when the caller's key may use its toolbox (the one authorization
+// function), that key's hash, so the first call asks the API nothing.
+void hand_off_claim(Services& s, const Call& call, const Outcome& out) {
+  const auto& st = out.view.state;
+  if (!s.hand_off || !st.claimed || st.actual != SandboxState::started || out.runner_endpoint.empty()) return;
+  wire::PlacementHandOff handed{{st.id, st.organization_id, st.actual, st.is_public, st.runner, out.runner_endpoint}, ""};
+  const std::string_view header = call.request[http::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  if (std::holds_alternative<access::ApiKeyCaller>(call.caller) && header.starts_with(kBearer) &&
+      may(call, access::Action::toolbox, resource_of(st))) {
+    handed.key_sha256 = sha256_hex(header.substr(kBearer.size()));
+  }
+  s.hand_off(handed);
+}
+
 asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
   auto result = co_await s.db.run([&](DbContext& db) -> Result<Outcome> {
     const auto id = SandboxId::generate();
@@ -320,8 +336,12 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
       if (!loaded) return loaded.error();
       return outcome_of(db, loaded->state, result->position);
     });
-    if (now) result = std::move(now);
+    if (now) {
+      now->runner_endpoint = result->runner_endpoint;
+      result = std::move(now);
+    }
   }
+  if (result) hand_off_claim(s, call, *result);
   co_return outcome_response(result, s.settings);
 }
 

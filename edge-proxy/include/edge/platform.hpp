@@ -5,11 +5,15 @@
 //    once when its runner says it no longer runs there), not cached otherwise;
 //  - whether an API key may use a sandbox's toolbox (admin route POST /api/proxy/authorize with
 //    the key and the client's address: the platform's one authorization check, and its failed-
-//    authentication limit per client, not per proxy); cached 3 s, so a revoked key stops working
-//    within 3 s;
+//    authentication limit per client, not per proxy); cached 500 ms, so a revoked key stops
+//    working within 500 ms;
 //  - activity: POST /api/proxy/sandboxes/{id}/activity, at most every 30 s per sandbox.
+// After a warm-pool claim the API hands both answers over on the bus (take()), so the claimer's
+// first toolbox call asks nothing.
 // The connections to the API are kept (HTTP keep-alive) for the next call: a new sandbox's first
 // request then waits for no resolve and no TCP handshake.
+#include "events/wire/proxy.hpp"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
@@ -54,6 +58,10 @@ class Platform {
   asio::awaitable<Lookup> sandbox(const std::string& id);
   asio::awaitable<KeyCheck> check_key(const std::string& key, const std::string& sandbox_id, const std::string& source);
   void record_activity(asio::any_io_executor ex, const std::string& sandbox_id);
+  // What the API handed over after a warm-pool claim (events/bus/placements.hpp), cached as if
+  // asked: the placement of a started sandbox for 2 s, the claiming key's answer (200) for
+  // kKeyAnswerLife. Thread-safe (libnats calls it on its own thread).
+  void take(const events::wire::PlacementHandOff& handed);
   // Drops what is cached about the sandbox (its runner said it is not running there).
   void forget(const std::string& sandbox_id);
 

@@ -10,6 +10,7 @@ namespace edge {
 struct Settings {
   std::string api_url = "http://127.0.0.1:3000/api";  // API_URL
   std::string admin_api_key;                          // ADMIN_API_KEY (required)
+  std::string nats_url;                               // NATS_URL (empty: no placement hand-offs)
   std::string address = "127.0.0.1";                  // PROXY_ADDRESS
   unsigned short port = 4000;                         // PROXY_PORT
   std::string preview_domain = "preview.localhost";   // PREVIEW_DOMAIN

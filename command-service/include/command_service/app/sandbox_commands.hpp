@@ -14,6 +14,7 @@ namespace command_service {
 struct Outcome {
   SandboxView view;
   std::int64_t position = 0;  // of the last event appended (0: nothing appended)
+  std::string runner_endpoint;  // its runner's forwarding endpoint, when the command learnt it (a warm claim)
 };
 
 // The sandbox as `state` has it, with the row's region, user and creation time.

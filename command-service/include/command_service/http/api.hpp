@@ -4,6 +4,7 @@
 #include "command_service/app/policies.hpp"
 #include "command_service/http/router.hpp"
 #include "events/tokens.hpp"
+#include "events/wire/proxy.hpp"
 #include "events/webhooks/targets.hpp"
 
 #include <chrono>
@@ -39,6 +40,8 @@ struct Services {
   EventFeed* feed = nullptr;     // live streams (SSE, Socket.IO); null: they answer 503
   KeyCache* keys = nullptr;      // authenticated API keys (key_cache.hpp); null: every request asks PostgreSQL
   Metrics* metrics = nullptr;    // GET /metrics; null: 503
+  // Tells the edge proxies where a just-claimed sandbox runs (events/bus/placements.hpp); null: nobody.
+  std::function<void(const events::wire::PlacementHandOff&)> hand_off;
   Clock clock = system_clock();  // what time commands say it is (tests set their own)
 };
 

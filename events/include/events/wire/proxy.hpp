@@ -35,4 +35,13 @@ struct ToolboxAccess {
 };
 BOOST_DESCRIBE_STRUCT(ToolboxAccess, (), (organization_id))
 
+// API → edge proxy over the bus (bus/placements.hpp), when the API has just answered a claim of a
+// warm sandbox: where it runs, so the caller's first toolbox call needs no look-up; and the SHA-256
+// (hex) of the API key that claimed it, which the API has just judged may use its toolbox.
+struct PlacementHandOff {
+  SandboxPlacement placement;
+  std::string key_sha256;  // empty: only the placement
+};
+BOOST_DESCRIBE_STRUCT(PlacementHandOff, (), (placement, key_sha256))
+
 }  // namespace events::wire
