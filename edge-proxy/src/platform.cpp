@@ -183,6 +183,10 @@ void Platform::forget(const std::string& sandbox_id) {
 }
 
 asio::awaitable<void> Platform::post_activity(std::string sandbox_id) {
+  // A moment after the request that caused it: the record is an append in the API, and the
+  // request it would otherwise share the CPU with is often a new sandbox's first command.
+  asio::steady_timer later(co_await asio::this_coro::executor, kActivityDelay);
+  co_await later.async_wait(asio::as_tuple(asio::use_awaitable));
   const std::string path = "/proxy/sandboxes/" + sandbox_id + "/activity";
   const std::string method = "POST";
   const std::string no_body;

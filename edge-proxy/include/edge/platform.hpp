@@ -99,6 +99,10 @@ class Platform {
   static constexpr std::chrono::milliseconds kKeyAnswerLife{500};
   std::map<std::string, std::pair<Clock::time_point, KeyCheck>> keys_;
   std::map<std::string, Clock::time_point> activity_;
+  // How long an activity record waits before it is sent. Measured on a claimed sandbox's first
+  // toolbox call (curl, n=10): 5.2-9.0 ms with the record sent at once, like later calls
+  // (about 4.5 ms) without it. Auto-stop counts minutes; a record one second late changes nothing.
+  static constexpr std::chrono::seconds kActivityDelay{1};
   // Connections to the API waiting for the next call, newest last. One kept longer than
   // kIdleLife is closed (the API closes idle ones too); a call on a kept one that the API has
   // closed meanwhile is sent again on a new one.
