@@ -20,12 +20,13 @@ std::string text(const json::object& o, const char* key) {
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
+
+}  // namespace
+
 SandboxRoute route_of(const events::wire::SandboxPlacement& p) {
   return SandboxRoute{p.id.str(), p.organization_id.str(), std::string(events::to_string(p.state)), p.is_public,
                       p.runner_endpoint};
 }
-
-}  // namespace
 
 Platform::Platform(asio::any_io_executor executor, std::string api_url, std::string admin_key)
     : executor_(std::move(executor)), admin_key_(std::move(admin_key)) {

@@ -12,7 +12,9 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <optional>
+#include <sys/socket.h>
 
 namespace edge {
 
@@ -33,12 +35,6 @@ http::response<http::string_body> error_response(http::status status, const std:
   return res;
 }
 
-struct Upstream {
-  std::string key;  // sandbox:port
-  beast::tcp_stream stream;
-  beast::flat_buffer buffer;
-};
-
 struct Failure {
   http::status status;
   std::string message;
@@ -47,10 +43,18 @@ struct Failure {
 
 }  // namespace
 
+struct Upstream {
+  std::string key;  // sandbox:port
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+};
+
 Proxy::Proxy(asio::io_context& io, ProxySettings settings, Platform& platform)
     : io_(io), settings_(std::move(settings)), platform_(platform),
       acceptor_(io, tcp::endpoint(asio::ip::make_address(settings_.address), settings_.port)),
       limits_(settings_.connections) {}
+
+Proxy::~Proxy() = default;
 
 void Proxy::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
 
@@ -104,6 +108,40 @@ asio::awaitable<std::variant<std::unique_ptr<Upstream>, Failure>> open_upstream(
 }
 
 }  // namespace
+
+void Proxy::prepare(const SandboxRoute& route) {
+  if (route.state != "started") return;
+  asio::co_spawn(asio::make_strand(io_), open_spare(route), asio::detached);
+}
+
+asio::awaitable<void> Proxy::open_spare(SandboxRoute route) {
+  auto opened = co_await open_upstream(route, settings_.daemon_port, settings_.connect_timeout, settings_.forward_key);
+  auto* up = std::get_if<std::unique_ptr<Upstream>>(&opened);
+  if (up == nullptr) co_return;  // the first request opens its own, and says what failed
+  std::lock_guard lock(spares_mutex_);
+  const auto now = Clock::now();
+  std::erase_if(spares_, [&](const auto& spare) { return now - spare.second.first >= kSpareLife; });
+  if (spares_.size() >= kMostSpares) co_return;
+  const auto key = (*up)->key;  // read before the move below: the right side of = goes first
+  spares_[key] = {now, std::move(*up)};
+}
+
+std::unique_ptr<Upstream> Proxy::take_spare(const std::string& key) {
+  std::unique_ptr<Upstream> spare;
+  {
+    std::lock_guard lock(spares_mutex_);
+    auto it = spares_.find(key);
+    if (it == spares_.end()) return nullptr;
+    if (Clock::now() - it->second.first < kSpareLife) spare = std::move(it->second.second);
+    spares_.erase(it);
+  }
+  if (!spare) return nullptr;
+  // Still open? Nothing may have come on it: a byte or an end means the other side is done.
+  char byte = 0;
+  const auto got = ::recv(spare->stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK) || got > 0) return nullptr;
+  return spare;
+}
 
 asio::awaitable<void> Proxy::serve(tcp::socket socket, [[maybe_unused]] events::ConnectionLimits::Slot slot,
                                    std::string remote) {
@@ -240,7 +278,8 @@ asio::awaitable<void> Proxy::serve(tcp::socket socket, [[maybe_unused]] events::
       }
       // Into the sandbox.
       const auto key = route.id + ":" + std::to_string(target.port);
-      if (!upstream || upstream->key != key) {
+      if (!upstream || upstream->key != key) upstream = take_spare(key);
+      if (!upstream) {
         auto opened = co_await open_upstream(route, target.port, settings_.connect_timeout, settings_.forward_key);
         if (auto* f = std::get_if<Failure>(&opened)) {
           if (f->not_running) {

@@ -317,9 +317,22 @@ async function main() {
     }
     const t0 = Date.now();
     const warm = await daytona.create({ language: 'python', envVars: { CLAIMED_BY: 'e2e' }, labels: { pool: 'yes' } });
+    const createdIn = Date.now() - t0;
     assert.equal(warm.state, 'started');
+    // The claim handed the proxy the sandbox's placement, the claiming key and a connection into
+    // it (edge-proxy README): right after it, another organization's key, a wrong key and no key
+    // are refused as ever, and the claimer's first command still answers.
+    const stranger = await (await fetch(`${apiUrl}/admin/organizations`, { method: 'POST', headers: admin,
+      body: JSON.stringify({ name: 'e2e-warm-stranger' }) })).json();
+    const toolbox = (key) => fetch(`${process.env.PROXY_URL}/toolbox/${warm.id}/process/execute`, {
+      method: 'POST', body: JSON.stringify({ command: 'echo $CLAIMED_BY' }),
+      headers: { 'Content-Type': 'application/json', ...(key === undefined ? {} : { Authorization: `Bearer ${key}` }) } });
+    assert.equal((await toolbox(stranger.apiKey)).status, 404);
+    assert.equal((await toolbox('not-a-key')).status, 401);
+    assert.equal((await toolbox(undefined)).status, 401);
+    const t1 = Date.now();
     assert.equal((await warm.process.executeCommand('echo $CLAIMED_BY')).result, 'e2e\n');
-    const claimedIn = Date.now() - t0;
+    const claimedIn = createdIn + (Date.now() - t1);
     assert.equal(warm.labels.pool, 'yes');
     const events = await (await fetch(`${apiUrl}/audit?resource=${warm.id}`, { headers: { Authorization: `Bearer ${apiKey}` } })).json();
     assert.ok(JSON.stringify(events).includes('SandboxClaimed'), 'no SandboxClaimed in the audit log');

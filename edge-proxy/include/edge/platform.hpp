@@ -37,6 +37,8 @@ struct SandboxRoute {
   std::string runner_endpoint;  // host:port of the runner's forwarding endpoint
 };
 
+SandboxRoute route_of(const events::wire::SandboxPlacement& placement);
+
 struct Lookup {
   int status = 0;  // 200, 404, or 503 when the platform did not answer
   SandboxRoute route;

@@ -16,6 +16,10 @@
 
 #include <boost/asio.hpp>
 
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -36,20 +40,37 @@ struct ProxySettings {
   std::string forward_key;
 };
 
+struct Upstream;  // a connection into a sandbox port, through its runner (proxy.cpp)
+
 class Proxy {
  public:
   Proxy(asio::io_context& io, ProxySettings settings, Platform& platform);
+  ~Proxy();
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
   void start();
+  // A sandbox just claimed (a placement hand-off): its toolbox calls come next, so a connection
+  // to its daemon is opened now and kept for kSpareLife, for the first client connection that
+  // passes the usual checks for that sandbox. Callable from any thread.
+  void prepare(const SandboxRoute& route);
 
  private:
+  using Clock = std::chrono::steady_clock;
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(asio::ip::tcp::socket socket, events::ConnectionLimits::Slot slot, std::string remote);
+  asio::awaitable<void> open_spare(SandboxRoute route);
+  // The spare connection for `key` (sandbox:port) if one is kept, young and still open.
+  std::unique_ptr<Upstream> take_spare(const std::string& key);
   asio::io_context& io_;
   ProxySettings settings_;
   Platform& platform_;
   asio::ip::tcp::acceptor acceptor_;
   events::ConnectionLimits limits_;
+  static constexpr std::chrono::seconds kSpareLife{5};
+  static constexpr std::size_t kMostSpares = 256;
+  std::mutex spares_mutex_;
+  std::map<std::string, std::pair<Clock::time_point, std::unique_ptr<Upstream>>> spares_;
 };
 
 }  // namespace edge
