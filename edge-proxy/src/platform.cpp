@@ -20,7 +20,6 @@ std::string text(const json::object& o, const char* key) {
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-
 }  // namespace
 
 SandboxRoute route_of(const events::wire::SandboxPlacement& p) {

@@ -136,10 +136,10 @@ std::unique_ptr<Upstream> Proxy::take_spare(const std::string& key) {
     spares_.erase(it);
   }
   if (!spare) return nullptr;
-  // Still open? Nothing may have come on it: a byte or an end means the other side is done.
+  // Still open? Nothing may have come on it yet: a byte, an end or an error means it is done.
   char byte = 0;
   const auto got = ::recv(spare->stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK) || got > 0) return nullptr;
+  if (got != -1 || (errno != EAGAIN && errno != EWOULDBLOCK)) return nullptr;
   return spare;
 }
 

@@ -308,13 +308,16 @@ async function main() {
     const size = (n) => fetch(`${apiUrl}/admin/warm-pools`, { method: 'PUT', headers: admin,
       body: JSON.stringify({ snapshot: 'default', cpu: 1, memory: 1, disk: 3, size: n }) });
     assert.equal((await size(1)).status, 200);
-    const deadline = Date.now() + 60000;
-    for (;;) {
-      const { items } = await (await fetch(`${apiUrl}/admin/warm-pools`, { headers: admin })).json();
-      if (items.some((p) => p.ready === 1)) break;
-      assert.ok(Date.now() < deadline, 'the pool did not fill within 60 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const filled = async () => {
+      const deadline = Date.now() + 60000;
+      for (;;) {
+        const { items } = await (await fetch(`${apiUrl}/admin/warm-pools`, { headers: admin })).json();
+        if (items.some((p) => p.ready === 1)) break;
+        assert.ok(Date.now() < deadline, 'the pool did not fill within 60 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await filled();
     const t0 = Date.now();
     const warm = await daytona.create({ language: 'python', envVars: { CLAIMED_BY: 'e2e' }, labels: { pool: 'yes' } });
     const createdIn = Date.now() - t0;
@@ -336,6 +339,16 @@ async function main() {
     assert.equal(warm.labels.pool, 'yes');
     const events = await (await fetch(`${apiUrl}/audit?resource=${warm.id}`, { headers: { Authorization: `Bearer ${apiKey}` } })).json();
     assert.ok(JSON.stringify(events).includes('SandboxClaimed'), 'no SandboxClaimed in the audit log');
+    // The proxy's spare connection into a claimed sandbox is not used once it has closed: claim
+    // another, stop and start it before any command (the daemon the spare reached is gone), then
+    // its first command still answers.
+    await filled();
+    const restarted = await daytona.create({ language: 'python' });
+    assert.equal(restarted.state, 'started');
+    await restarted.stop();
+    await restarted.start();
+    assert.equal((await restarted.process.executeCommand('echo after-restart')).result, 'after-restart\n');
+    await restarted.delete();
     assert.equal((await size(0)).status, 200);
     await warm.delete();
     console.log(`     (claimed, first command answered in ${claimedIn} ms)`);
