@@ -51,6 +51,12 @@ std::string uuid_of_text(std::string_view text) {
          hex.substr(20, 12);
 }
 
+std::optional<std::string> bearer_key_hash(std::string_view authorization) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!authorization.starts_with(kBearer) || authorization.size() == kBearer.size()) return std::nullopt;
+  return sha256_hex(authorization.substr(kBearer.size()));
+}
+
 std::string sha256_hex(std::string_view text) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int len = 0;

@@ -1,4 +1,6 @@
-// Preview tokens (events/tokens.hpp): signed, scoped to one sandbox port, expiring, rotatable.
+// Preview tokens (events/tokens.hpp): signed, scoped to one sandbox port, expiring, rotatable;
+// and the API-key hash taken from an Authorization header (events/api_keys.hpp).
+#include "events/api_keys.hpp"
 #include "events/tokens.hpp"
 #include "support/catch.hpp"
 
@@ -65,4 +67,15 @@ TEST_CASE("tokens: key rings and the derived keys") {
   CHECK(forward_key("a").find("a") != 0);
   const auto box = SandboxId::generate();
   CHECK(sign_preview(*preview_keys("", "a"), box, 1, 10) != sign_preview(*preview_keys("", "b"), box, 1, 10));
+}
+
+TEST_CASE("api keys: the hash of the key in an Authorization header, and only of a bearer key") {
+  const auto key = generate_api_key();
+  CHECK(bearer_key_hash("Bearer " + key) == sha256_hex(key));
+  CHECK(sha256_hex(key).size() == 64);
+  CHECK_FALSE(bearer_key_hash("Bearer "));       // no key
+  CHECK_FALSE(bearer_key_hash(""));              // no header
+  CHECK_FALSE(bearer_key_hash("Basic " + key));  // another scheme
+  CHECK_FALSE(bearer_key_hash("bearer " + key)); // spelt as the API has always required
+  CHECK_FALSE(bearer_key_hash(key));             // the key alone
 }

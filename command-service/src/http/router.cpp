@@ -54,12 +54,9 @@ Response too_many(const RateDecision& d, const std::string& what) {
 // per organization, and per organization for sandbox creates and lifecycle commands.
 bool Router::is_admin_key(const Request& req) const {
   if (admin_key_hash_.empty()) return false;
-  const std::string_view header = req[http::field::authorization];
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.rfind(kBearer, 0) != 0) return false;
-  const auto hash = events::sha256_hex(header.substr(kBearer.size()));
-  return hash.size() == admin_key_hash_.size() &&
-         CRYPTO_memcmp(hash.data(), admin_key_hash_.data(), hash.size()) == 0;
+  const auto hash = events::bearer_key_hash(req[http::field::authorization]);
+  return hash && hash->size() == admin_key_hash_.size() &&
+         CRYPTO_memcmp(hash->data(), admin_key_hash_.data(), hash->size()) == 0;
 }
 
 // A source that failed too many authentications is slowed down, not locked out: a valid key

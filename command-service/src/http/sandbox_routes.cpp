@@ -294,11 +294,10 @@ void hand_off_claim(Services& s, const Call& call, const Outcome& out) {
   const auto& st = out.view.state;
   if (!s.hand_off || !st.claimed || st.actual != SandboxState::started || out.runner_endpoint.empty()) return;
   wire::PlacementHandOff handed{{st.id, st.organization_id, st.actual, st.is_public, st.runner, out.runner_endpoint}, ""};
-  const std::string_view header = call.request[http::field::authorization];
-  constexpr std::string_view kBearer = "Bearer ";
-  if (std::holds_alternative<access::ApiKeyCaller>(call.caller) && header.starts_with(kBearer) &&
+  const auto key_hash = bearer_key_hash(call.request[http::field::authorization]);
+  if (std::holds_alternative<access::ApiKeyCaller>(call.caller) && key_hash &&
       may(call, access::Action::toolbox, resource_of(st))) {
-    handed.key_sha256 = sha256_hex(header.substr(kBearer.size()));
+    handed.key_sha256 = *key_hash;
   }
   s.hand_off(handed);
 }

@@ -36,11 +36,9 @@ asio::awaitable<Response> openapi(const Router& router) {
 }
 
 asio::awaitable<std::variant<Identity, Response>> authenticate(Services& services, std::string header) {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.rfind(kBearer, 0) != 0 || header.size() == kBearer.size()) {
-    co_return error_response(http::status::unauthorized, "missing Authorization: Bearer <api key>");
-  }
-  const auto hash = events::sha256_hex(std::string_view(header).substr(kBearer.size()));
+  const auto key_hash = events::bearer_key_hash(header);
+  if (!key_hash) co_return error_response(http::status::unauthorized, "missing Authorization: Bearer <api key>");
+  const auto& hash = *key_hash;
   if (services.keys != nullptr) {
     if (auto cached = services.keys->find(hash)) co_return *cached;
   }
