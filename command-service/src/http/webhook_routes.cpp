@@ -193,7 +193,7 @@ asio::awaitable<Response> answer_endpoint(Services& s, const Call& call, const s
 
 // ---- applications ----
 
-asio::awaitable<Response> application(Services& s, const Call& call, const std::string& id) {
+asio::awaitable<Response> application(Services& s, const std::string& id) {
   auto org = co_await s.db.run([&](DbContext& db) {
     pqxx::nontransaction tx(db.conn);
     return queries::organization(tx, id);
@@ -205,14 +205,14 @@ asio::awaitable<Response> application(Services& s, const Call& call, const std::
 
 asio::awaitable<Response> get_application(Services& s, Call& call) {
   if (auto bad = own_app(call, access::Action::read)) co_return error_for(*bad);
-  co_return co_await application(s, call, call.organization_id);
+  co_return co_await application(s, call.organization_id);
 }
 
 // Creating an application gives the organization's own (it always exists).
 asio::awaitable<Response> create_application(Services& s, Call& call) {
   auto body = body_object(call);
   if (!body) co_return error_for(body.error());
-  co_return co_await application(s, call, call.organization_id);
+  co_return co_await application(s, call.organization_id);
 }
 
 // ---- endpoints ----
@@ -510,7 +510,7 @@ asio::awaitable<Response> resend(Services& s, Call& call) {
 
 asio::awaitable<Response> initialize(Services& s, Call& call) {
   if (auto bad = own_app(call, access::Action::create, "organizationId")) co_return error_for(*bad);
-  co_return co_await application(s, call, call.organization_id);
+  co_return co_await application(s, call.organization_id);
 }
 
 asio::awaitable<Response> initialization_status(Services& s, Call& call) {
