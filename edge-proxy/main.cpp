@@ -54,8 +54,7 @@ int main(int argc, char** argv) {
       nats = std::move(*connected);
       placements = std::make_unique<events::bus::PlacementListener>(
           *nats, [&platform, &server](const events::wire::PlacementHandOff& handed) {
-            platform.take(handed);
-            server->prepare(edge::route_of(handed.placement));
+            if (platform.take(handed)) server->prepare(edge::route_of(handed.placement));
           });
     }
     if (!placements || !placements->ok()) spdlog::warn("edge-proxy: no placement hand-offs from {}: every first request asks the API", settings.nats_url);

@@ -167,14 +167,15 @@ asio::awaitable<KeyCheck> Platform::check_key(const std::string& key, const std:
   co_return out;
 }
 
-void Platform::take(const events::wire::PlacementHandOff& handed) {
+bool Platform::take(const events::wire::PlacementHandOff& handed) {
   const auto& placement = handed.placement;
-  if (placement.state != events::SandboxState::started || placement.runner_endpoint.empty()) return;
+  if (placement.state != events::SandboxState::started || placement.runner_endpoint.empty()) return false;
   const auto id = placement.id.str();
   std::lock_guard lock(mutex_);
   const auto now = Clock::now();
   sandboxes_[id] = {now, Lookup{200, route_of(placement), ""}};
   if (!handed.key_sha256.empty()) keys_[handed.key_sha256 + id] = {now, KeyCheck{200, "", ""}};
+  return true;
 }
 
 void Platform::forget(const std::string& sandbox_id) {

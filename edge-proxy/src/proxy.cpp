@@ -110,7 +110,6 @@ asio::awaitable<std::variant<std::unique_ptr<Upstream>, Failure>> open_upstream(
 }  // namespace
 
 void Proxy::prepare(const SandboxRoute& route) {
-  if (route.state != "started") return;
   asio::co_spawn(asio::make_strand(io_), open_spare(route), asio::detached);
 }
 

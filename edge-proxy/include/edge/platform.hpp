@@ -62,8 +62,9 @@ class Platform {
   void record_activity(asio::any_io_executor ex, const std::string& sandbox_id);
   // What the API handed over after a warm-pool claim (events/bus/placements.hpp), cached as if
   // asked: the placement of a started sandbox for 2 s, the claiming key's answer (200) for
-  // kKeyAnswerLife. Thread-safe (libnats calls it on its own thread).
-  void take(const events::wire::PlacementHandOff& handed);
+  // kKeyAnswerLife. Thread-safe (libnats calls it on its own thread). Whether it took it: a
+  // sandbox that is not started, or has no runner endpoint, is left to be asked about.
+  bool take(const events::wire::PlacementHandOff& handed);
   // Drops what is cached about the sandbox (its runner said it is not running there).
   void forget(const std::string& sandbox_id);
 

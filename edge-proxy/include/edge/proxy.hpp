@@ -50,7 +50,7 @@ class Proxy {
   Proxy& operator=(const Proxy&) = delete;
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
   void start();
-  // A sandbox just claimed (a placement hand-off): its toolbox calls come next, so a connection
+  // A started sandbox just claimed (a placement hand-off): its toolbox calls come next, so a connection
   // to its daemon is opened now and kept for kSpareLife, for the first client connection that
   // passes the usual checks for that sandbox. Callable from any thread.
   void prepare(const SandboxRoute& route);

@@ -148,4 +148,28 @@ Result<bool> NatsClient::ensure_stream(const StreamSettings& settings) {
   return true;
 }
 
+namespace {
+
+void on_core_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  const std::string_view data(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  (*static_cast<CoreSubscription::OnMessage*>(closure))(data);
+  natsMsg_Destroy(msg);
+}
+
+}  // namespace
+
+CoreSubscription::CoreSubscription(NatsClient& nats, const char* subject, OnMessage on_message)
+    : on_message_(std::move(on_message)) {
+  if (natsConnection_Subscribe(&sub_, nats.connection(), subject, &on_core_message, &on_message_) != NATS_OK) {
+    sub_ = nullptr;
+  }
+}
+
+CoreSubscription::~CoreSubscription() {
+  if (sub_ == nullptr) return;
+  natsSubscription_Drain(sub_);
+  natsSubscription_WaitForDrainCompletion(sub_, 2000);
+  natsSubscription_Destroy(sub_);
+}
+
 }  // namespace events::bus

@@ -8,8 +8,6 @@
 #include <functional>
 #include <memory>
 
-struct __natsSubscription;
-
 namespace events::bus {
 
 inline constexpr const char* kAppendedSubject = "events.appended";
@@ -22,14 +20,11 @@ std::function<void()> append_hint(NatsClient& nats);
 class HintListener {
  public:
   HintListener(NatsClient& nats, std::shared_ptr<Doorbell> bell);
-  ~HintListener();
-  HintListener(const HintListener&) = delete;
-  HintListener& operator=(const HintListener&) = delete;
-  bool ok() const { return sub_ != nullptr; }
+  bool ok() const { return sub_.ok(); }
 
  private:
   std::shared_ptr<Doorbell> bell_;
-  __natsSubscription* sub_ = nullptr;
+  CoreSubscription sub_;
 };
 
 // A doorbell rung by the append hints of the NATS server at `url`, for a process that follows

@@ -55,6 +55,22 @@ class NatsClient final : public Requests {
   __jsCtx* js_ = nullptr;
 };
 
+// A core NATS subscription (no JetStream, no reply): `on_message` gets each message's data on
+// libnats' thread while it lives; drained when it goes. ok(): the server was asked to subscribe.
+class CoreSubscription {
+ public:
+  using OnMessage = std::function<void(std::string_view data)>;
+  CoreSubscription(NatsClient& nats, const char* subject, OnMessage on_message);
+  ~CoreSubscription();
+  CoreSubscription(const CoreSubscription&) = delete;
+  CoreSubscription& operator=(const CoreSubscription&) = delete;
+  bool ok() const { return sub_ != nullptr; }
+
+ private:
+  OnMessage on_message_;
+  __natsSubscription* sub_ = nullptr;
+};
+
 // Text for a libnats status, with the JetStream error code when there is one.
 std::string nats_error_text(int status, int js_error_code = 0);
 

@@ -9,8 +9,6 @@
 
 #include <functional>
 
-struct __natsSubscription;
-
 namespace events::bus {
 
 inline constexpr const char* kPlacementSubject = "proxy.placements";
@@ -24,14 +22,11 @@ class PlacementListener {
  public:
   using Take = std::function<void(const wire::PlacementHandOff&)>;
   PlacementListener(NatsClient& nats, Take take);
-  ~PlacementListener();
-  PlacementListener(const PlacementListener&) = delete;
-  PlacementListener& operator=(const PlacementListener&) = delete;
-  bool ok() const { return sub_ != nullptr; }
+  bool ok() const { return sub_.ok(); }
 
  private:
   Take take_;
-  __natsSubscription* sub_ = nullptr;
+  CoreSubscription sub_;
 };
 
 }  // namespace events::bus
