@@ -10,6 +10,7 @@
 #include "events/deciders/organization.hpp"
 #include "events/store/group_commit.hpp"
 #include "projector/projector.hpp"
+#include "profile.hpp"
 #include "statements.hpp"
 #include "stats.hpp"
 #include "support/servers.hpp"
@@ -21,6 +22,7 @@
 
 #include <barrier>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 using namespace events;
@@ -238,7 +240,10 @@ int main() {
       std::fprintf(stderr, "%d connection(s), round %d...\n", connections, round + 1);
       raws.push_back(raw_insert_rate(conn, connections, per));
       std::vector<std::vector<std::string>> mine(per_connection.begin(), per_connection.begin() + connections);
+      std::optional<bench::Profiled> profiled;  // BENCH_PROFILE=1: the commands at 16 connections
+      if (connections == 16) profiled.emplace();
       auto load = command_load(server.port(), key, mine, per, conn);
+      profiled.reset();
       rates.push_back(load.rate);
       pooled.latencies_ms.insert(pooled.latencies_ms.end(), load.latencies_ms.begin(), load.latencies_ms.end());
       pooled.lag_ms.insert(pooled.lag_ms.end(), load.lag_ms.begin(), load.lag_ms.end());

@@ -10,6 +10,7 @@
 #include "events/deciders/sandbox.hpp"
 #include "events/store/pg_event_store.hpp"
 #include "projector/replay.hpp"
+#include "profile.hpp"
 #include "statements.hpp"
 #include "stats.hpp"
 #include "support/servers.hpp"
@@ -154,7 +155,10 @@ int main() {
   for (int round = 0; round < 3; ++round) {
     reference.push_back(copy_rate(conn, head));
     const std::string schema = "replay_bench_" + std::to_string(round);
-    auto r = projector::replay_into(conn, schema, head);
+    auto r = [&] {
+      bench::Profiled profiled;  // BENCH_PROFILE=1: the replays only
+      return projector::replay_into(conn, schema, head);
+    }();
     if (!r) {
       std::fprintf(stderr, "bench/replay: %s\n", r.error().message.c_str());
       return 1;
