@@ -90,9 +90,9 @@ def runner_timings(var):
     return out
 
 
-def reference_crun(var, daemon, n):
-    """Bare `crun run` of a sandbox's bundle on a plain directory (no overlay, no btrfs), in a
-    private mount namespace with the hybrid cgroup mount hidden, as the runner runs crun."""
+def reference_bundle(var):
+    """A sandbox's bundle (its config.json) on a plain directory (no overlay, no btrfs): the
+    bare `crun run` references run it. Returns the directory and the config."""
     bundles = os.path.join(var, "runner", "bundles")
     sample = sorted(os.listdir(bundles))[0]
     with open(os.path.join(bundles, sample, "config.json")) as f:
@@ -111,6 +111,29 @@ def reference_crun(var, daemon, n):
         for name in dirnames + filenames + [""]:
             os.lchown(os.path.join(dirpath, name), 100000, 100000)
     config["root"]["path"] = rootfs
+    return ref, config
+
+
+def remove_reference(ref):
+    for controller in os.listdir("/sys/fs/cgroup"):
+        base = "/sys/fs/cgroup/%s/bench-reference" % controller
+        if os.path.isdir(base):
+            for d in os.listdir(base):
+                try:
+                    os.rmdir(os.path.join(base, d))
+                except OSError:
+                    pass
+            try:
+                os.rmdir(base)
+            except OSError:
+                pass
+    shutil.rmtree(ref, ignore_errors=True)
+
+
+def reference_crun(var, daemon, n):
+    """Bare `crun run` of a sandbox's bundle, one after another, in a private mount namespace
+    with the hybrid cgroup mount hidden, as the runner runs crun."""
+    ref, config = reference_bundle(var)
     config["linux"]["cgroupsPath"] = "/bench-reference/sandbox"
     with open(os.path.join(ref, "config.json"), "w") as f:
         json.dump(config, f)
@@ -125,15 +148,42 @@ def reference_crun(var, daemon, n):
         "    out.append((time.perf_counter() - t) * 1000)\n"
         f"    subprocess.run(['crun', '--root', '{ref}/state', 'delete', '-f', 'ref'], check=True)\n"
         "print(json.dumps(out))\n")
-    done = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c", script],
-                          capture_output=True, text=True, check=True)
-    for controller in os.listdir("/sys/fs/cgroup"):
-        for d in ["/sys/fs/cgroup/%s/bench-reference/sandbox" % controller, "/sys/fs/cgroup/%s/bench-reference" % controller]:
-            try:
-                os.rmdir(d)
-            except OSError:
-                pass
-    shutil.rmtree(ref, ignore_errors=True)
+    try:
+        done = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c", script],
+                              capture_output=True, text=True, check=True)
+    finally:
+        remove_reference(ref)
+    return json.loads(done.stdout)
+
+
+def reference_crun_burst(var, n, concurrent):
+    """The burst's reference: `n` bare `crun run`s of the same bundle, `concurrent` at a time (as
+    many as the runner converges at once, RUNNER_WORKERS), each its own container and cgroup.
+    Returns the wall time in ms until all have started."""
+    ref, config = reference_bundle(var)
+    for i in range(n):
+        config["linux"]["cgroupsPath"] = "/bench-reference/sandbox-%d" % i
+        with open(os.path.join(ref, "config-%d.json" % i), "w") as f:
+            json.dump(config, f)
+    script = (
+        "import subprocess, time, json\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "subprocess.run(['umount', '/sys/fs/cgroup/unified'], stderr=subprocess.DEVNULL)\n"
+        "def run(i):\n"
+        f"    subprocess.run(['crun', '--root', '{ref}/state', 'run', '--detach', '--config', '{ref}/config-%d.json' % i,\n"
+        f"                    '--bundle', '{ref}', 'ref-%d' % i], check=True, stdout=subprocess.DEVNULL)\n"
+        "t = time.perf_counter()\n"
+        f"with ThreadPoolExecutor({concurrent}) as pool:\n"
+        f"    list(pool.map(run, range({n})))\n"
+        "took = (time.perf_counter() - t) * 1000\n"
+        f"for i in range({n}):\n"
+        f"    subprocess.run(['crun', '--root', '{ref}/state', 'delete', '-f', 'ref-%d' % i], check=True)\n"
+        "print(json.dumps(took))\n")
+    try:
+        done = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c", script],
+                              capture_output=True, text=True, check=True)
+    finally:
+        remove_reference(ref)
     return json.loads(done.stdout)
 
 
@@ -242,11 +292,15 @@ def main():
     ap.add_argument("--density", type=int, default=500)
     ap.add_argument("--sequential", type=int, default=50)
     ap.add_argument("--references", type=int, default=0,
-                    help="only measure the references (bare crun run, unshare) N times each and print them as JSON")
+                    help="only measure the references (bare crun run, unshare) N times each, and bare crun bursts of 20 "
+                         "and 100, and print them as JSON")
     ap.add_argument("--density-only", action="store_true", help="only the density rows (bench/run)")
     a = ap.parse_args()
     if a.references:
-        print(json.dumps({"crun": reference_crun(a.var, a.daemon, a.references), "unshare": reference_unshare(a.references)}))
+        workers = int(os.environ.get("RUNNER_WORKERS", "4"))
+        print(json.dumps({"crun": reference_crun(a.var, a.daemon, a.references), "unshare": reference_unshare(a.references),
+                          "crun_burst": {str(k): reference_crun_burst(a.var, k, workers) for k in (20, 100)},
+                          "workers": workers}))
         return
     events = Events()
     time.sleep(0.5)
