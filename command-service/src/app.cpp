@@ -57,6 +57,9 @@ events::Result<std::unique_ptr<App>> App::build(const Settings& settings) {
   app->feed_ = std::make_unique<EventFeed>(*app->db_, app->appended_);
   app->services_->feed = app->feed_.get();
   app->feed_->observe([keys = &app->keys_](const std::vector<events::RecordedEvent>& seen) { keys->saw(seen); });
+  // Runners hear what to converge to right after the append, instead of asking (runner_targets.hpp).
+  app->targets_ = std::make_unique<TargetHandOffs>(*app->db_, *app->nats_);
+  app->feed_->observe([targets = app->targets_.get()](const std::vector<events::RecordedEvent>& seen) { targets->saw(seen); });
   app->services_->keys = &app->keys_;
   ServerSettings server;
   server.address = settings.address;

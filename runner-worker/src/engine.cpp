@@ -29,8 +29,10 @@ using events::make_error;
 
 namespace {
 
-// The last reconcile's look-up of its target, per thread (the start log shows it).
+// The last reconcile's look-up of its target, per thread, and whether it was handed or asked for
+// (the start log shows both).
 thread_local double lookup_ms = 0;
+thread_local const char* target_from = "asked for";
 
 std::string env_text(const std::map<std::string, std::string>& env) {
   json::object o;
@@ -47,20 +49,24 @@ std::string resources_text(const SandboxSpec& s) {
 events::Result<Target> target_from_dto(const json::object& dto) {
   auto wire = events::from_json<events::wire::RunnerTarget>(dto, "the platform's target for a sandbox");
   if (!wire) return wire.error();
+  return target_from_wire(*wire);
+}
+
+Target target_from_wire(const events::wire::RunnerTarget& wire) {
   Target t;
-  t.spec.id = wire->id.str();
-  t.spec.cpu = wire->resources.cpu;
-  t.spec.memory_gib = wire->resources.memory_gib;
-  t.spec.disk_gib = wire->resources.disk_gib;
-  t.spec.env = wire->env;
-  for (const auto& v : wire->volumes) t.volumes.emplace_back(v.volume_id.str(), v.mount_path);
-  if (wire->image) {
-    t.image = TargetImage{wire->image->name, wire->image->snapshot_id.str(), wire->image->state, wire->image->entrypoint};
+  t.spec.id = wire.id.str();
+  t.spec.cpu = wire.resources.cpu;
+  t.spec.memory_gib = wire.resources.memory_gib;
+  t.spec.disk_gib = wire.resources.disk_gib;
+  t.spec.env = wire.env;
+  for (const auto& v : wire.volumes) t.volumes.emplace_back(v.volume_id.str(), v.mount_path);
+  if (wire.image) {
+    t.image = TargetImage{wire.image->name, wire.image->snapshot_id.str(), wire.image->state, wire.image->entrypoint};
   }
-  t.egress = Egress{wire->network.policy, wire->network.limit};
-  t.outbound_proxy_url = wire->network.outbound_proxy_url;
-  t.desired = std::string(events::to_string(wire->desired));
-  t.actual = std::string(events::to_string(wire->actual));
+  t.egress = Egress{wire.network.policy, wire.network.limit};
+  t.outbound_proxy_url = wire.network.outbound_proxy_url;
+  t.desired = std::string(events::to_string(wire.desired));
+  t.actual = std::string(events::to_string(wire.actual));
   return t;
 }
 
@@ -464,8 +470,9 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
         if (done) {
           // bench/runner reads this line for its breakdown.
           spdlog::info("sandbox {}: timings look-up {:.2f} ms, layer {:.2f} ms, mount+bundle {:.2f} ms, crun run "
-                       "{:.2f} ms", id, lookup_ms, Ms(t1 - t0).count(),
-                       Ms(std::chrono::steady_clock::now() - t1).count() - crun_times.run_ms, crun_times.run_ms);
+                       "{:.2f} ms (target {})", id, lookup_ms, Ms(t1 - t0).count(),
+                       Ms(std::chrono::steady_clock::now() - t1).count() - crun_times.run_ms, crun_times.run_ms,
+                       target_from);
         }
         break;
       }
@@ -497,10 +504,10 @@ events::Result<void> Engine::converge(const Target& t, const std::stop_token& st
 
 events::Result<void> Engine::reconcile(const std::string& sandbox_id, const std::stop_token& stop) {
   const auto looked = std::chrono::steady_clock::now();
-  auto dto = api_.call("GET", "/runners/" + settings_.runner_id + "/sandboxes/" + sandbox_id);
+  auto wanted = wanted_target(sandbox_id, stop);
   lookup_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - looked).count();
-  if (!dto) {
-    if (dto.error().code != ErrorCode::not_found) return dto.error();
+  if (!wanted) return wanted.error();
+  if (!*wanted) {
     // Not ours (any more), or deleted: nothing of it may stay on this host.
     // Its archive stays in the object store: the log may still want it (restore elsewhere).
     unwatch_exit(sandbox_id);
@@ -513,9 +520,26 @@ events::Result<void> Engine::reconcile(const std::string& sandbox_id, const std:
     }
     return {};
   }
+  return converge(**wanted, stop);
+}
+
+events::Result<std::optional<Target>> Engine::wanted_target(const std::string& sandbox_id, const std::stop_token& stop) {
+  if (handed_ != nullptr) {
+    if (auto handed = handed_->claim(sandbox_id, stop)) {
+      target_from = "handed";
+      if (!handed->target) return std::optional<Target>();
+      return std::optional<Target>(target_from_wire(*handed->target));
+    }
+  }
+  target_from = "asked for";
+  auto dto = api_.call("GET", "/runners/" + settings_.runner_id + "/sandboxes/" + sandbox_id);
+  if (!dto) {
+    if (dto.error().code == ErrorCode::not_found) return std::optional<Target>();
+    return dto.error();
+  }
   auto target = target_from_dto(*dto);
   if (!target) return target.error();
-  return converge(*target, stop);
+  return std::optional<Target>(std::move(*target));
 }
 
 void Engine::reconcile_all(const std::stop_token& stop) {

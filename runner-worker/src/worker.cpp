@@ -122,6 +122,16 @@ events::Result<std::unique_ptr<Worker>> Worker::start(const Settings& given) {
   w->engine_->watch_oom(w->oom_.get());
   w->engine_->reconcile_all(w->stopping_.get_token());
 
+  // The API hands over what a sandbox should be right after each append routed here
+  // (handed_targets.hpp); without that subscription every reconcile asks.
+  w->handed_ = std::make_unique<HandedTargets>();
+  w->hand_offs_ = std::make_unique<events::bus::TargetListener>(
+      *w->nats_, events::RunnerId{w->id_}, [worker](events::wire::TargetHandOff handed) { worker->handed_->take(std::move(handed)); });
+  if (w->hand_offs_->ok()) {
+    w->engine_->use_hand_offs(w->handed_.get());
+  } else {
+    spdlog::warn("cannot subscribe to {}: every reconcile asks the API", events::bus::target_subject(events::RunnerId{w->id_}));
+  }
   // Events only say "look at this sandbox again": the queue converges it on one of its threads.
   w->queue_ = std::make_unique<ReconcileQueue>(s.workers, [worker](const std::string& sandbox, const std::stop_token& stop) {
     return worker->engine_->reconcile(sandbox, stop);
@@ -143,7 +153,10 @@ events::Result<std::unique_ptr<Worker>> Worker::start(const Settings& given) {
   };
   // Its own sandboxes.
   consume("runner-" + w->id_, events::ReadFilter{"sandbox", w->id_}, std::chrono::seconds(30),
-          [worker](const events::RecordedEvent& e) { worker->queue_->post(e.stream_id()); });
+          [worker](const events::RecordedEvent& e) {
+            worker->handed_->saw(e.stream_id(), e.version.value());
+            worker->queue_->post(e.stream_id());
+          });
   // Snapshots: every runner sees them; one wins each import (snapshots.hpp); an import can take minutes.
   consume("runner-" + w->id_ + "-snapshots", events::ReadFilter{"snapshot", ""}, std::chrono::seconds(600),
           [worker](const events::RecordedEvent& e) { worker->puller_->handle(e, worker->stopping_.get_token()); });
@@ -224,6 +237,7 @@ Worker::~Worker() {
   for (auto& t : threads_) t.request_stop();
   threads_.clear();  // joins
   queue_.reset();
+  hand_offs_.reset();
   resolver_.reset();
   sni_gate_.reset();
   if (network_) network_->close_if_unused();

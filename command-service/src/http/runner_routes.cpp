@@ -1,6 +1,7 @@
 // Runner registration and lifecycle (admin key): what runner-worker calls to join, heartbeat,
 // drain and leave, and the list of sandboxes the log assigns to a runner (its reconciliation).
 #include "command_service/http/api.hpp"
+#include "command_service/app/runner_targets.hpp"
 #include "command_service/http/route_support.hpp"
 #include "events/wire/runner_target.hpp"
 #include "command_service/http/sandbox_view.hpp"
@@ -208,41 +209,6 @@ asio::awaitable<Response> list_runners(Services& s, Call&) {
   co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});
 }
 
-// What the runner converges a sandbox to (events/wire/runner_target.hpp). The image, when the
-// sandbox does not run the host userland: the snapshot's id (its files in the object store),
-// state (only an active one can be used) and entrypoint. Rows are read first and their
-// transaction closed: the image look-up opens its own (one transaction at a time per connection).
-json::value runner_target(DbContext& db, const sandbox::State& st) {
-  events::wire::RunnerTarget t;
-  t.id = st.id;
-  t.organization_id = st.organization_id;
-  t.desired = st.desired;
-  t.actual = st.actual;
-  t.resources = st.resources;
-  t.env = st.env;
-  for (const auto& v : st.volumes) t.volumes.push_back({v.volume_id, v.mount_path});
-  t.network = {st.network, st.network_limit, st.outbound_proxy_url};
-  // The organization's limit as it is now, not as the sandbox's last policy change recorded it:
-  // a create that raced a new limit is still held to it at its next converge.
-  if (auto org = load_organization(db, st.organization_id); org && org->exists) t.network.limit = org->network_limit;
-  if (st.snapshot != "default") {
-    events::wire::TargetImage image;
-    image.name = st.snapshot;
-    image.state = "missing";
-    if (const auto snapshot = snapshot_for_sandbox(db, st.organization_id.str(), st.snapshot)) {
-      image.snapshot_id = events::SnapshotId{snapshot->id};
-      image.state = snapshot->state;
-      if (snapshot->entrypoint.is_array()) {
-        for (const auto& part : snapshot->entrypoint.as_array()) {
-          if (part.is_string()) image.entrypoint.emplace_back(part.as_string());
-        }
-      }
-    }
-    t.image = std::move(image);
-  }
-  return json::value_from(t);
-}
-
 // What the log says this runner should host: every sandbox assigned to it and not destroyed,
 // with desired and actual state (the runner reconciles its disk against this).
 asio::awaitable<Response> runner_sandboxes(Services& s, Call& call) {
@@ -257,7 +223,7 @@ asio::awaitable<Response> runner_sandboxes(Services& s, Call& call) {
       rows = projector::queries::sandboxes_on_runner(tx, *id);
     }
     json::array out;
-    for (const auto& r : rows) out.push_back(runner_target(db, r.state));
+    for (const auto& r : rows) out.push_back(json::value_from(runner_target(db, r.state)));
     return out;
   });
   co_return json_response(http::status::ok, json::object{{"items", std::move(items)}});
@@ -273,7 +239,7 @@ asio::awaitable<Response> runner_sandbox(Services& s, Call& call) {
   auto dto = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
     auto st = sandbox_for(db, call, sandbox->str(), access::Action::read);
     if (!st || st->runner != *id) return std::nullopt;
-    return runner_target(db, *st).as_object();
+    return json::value_from(runner_target(db, *st)).as_object();
   });
   if (!dto) co_return error_response(http::status::not_found, "sandbox " + sandbox->str() + " is not on runner " + id->str());
   co_return json_response(http::status::ok, *dto);

@@ -32,7 +32,7 @@ std::int64_t EventFeed::head() const {
 
 void EventFeed::observe(std::function<void(const std::vector<RecordedEvent>&)> observer) {
   std::lock_guard lock(mutex_);
-  observer_ = std::move(observer);
+  observers_.push_back(std::move(observer));
 }
 
 void EventFeed::follow(std::stop_token stop) {
@@ -82,12 +82,12 @@ void EventFeed::follow(std::stop_token stop) {
       continue;
     }
     {
-      std::function<void(const std::vector<RecordedEvent>&)> observer;
+      decltype(observers_) observers;
       {
         std::lock_guard lock(mutex_);
-        observer = observer_;
+        observers = observers_;
       }
-      if (observer) observer(*batch);
+      for (const auto& observer : observers) observer(*batch);
     }
     if (!batch->empty()) keep_and_wake(*batch);
     // A batch short of full read the whole log: wait for the next append (a hint rung while it

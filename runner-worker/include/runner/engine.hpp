@@ -5,6 +5,7 @@
 // are safe; a step that fails is reported as an error with the reason.
 #include "runner/bundle.hpp"
 #include "runner/crun.hpp"
+#include "runner/handed_targets.hpp"
 #include "runner/image.hpp"
 #include "runner/network.hpp"
 #include "runner/oom_watch.hpp"
@@ -51,13 +52,14 @@ struct Target {
 };
 
 events::Result<Target> target_from_dto(const boost::json::object& dto);
+Target target_from_wire(const events::wire::RunnerTarget& target);
 
 class Engine {
  public:
   Engine(EngineSettings settings, SandboxFs& fs, ImageStore& images, Crun& crun, ApiClient& api, Reporter& reporter);
 
-  // Looks the sandbox up and converges it. A sandbox the log no longer gives this runner is
-  // removed from the host.
+  // Looks the sandbox up (or takes the target the API handed over, handed_targets.hpp) and
+  // converges it. A sandbox the log no longer gives this runner is removed from the host.
   events::Result<void> reconcile(const std::string& sandbox_id, const std::stop_token& stop);
   // At start-up: every sandbox the log gives this runner, then every orphan on disk.
   void reconcile_all(const std::stop_token& stop);
@@ -69,6 +71,7 @@ class Engine {
   std::vector<std::string> toolbox_in_use(std::chrono::seconds window) const;
   void watch_oom(OomWatch* oom) { oom_ = oom; }
   void use_network(Network* network) { network_ = network; }
+  void use_hand_offs(HandedTargets* handed) { handed_ = handed; }
   // Sandboxes whose PID 1 has exited since the last look although this runner did not stop them
   // (killed for memory, crashed). The caller queues them; converge reports each as an error
   // with the reason and leaves it stopped until someone starts it again.
@@ -85,6 +88,8 @@ class Engine {
   bool report(const std::string& id, std::string& actual, const std::string& kind, const std::string& state,
               const std::string& reason, const std::stop_token& stop, const std::string& archive_ref = {});
   events::Result<void> start(const Target& t, RunTimings* timings);
+  // What the log says `sandbox_id` should be: handed over, or asked for. Empty: not this runner's.
+  events::Result<std::optional<Target>> wanted_target(const std::string& sandbox_id, const std::stop_token& stop);
   std::vector<std::string> with_cgroup() const;
   // A running sandbox whose resources changed in the log gets the new limits (what was applied
   // is kept beside its bundle).
@@ -108,6 +113,7 @@ class Engine {
   Reporter& reporter_;
   OomWatch* oom_ = nullptr;
   Network* network_ = nullptr;
+  HandedTargets* handed_ = nullptr;
   // The sandbox's network: veth, address and bandwidth once, its policy whenever it changed.
   events::Result<void> attach_network(const Target& t);
   void detach_network(const std::string& id);

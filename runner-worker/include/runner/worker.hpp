@@ -5,9 +5,11 @@
 // the loops that watch the host (heartbeat with toolbox activity; fork bombs and dead PID 1s).
 // main only enters the private mount namespace, blocks the signals and waits for one.
 #include "events/bus/nats_client.hpp"
+#include "events/bus/runner_targets.hpp"
 #include "events/bus/subscriber.hpp"
 #include "runner/engine.hpp"
 #include "runner/forwarder.hpp"
+#include "runner/handed_targets.hpp"
 #include "runner/net_resolver.hpp"
 #include "runner/net_sni_gate.hpp"
 #include "runner/reconcile_queue.hpp"
@@ -55,6 +57,8 @@ class Worker {
   std::unique_ptr<Resolver> resolver_;
   std::unique_ptr<SniGate> sni_gate_;
   std::unique_ptr<OomWatch> oom_;
+  std::unique_ptr<HandedTargets> handed_;  // before queue_: its threads take from it
+  std::unique_ptr<events::bus::TargetListener> hand_offs_;
   std::unique_ptr<ReconcileQueue> queue_;
   std::vector<std::unique_ptr<events::bus::Subscriber>> subscribers_;
   std::vector<std::jthread> threads_;  // last: stopped and joined first

@@ -35,7 +35,8 @@ class EventFeed {
   boost::asio::awaitable<std::vector<events::RecordedEvent>> next(std::int64_t after, std::size_t max,
                                                                   std::chrono::milliseconds wait);
   std::int64_t head() const;
-  // Called on the feed's thread after every look at the log, with what it read (often nothing).
+  // Called on the feed's thread after every look at the log, with what it read (often nothing);
+  // each observer added is called, in the order added.
   void observe(std::function<void(const std::vector<events::RecordedEvent>&)> observer);
 
  private:
@@ -51,7 +52,7 @@ class EventFeed {
   std::deque<events::RecordedEvent> tail_;
   std::int64_t head_ = 0;  // the position the feed has read up to
   std::vector<std::pair<boost::asio::any_io_executor, std::weak_ptr<boost::asio::steady_timer>>> waiters_;
-  std::function<void(const std::vector<events::RecordedEvent>&)> observer_;  // under mutex_
+  std::vector<std::function<void(const std::vector<events::RecordedEvent>&)>> observers_;  // under mutex_
   std::jthread thread_;
 };
 

@@ -6,6 +6,7 @@
 #include "events/catalogue/sandbox.hpp"
 #include "events/json.hpp"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -49,6 +50,17 @@ struct RunnerTarget {
   TargetNetwork network;
 };
 BOOST_DESCRIBE_STRUCT(RunnerTarget, (), (id, organization_id, desired, actual, resources, env, volumes, image, network))
+
+// API → runner over the bus (bus/runner_targets.hpp), right after an append that concerns the
+// runner: the target as of the sandbox's stream `version` (the newest event's), so the runner needs
+// no look-up. No target: the sandbox is no longer this runner's (moved, or deleted), as a 404 of
+// the look-up says.
+struct TargetHandOff {
+  SandboxId sandbox_id;
+  std::int64_t version = 0;
+  std::optional<RunnerTarget> target;
+};
+BOOST_DESCRIBE_STRUCT(TargetHandOff, (), (sandbox_id, version, target))
 
 struct RunnerTargets {
   std::vector<RunnerTarget> items;
