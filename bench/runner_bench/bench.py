@@ -93,7 +93,10 @@ def runner_timings(var):
 def reference_bundle(var):
     """A sandbox's bundle (its config.json) on a plain directory (no overlay, no btrfs): the
     bare `crun run` references run it. Returns the directory and the config."""
-    bundles = os.path.join(var, "runner", "bundles")
+    # The bundles are on the runner's data image, mounted in its own mount namespace.
+    with open(os.path.join(var, "run", "runner.pid")) as f:
+        runner_pid = int(f.read().strip())
+    bundles = "/proc/%d/root%s" % (runner_pid, os.path.join(os.path.abspath(var), "runner", "data", ".bundles"))
     sample = sorted(os.listdir(bundles))[0]
     with open(os.path.join(bundles, sample, "config.json")) as f:
         config = json.load(f)

@@ -4,6 +4,7 @@
 
 #include "runner/btrfs.hpp"
 #include "runner/command.hpp"
+#include "events/ids.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -31,7 +32,7 @@ events::Result<void> own(const std::string& path, unsigned uid) {
 
 SandboxFs::SandboxFs(std::string state_dir, std::string object_store, unsigned uid_base)
     : state_(std::move(state_dir)), objects_(std::move(object_store)), uid_base_(uid_base) {
-  for (const auto* sub : {"/lower", "/bundles", "/volumes"}) fs::create_directories(state_ + sub);
+  for (const auto* sub : {"/lower", "/data/.bundles", "/volumes"}) fs::create_directories(state_ + sub);
   fs::create_directories(objects_);
 }
 
@@ -207,10 +208,11 @@ events::Result<std::string> SandboxFs::ensure_volume(const std::string& volume_i
 
 std::vector<std::string> SandboxFs::known() const {
   std::vector<std::string> out;
-  for (const auto* dir : {"/data", "/bundles"}) {
+  for (const auto* dir : {"/data", "/data/.bundles"}) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(state_ + dir, ec)) {
       const auto name = e.path().filename().string();
+      if (!events::SandboxId::parse(name)) continue;  // .bundles itself, or anything not a sandbox's
       if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
     }
   }

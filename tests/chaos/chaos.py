@@ -243,8 +243,10 @@ def main():
         for box in gone:
             if box in containers:
                 leftovers.append("container " + box)
-            for path in ("bundles/" + box, "data/" + box):
-                if os.path.exists(os.path.join(runner_state, path)):
+            # The layer and the bundle are on the data image, mounted in the runner's namespace.
+            seen_from = "/proc/%d/root" % runner_pid if runner_pid else ""
+            for path in ("data/.bundles/" + box, "data/" + box):
+                if os.path.exists(seen_from + os.path.join(runner_state, path)):
                     leftovers.append(path)
             if os.path.exists("/sys/fs/cgroup/memory/sandbox-platform/%s/%s" % (runner_id, box)):
                 leftovers.append("cgroup " + box)

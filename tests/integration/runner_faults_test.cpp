@@ -15,10 +15,11 @@ TEST_CASE("runner: a sandbox whose PID 1 dies is reported within seconds, stays 
 
   // Code inside writes to PID 1's stdout: it goes nowhere on the host (was: the bundle's init.log,
   // outside the sandbox's disk quota).
-  const auto log = r.state + "/bundles/" + id + "/init.log";
-  const auto log_size = fs::exists(log) ? fs::file_size(log) : 0;
+  const auto log = r.in_runner(r.state + "/data/.bundles/" + id + "/init.log");
+  REQUIRE(fs::exists(log));
+  const auto log_size = fs::file_size(log);
   CHECK(sh(r, id, "head -c 20000000 /dev/zero > /proc/1/fd/1; echo $?").second == "0\n");
-  CHECK((fs::exists(log) ? fs::file_size(log) : 0) == log_size);
+  CHECK(fs::file_size(log) == log_size);
 
   // PID 1 killed from outside (as the kernel's OOM killer or a crash would).
   const auto state = r.crun.state(id);
@@ -53,10 +54,10 @@ TEST_CASE("runner: deleting an archived sandbox removes its archive and what the
   REQUIRE_REACHES(api, r, id, "archived");
   const auto archive = r.dir + "/objects/" + id + ".tar";
   CHECK(fs::exists(archive));
-  CHECK(eventually([&] { return !fs::exists(r.state + "/bundles/" + id); }, std::chrono::seconds(10)));
+  CHECK(eventually([&] { return !fs::exists(r.in_runner(r.state + "/data/.bundles/" + id)); }, std::chrono::seconds(10)));
   REQUIRE(api.call("DELETE", "/api/sandbox/" + id).status == 200);
   CHECK(eventually([&] { return !fs::exists(archive); }, std::chrono::seconds(20)));
-  CHECK_FALSE(fs::exists(r.state + "/data/" + id));
+  CHECK_FALSE(fs::exists(r.in_runner(r.state + "/data/" + id)));
 }
 
 TEST_CASE("runner: the forwarding endpoint serves only the platform (its key), not any local process", "[root]") {

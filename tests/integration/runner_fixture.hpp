@@ -51,6 +51,14 @@ struct RunnerProcess {
     return id;
   }
 
+  // `path` as the runner sees it: its data image (layers, bundles) is mounted in its own mount
+  // namespace, invisible from here. Only while it runs (checked: the view's root exists).
+  std::string in_runner(const std::string& path) const {
+    const auto root = "/proc/" + std::to_string(process.pid()) + "/root";
+    REQUIRE(fs::exists(root + state + "/data/.bundles"));
+    return root + path;
+  }
+
   std::string log() const {
     std::ifstream in(dir + "/runner.log");
     std::stringstream all;

@@ -54,7 +54,8 @@ TEST_CASE("runner: create, exec, stop, start, archive, restore and delete, drive
 
   REQUIRE(api.call("DELETE", "/api/sandbox/" + id).status == 200);
   REQUIRE(eventually([&] { return state_of(api, id) == "gone" || state_of(api, id) == "destroyed"; }));
-  CHECK(eventually([&] { return !r.crun.state(id) && !fs::exists(r.state + "/data/" + id) && !fs::exists(r.state + "/bundles/" + id); }));
+  CHECK(eventually([&] { return !r.crun.state(id) && !fs::exists(r.in_runner(r.state + "/data/" + id)) &&
+                           !fs::exists(r.in_runner(r.state + "/data/.bundles/" + id)); }));
 }
 
 TEST_CASE("runner: what runs inside is isolated, and the sandbox still works after each check", "[root]") {

@@ -3,7 +3,12 @@
 //   S/data/<id>/{upper,work}   its btrfs subvolume (qgroup limit = disk size): the writable layer
 //   S/lower                    an empty read-only lower layer (the userland comes by bind mounts);
 //                              a sandbox from an image has the image's layers instead (image.hpp)
-//   S/bundles/<id>/rootfs      the overlay mount crun runs on; S/bundles/<id>/config.json
+//   S/data/.bundles/<id>/rootfs  the overlay mount crun runs on; beside it config.json, init.log
+//                              and what was applied (env, resources). On the btrfs data image, not
+//                              the host's filesystem: a burst of starts right after a burst of
+//                              deletes spent 14% of the host's CPU in ext4's search for a free
+//                              inode (a journal-less ext4 skips recently deleted ones), and the
+//                              bursts took 17% longer (runner-worker README)
 //   O/<id>.tar                 the upper layer of an archived sandbox, in the object store O: shared
 //                              by the runners (an archived sandbox has no runner; whichever is
 //                              picked to start it again restores it from there)
@@ -20,7 +25,7 @@ class SandboxFs {
  public:
   SandboxFs(std::string state_dir, std::string object_store, unsigned uid_base);
 
-  std::string bundle_dir(const std::string& id) const { return state_ + "/bundles/" + id; }
+  std::string bundle_dir(const std::string& id) const { return state_ + "/data/.bundles/" + id; }
   std::string rootfs(const std::string& id) const { return bundle_dir(id) + "/rootfs"; }
   std::string upper(const std::string& id) const { return state_ + "/data/" + id + "/upper"; }
   std::string archive_path(const std::string& id) const { return objects_ + "/" + id + ".tar"; }
