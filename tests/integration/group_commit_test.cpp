@@ -219,3 +219,100 @@ TEST_CASE("group commit: a group of distinct streams is checked and written in o
     if (i > 0) CHECK((*stream)[i].position.value() == (*stream)[i - 1].position.value() + 1);
   }
 }
+
+TEST_CASE("group commit: appends that commit together join a group as a unit, all or none") {
+  const auto conn = shared_postgres().create_database();
+  PgEventStore setup(conn);
+  const auto taken = new_sandbox_stream();  // exists: a create of it conflicts
+  REQUIRE(setup.append(taken, ExpectedVersion::no_stream(), one_event()));
+
+  GroupCommit group(conn);
+  HeldAppend held(conn);
+  const auto before = GroupCommit::counts();
+  const auto single_a = new_sandbox_stream();
+  const auto single_b = new_sandbox_stream();
+  const auto claim_ok = new_sandbox_stream();
+  const auto sandbox_ok = new_sandbox_stream();
+  const auto claim_refused = new_sandbox_stream();  // its unit's second append conflicts
+  const auto claim_idem = new_sandbox_stream();
+  const auto sandbox_idem = new_sandbox_stream();
+
+  // The leader waits on the lock; a single, two units and a single queue behind it.
+  std::optional<Result<AppendResult>> lead, after_units;
+  std::optional<Result<std::vector<AppendResult>>> unit_ok, unit_refused, unit_idem;
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { lead = group.append(request(single_a, ExpectedVersion::no_stream())); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  threads.emplace_back([&] {
+    unit_ok = group.append_together({request(claim_ok, ExpectedVersion::no_stream()),
+                                     request(sandbox_ok, ExpectedVersion::no_stream(), {"runner-1", std::nullopt, ""})});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  threads.emplace_back([&] {
+    unit_refused = group.append_together({request(claim_refused, ExpectedVersion::no_stream()),
+                                          request(taken, ExpectedVersion::no_stream())});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  threads.emplace_back([&] {
+    unit_idem = group.append_together({request(claim_idem, ExpectedVersion::no_stream()),
+                                       request(sandbox_idem, ExpectedVersion::no_stream(), {"", "org/1/key-u", "hash-u"})});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  threads.emplace_back([&] { after_units = group.append(request(single_b, ExpectedVersion::no_stream())); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  held.release();
+  for (auto& t : threads) t.join();
+
+  const auto after = GroupCommit::counts();
+  CHECK(after.groups - before.groups == 2);  // the leader alone, then the others together
+  REQUIRE(lead);
+  CHECK(*lead);
+  REQUIRE(after_units);
+  REQUIRE(*after_units);
+  // The unit that fits: both appends, in order, the second with its routing key.
+  REQUIRE(unit_ok);
+  REQUIRE(*unit_ok);
+  REQUIRE((*unit_ok)->size() == 2);
+  CHECK((*unit_ok)->at(0).first.value() < (*unit_ok)->at(1).first.value());
+  auto routed = setup.read_stream(sandbox_ok);
+  REQUIRE(routed);
+  REQUIRE(routed->size() == 1);
+  CHECK(routed->front().routing_key == "runner-1");
+  // The refused unit: its conflict is the answer, and its first append wrote nothing.
+  REQUIRE(unit_refused);
+  REQUIRE_FALSE(*unit_refused);
+  CHECK(unit_refused->error().code == ErrorCode::version_conflict);
+  CHECK(setup.read_stream(claim_refused)->empty());
+  // The groups around it still committed: the single after the units comes after them.
+  CHECK((*unit_ok)->at(1).first.value() < (*after_units)->first.value());
+  // A unit with an idempotency key: written; the same unit again answers as a duplicate for the
+  // keyed append, and the other append conflicts, so the unit is refused and writes nothing.
+  REQUIRE(unit_idem);
+  REQUIRE(*unit_idem);
+  CHECK_FALSE((*unit_idem)->at(1).duplicate);
+  auto again = group.append_together({request(claim_idem, ExpectedVersion::no_stream()),
+                                      request(sandbox_idem, ExpectedVersion::no_stream(), {"", "org/1/key-u", "hash-u"})});
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == ErrorCode::version_conflict);
+  CHECK(setup.read_stream(claim_idem)->size() == 1);
+  CHECK(setup.read_stream(sandbox_idem)->size() == 1);
+  CHECK(count_events(conn) == 1 + 2 + 2 + 2);
+
+  // Through a store: append_together goes through the store's group.
+  PgEventStore grouped(conn);
+  grouped.group_appends(&group);
+  const auto x = new_sandbox_stream();
+  const auto y = new_sandbox_stream();
+  const StreamAppend both[] = {{x, ExpectedVersion::no_stream(), one_event()}, {y, ExpectedVersion::no_stream(), one_event()}};
+  const auto groups_before = GroupCommit::counts().groups;
+  auto written = grouped.append_together(both);
+  REQUIRE(written);
+  CHECK(written->size() == 2);
+  CHECK(GroupCommit::counts().groups == groups_before + 1);
+  const StreamAppend clash[] = {{new_sandbox_stream(), ExpectedVersion::no_stream(), one_event()},
+                                {x, ExpectedVersion::no_stream(), one_event()}};
+  auto refused = grouped.append_together(clash);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::version_conflict);
+  CHECK(count_events(conn) == 1 + 2 + 2 + 2 + 2);
+}

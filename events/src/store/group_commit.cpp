@@ -4,6 +4,7 @@
 #include <pqxx/except>
 
 #include <atomic>
+#include <span>
 
 namespace events {
 
@@ -29,7 +30,20 @@ GroupCommit::Counts GroupCommit::counts() {
 }
 
 Result<AppendResult> GroupCommit::append(GroupedAppend request) {
-  Waiting me{std::move(request)};
+  std::vector<GroupedAppend> one;
+  one.push_back(std::move(request));
+  auto answer = join(std::move(one));
+  if (!answer) return answer.error();
+  return answer->front();
+}
+
+Result<std::vector<AppendResult>> GroupCommit::append_together(std::vector<GroupedAppend> unit) {
+  if (unit.empty()) return std::vector<AppendResult>{};
+  return join(std::move(unit));
+}
+
+Result<std::vector<AppendResult>> GroupCommit::join(std::vector<GroupedAppend> requests) {
+  Waiting me{std::move(requests)};
   std::unique_lock lock(mutex_);
   waiting_.push_back(&me);
   if (in_flight_) {
@@ -78,24 +92,61 @@ void GroupCommit::send(std::vector<Waiting*>& group) {
     }
   }
   auto& store = *store_;
+  // Alone: one append, or one unit in a transaction of its own.
+  auto alone = [&](std::span<const GroupedAppend> requests) -> Result<std::vector<AppendResult>> {
+    if (requests.size() > 1) return store.append_together_alone(requests);
+    auto one = store.append_alone(requests.front());
+    if (!one) return one.error();
+    return std::vector<AppendResult>{*one};
+  };
   if (group.size() == 1) {
-    group[0]->answer = store.append_alone(group[0]->request);
+    group[0]->answer = alone(group[0]->requests);
     return;
   }
   std::vector<GroupedAppend> requests;  // moved out of the waiters: their events are sent once
-  requests.reserve(group.size());
-  for (auto* w : group) requests.push_back(std::move(w->request));
+  std::vector<std::size_t> sizes;
+  int units = 0;
+  for (auto* w : group) {
+    const bool together = w->requests.size() > 1;
+    if (together) ++units;
+    sizes.push_back(w->requests.size());
+    for (auto& r : w->requests) {
+      r.unit = together ? units : 0;
+      requests.push_back(std::move(r));
+    }
+  }
   auto answers = store.append_many(requests);
   if (answers) {
-    for (std::size_t i = 0; i < group.size(); ++i) group[i]->answer = std::move((*answers)[i]);
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      std::vector<AppendResult> mine;
+      std::optional<Error> refused;  // a unit answers with its first refusal
+      for (std::size_t k = 0; k < sizes[i]; ++k, ++at) {
+        auto& answer = (*answers)[at];
+        if (!answer) {
+          if (!refused) refused = answer.error();
+        } else {
+          mine.push_back(*answer);
+        }
+      }
+      if (refused) {
+        group[i]->answer = *refused;
+      } else {
+        group[i]->answer = std::move(mine);
+      }
+    }
     return;
   }
   if (answers.error().code == ErrorCode::unavailable) {
     for (auto* w : group) w->answer = answers.error();
     return;
   }
-  // The group rolled back as a whole: each append again alone, for its own answer.
-  for (std::size_t i = 0; i < group.size(); ++i) group[i]->answer = store.append_alone(requests[i]);
+  // The group rolled back as a whole: each append or unit again alone, for its own answer.
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    group[i]->answer = alone(std::span<const GroupedAppend>(requests).subspan(at, sizes[i]));
+    at += sizes[i];
+  }
 }
 
 }  // namespace events

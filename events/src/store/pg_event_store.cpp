@@ -153,7 +153,8 @@ std::string group_json(std::span<const GroupedAppend> requests) {
     out += "{\"stream\":" + quoted(a.stream.str()) + ",\"expected\":" + std::to_string(a.expected.raw()) +
            ",\"events\":" + a.events_json + ",\"routing_key\":" + quoted(a.options.routing_key) +
            ",\"request_hash\":" + quoted(a.options.request_hash) + ",\"idem_key\":" +
-           (a.options.idempotency_key ? quoted(*a.options.idempotency_key) : std::string("null")) + '}';
+           (a.options.idempotency_key ? quoted(*a.options.idempotency_key) : std::string("null")) +
+           (a.unit > 0 ? ",\"unit\":" + std::to_string(a.unit) : std::string()) + '}';
   }
   return out + ']';
 }
@@ -164,12 +165,20 @@ Result<std::vector<AppendResult>> PgEventStore::append_together(std::span<const 
   for (const auto& a : appends) {
     if (a.events.empty()) return make_error(ErrorCode::invalid_argument, "append of no events to " + a.stream.str());
   }
+  std::vector<GroupedAppend> requests;
+  requests.reserve(appends.size());
+  for (const auto& a : appends) requests.push_back(GroupedAppend{a.stream, a.expected, events_json(a.events), a.options});
+  if (group_ != nullptr) return group_->append_together(std::move(requests));
+  return append_together_alone(requests);
+}
+
+Result<std::vector<AppendResult>> PgEventStore::append_together_alone(std::span<const GroupedAppend> requests) {
   auto result = with_connection([&]() -> Result<std::vector<AppendResult>> {
     try {
       pqxx::work tx(*conn_);
       std::vector<AppendResult> out;
-      for (const auto& a : appends) {
-        auto one = append_in(tx, GroupedAppend{a.stream, a.expected, events_json(a.events), a.options});
+      for (const auto& a : requests) {
+        auto one = append_in(tx, a);
         if (!one) return one.error();  // the transaction rolls back: none of the streams changes
         out.push_back(*one);
       }

@@ -8,7 +8,9 @@
 // groups, and fewer commands per second, since the append lock lets one commit at a time.)
 //
 // Each append keeps the answer it would get alone: a conflict or an idempotency match in the
-// group writes nothing for that append and the others still commit. A group that fails as a
+// group writes nothing for that append and the others still commit. Appends that must commit
+// together (append_together: a create's name claim and its sandbox) join a group as a unit,
+// written all or none (infra/schema/0003_group_units.sql). A group that fails as a
 // whole (a race with another process on a stream's version, data PostgreSQL refuses) rolled
 // back, and its appends are sent again one by one for their own answers. A lost connection is
 // `unavailable` for every append of the group, as it is for one append alone: a commit that
@@ -32,6 +34,7 @@ struct GroupedAppend {
   ExpectedVersion expected;
   std::string events_json;  // the array append_events takes
   AppendOptions options;
+  int unit = 0;  // in a group: appends with the same unit > 0 commit all or none (set by GroupCommit)
 };
 
 // The JSON array of `events` as append_events takes it.
@@ -50,6 +53,8 @@ class GroupCommit {
 
   // Thread-safe; blocks until the group with this append has committed or failed.
   Result<AppendResult> append(GroupedAppend request);
+  // The same for appends that commit all or none: an answer for each, or the first refusal.
+  Result<std::vector<AppendResult>> append_together(std::vector<GroupedAppend> unit);
 
   // Groups sent and the appends in them, by every GroupCommit in this process (a metric; their
   // ratio is the mean group size).
@@ -61,10 +66,11 @@ class GroupCommit {
 
  private:
   struct Waiting {
-    GroupedAppend request;
-    std::optional<Result<AppendResult>> answer;
+    std::vector<GroupedAppend> requests;  // one append, or a unit
+    std::optional<Result<std::vector<AppendResult>>> answer;
     std::binary_semaphore woken{0};
   };
+  Result<std::vector<AppendResult>> join(std::vector<GroupedAppend> requests);
   void send(std::vector<Waiting*>& group);
 
   std::string connection_string_;

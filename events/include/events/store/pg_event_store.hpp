@@ -25,11 +25,14 @@ class PgEventStore final : public EventStore {
                               const AppendOptions& options = {}) override;
   Result<std::vector<AppendResult>> append_together(std::span<const StreamAppend> appends) override;
 
-  // Sends this store's single-stream appends through `group` (shared by the process's threads,
-  // group_commit.hpp) instead of its own connection; nullptr sends them alone again.
+  // Sends this store's appends, single-stream and together, through `group` (shared by the
+  // process's threads, group_commit.hpp) instead of its own connection; nullptr sends them alone
+  // again.
   void group_appends(GroupCommit* group) { group_ = group; }
   // One append on this store's own connection.
   Result<AppendResult> append_alone(const GroupedAppend& request);
+  // Appends that commit all or none, in one transaction on this store's own connection.
+  Result<std::vector<AppendResult>> append_together_alone(std::span<const GroupedAppend> requests);
   // Several independent appends in one transaction (append_many): each one's own answer, or the
   // error of the whole when it rolled back.
   Result<std::vector<Result<AppendResult>>> append_many(std::span<const GroupedAppend> requests);
