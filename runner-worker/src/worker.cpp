@@ -131,6 +131,8 @@ events::Result<std::unique_ptr<Worker>> Worker::start(const Settings& given) {
     w->engine_->use_hand_offs(w->handed_.get());
   } else {
     spdlog::warn("cannot subscribe to {}: every reconcile asks the API", events::bus::target_subject(events::RunnerId{w->id_}));
+    w->hand_offs_.reset();
+    w->handed_.reset();
   }
   // Events only say "look at this sandbox again": the queue converges it on one of its threads.
   w->queue_ = std::make_unique<ReconcileQueue>(s.workers, [worker](const std::string& sandbox, const std::stop_token& stop) {
@@ -154,7 +156,7 @@ events::Result<std::unique_ptr<Worker>> Worker::start(const Settings& given) {
   // Its own sandboxes.
   consume("runner-" + w->id_, events::ReadFilter{"sandbox", w->id_}, std::chrono::seconds(30),
           [worker](const events::RecordedEvent& e) {
-            worker->handed_->saw(e.stream_id(), e.version.value());
+            if (worker->handed_) worker->handed_->saw(e.stream_id(), e.version.value());
             worker->queue_->post(e.stream_id());
           });
   // Snapshots: every runner sees them; one wins each import (snapshots.hpp); an import can take minutes.
