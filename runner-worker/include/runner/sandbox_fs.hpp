@@ -7,8 +7,8 @@
 //                              and what was applied (env, resources). On the btrfs data image, not
 //                              the host's filesystem: a burst of starts right after a burst of
 //                              deletes spent 14% of the host's CPU in ext4's search for a free
-//                              inode (a journal-less ext4 skips recently deleted ones), and the
-//                              bursts took 17% longer (runner-worker README)
+//                              inode (a journal-less ext4 skips recently deleted ones); here the
+//                              bursts take about 8% less (runner-worker README)
 //   O/<id>.tar                 the upper layer of an archived sandbox, in the object store O: shared
 //                              by the runners (an archived sandbox has no runner; whichever is
 //                              picked to start it again restores it from there)
