@@ -1,11 +1,9 @@
 #include "events/bus/hints.hpp"
 
-#include <nats/nats.h>
-
 namespace events::bus {
 
 std::function<void()> append_hint(NatsClient& nats) {
-  return [&nats] { natsConnection_Publish(nats.connection(), kAppendedSubject, nullptr, 0); };
+  return [&nats] { nats.publish(kAppendedSubject, {}); };
 }
 
 HintListener::HintListener(NatsClient& nats, std::shared_ptr<Doorbell> bell)

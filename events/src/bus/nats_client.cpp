@@ -1,6 +1,8 @@
 #include "events/bus/nats_client.hpp"
+#include "events/bus/hand_offs.hpp"
 
 #include <nats/nats.h>
+#include <spdlog/spdlog.h>
 
 namespace events::bus {
 
@@ -147,6 +149,12 @@ Result<bool> NatsClient::ensure_stream(const StreamSettings& settings) {
   jsStreamInfo_Destroy(info);
   return true;
 }
+
+void NatsClient::publish(const std::string& subject, std::string_view data) {
+  natsConnection_Publish(nc_, subject.c_str(), data.data(), static_cast<int>(data.size()));
+}
+
+void drop_hand_off(const Error& why) { spdlog::warn("{}", why.message); }
 
 namespace {
 

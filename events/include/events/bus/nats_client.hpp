@@ -44,6 +44,9 @@ class NatsClient final : public Requests {
   Result<std::unique_ptr<Serving>> serve(const std::string& subject, const std::string& queue,
                                          Handler handler) override;
 
+  // Publishes `data` on `subject`, core NATS (returns at once; the client's thread sends it).
+  void publish(const std::string& subject, std::string_view data);
+
   // For the bus's own adapters (relay, subscriber, hints) and the tests that inspect the stream.
   __natsConnection* connection() { return nc_; }
   __jsCtx* jetstream() { return js_; }
