@@ -4,13 +4,15 @@
 -- flush while it held the append lock. In a burst of 100 creates those transactions queued on the
 -- lock, 4.6 ms an append on average (runner-worker README). Now they join the group commit.
 --
--- append_many as in 0002, and an append may name a unit ("unit": n > 0). The appends of one unit
--- are adjacent in the array and are written all or none, in a subtransaction of their own: when
--- one of them is refused (a version or idempotency conflict), what the unit's earlier appends
--- wrote is undone, and every append of the unit answers with the refused one's status and version.
--- The other appends of the group go on, as in 0002. A group with units takes the append-by-append
--- path.
-create or replace function append_many(p_appends jsonb)
+-- An append may now name a unit ("unit": n > 0). The appends of one unit are adjacent in the
+-- array and are written all or none, in a subtransaction of their own: when one of them is refused
+-- (a version or idempotency conflict), what the unit's earlier appends wrote is undone, and every
+-- append of the unit answers with the refused one's status and version. The other appends of the
+-- group go on. 0002's append_many stays, renamed append_independent, for a group without units;
+-- a group with units goes append by append, as 0002's does when it cannot go set-wise.
+alter function append_many(jsonb) rename to append_independent;
+
+create function append_many(p_appends jsonb)
 returns table (ord bigint, status text, first_position bigint, last_position bigint, last_version bigint)
 language plpgsql as $$
 declare
@@ -26,37 +28,11 @@ declare
   v_refused text;
   v_refused_version bigint;
 begin
-  perform pg_advisory_xact_lock(7700001);
-  if not exists (select 1 from jsonb_array_elements(p_appends) x
-                 where x->>'idem_key' is not null or coalesce((x->>'unit')::int, 0) > 0)
-     and (select count(distinct x->>'stream') = count(*) from jsonb_array_elements(p_appends) x) then
-    return query
-      with asked as (
-        select x.ord, x.value->>'stream' as stream, (x.value->>'expected')::bigint as expected,
-               x.value->'events' as evs, coalesce(x.value->>'routing_key', '') as routing_key
-        from jsonb_array_elements(p_appends) with ordinality as x(value, ord)
-      ), at_version as (
-        select asked.*, coalesce((select max(e.version) from events e where e.stream = asked.stream), -1) as v
-        from asked
-      ), checked as (
-        select at_version.*, at_version.expected in (-2, at_version.v) as fits from at_version
-      ), ins as (
-        insert into events (stream, version, type, schema_version, data, metadata, routing_key)
-        select c.stream, c.v + y.n, y.value->>'type', (y.value->>'schema_version')::int,
-               y.value->'data', y.value->'metadata', c.routing_key
-        from checked c cross join lateral jsonb_array_elements(c.evs) with ordinality as y(value, n)
-        where c.fits
-        order by c.ord, y.n
-        returning events.position, events.stream
-      )
-      select c.ord, case when c.fits then 'ok' else 'version_conflict' end,
-             (select min(i.position) from ins i where i.stream = c.stream),
-             (select max(i.position) from ins i where i.stream = c.stream),
-             case when c.fits then c.v + jsonb_array_length(c.evs) else c.v end
-      from checked c
-      order by c.ord;
+  if not exists (select 1 from jsonb_array_elements(p_appends) x where coalesce((x->>'unit')::int, 0) > 0) then
+    return query select * from append_independent(p_appends);
     return;
   end if;
+  perform pg_advisory_xact_lock(7700001);
   for a in select x.value, x.ord, coalesce((x.value->>'unit')::int, 0) as unit
            from jsonb_array_elements(p_appends) with ordinality as x(value, ord)
            order by x.ord loop
