@@ -133,6 +133,19 @@ def remove_reference(ref):
     shutil.rmtree(ref, ignore_errors=True)
 
 
+def run_as_the_runner_does(ref, script):
+    """Runs a Python `script` (it prints its result as JSON) in a private mount namespace with
+    the hybrid cgroup mount hidden, as the runner runs crun; then removes the reference `ref`."""
+    prelude = ("import subprocess, time, json\n"
+               "subprocess.run(['umount', '/sys/fs/cgroup/unified'], stderr=subprocess.DEVNULL)\n")
+    try:
+        done = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c", prelude + script],
+                              capture_output=True, text=True, check=True)
+    finally:
+        remove_reference(ref)
+    return json.loads(done.stdout)
+
+
 def reference_crun(var, daemon, n):
     """Bare `crun run` of a sandbox's bundle, one after another, in a private mount namespace
     with the hybrid cgroup mount hidden, as the runner runs crun."""
@@ -141,8 +154,6 @@ def reference_crun(var, daemon, n):
     with open(os.path.join(ref, "config.json"), "w") as f:
         json.dump(config, f)
     script = (
-        "import subprocess, time, json, sys\n"
-        "subprocess.run(['umount', '/sys/fs/cgroup/unified'], stderr=subprocess.DEVNULL)\n"
         "out = []\n"
         f"for i in range({n}):\n"
         "    t = time.perf_counter()\n"
@@ -151,12 +162,7 @@ def reference_crun(var, daemon, n):
         "    out.append((time.perf_counter() - t) * 1000)\n"
         f"    subprocess.run(['crun', '--root', '{ref}/state', 'delete', '-f', 'ref'], check=True)\n"
         "print(json.dumps(out))\n")
-    try:
-        done = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c", script],
-                              capture_output=True, text=True, check=True)
-    finally:
-        remove_reference(ref)
-    return json.loads(done.stdout)
+    return run_as_the_runner_does(ref, script)
 
 
 def reference_crun_burst(var, n, concurrent):
@@ -169,9 +175,7 @@ def reference_crun_burst(var, n, concurrent):
         with open(os.path.join(ref, "config-%d.json" % i), "w") as f:
             json.dump(config, f)
     script = (
-        "import subprocess, time, json\n"
         "from concurrent.futures import ThreadPoolExecutor\n"
-        "subprocess.run(['umount', '/sys/fs/cgroup/unified'], stderr=subprocess.DEVNULL)\n"
         "def run(i):\n"
         f"    subprocess.run(['crun', '--root', '{ref}/state', 'run', '--detach', '--config', '{ref}/config-%d.json' % i,\n"
         f"                    '--bundle', '{ref}', 'ref-%d' % i], check=True, stdout=subprocess.DEVNULL)\n"
@@ -182,12 +186,7 @@ def reference_crun_burst(var, n, concurrent):
         f"for i in range({n}):\n"
         f"    subprocess.run(['crun', '--root', '{ref}/state', 'delete', '-f', 'ref-%d' % i], check=True)\n"
         "print(json.dumps(took))\n")
-    try:
-        done = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c", script],
-                              capture_output=True, text=True, check=True)
-    finally:
-        remove_reference(ref)
-    return json.loads(done.stdout)
+    return run_as_the_runner_does(ref, script)
 
 
 def reference_unshare(n):
