@@ -11,6 +11,7 @@ void HandedTargets::saw(const std::string& sandbox, std::int64_t version) {
 }
 
 void HandedTargets::take(events::wire::TargetHandOff handed) {
+  if (handed.target && handed.target->id != handed.sandbox_id) return;  // not one sandbox's: unusable
   {
     std::lock_guard lock(mutex_);
     const auto now = Clock::now();

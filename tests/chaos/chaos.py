@@ -243,10 +243,13 @@ def main():
         for box in gone:
             if box in containers:
                 leftovers.append("container " + box)
-            # The layer and the bundle are on the data image, mounted in the runner's namespace.
-            seen_from = "/proc/%d/root" % runner_pid if runner_pid else ""
+            # The layer and the bundle are on the data image, mounted in the runner's namespace:
+            # only a running runner shows them.
+            if not runner_pid or not os.path.isdir("/proc/%d/root%s" % (runner_pid, os.path.join(runner_state, "data"))):
+                leftovers.append("the runner is not running: its files cannot be looked at")
+                break
             for path in ("data/.bundles/" + box, "data/" + box):
-                if os.path.exists(seen_from + os.path.join(runner_state, path)):
+                if os.path.exists("/proc/%d/root" % runner_pid + os.path.join(runner_state, path)):
                     leftovers.append(path)
             if os.path.exists("/sys/fs/cgroup/memory/sandbox-platform/%s/%s" % (runner_id, box)):
                 leftovers.append("cgroup " + box)

@@ -14,13 +14,13 @@ namespace {
 const events::SandboxId kSandbox{"11111111-1111-1111-1111-111111111111"};
 const std::string kId = kSandbox.str();
 
-events::wire::TargetHandOff handed(std::int64_t version, bool ours = true) {
+events::wire::TargetHandOff handed(std::int64_t version, bool ours = true, const events::SandboxId& sandbox = kSandbox) {
   events::wire::TargetHandOff h;
-  h.sandbox_id = kSandbox;
+  h.sandbox_id = sandbox;
   h.version = version;
   if (ours) {
     h.target = events::wire::RunnerTarget{};
-    h.target->id = kSandbox;
+    h.target->id = sandbox;
     h.target->env = {{"V", std::to_string(version)}};
   }
   return h;
@@ -88,6 +88,14 @@ TEST_CASE("handed targets: a hand-off as new as the event is taken once; anythin
     CHECK_FALSE(got->target);
   }
 
+  SECTION("a hand-off whose target is another sandbox's is dropped") {
+    auto mixed = handed(2);
+    mixed.target->id = events::SandboxId{"44444444-4444-4444-4444-444444444444"};
+    box.take(mixed);
+    box.saw(kId, 2);
+    CHECK_FALSE(box.claim(kId, stop.get_token()));
+  }
+
   SECTION("a hand-off kept past its time is not used") {
     HandedTargets brief(30ms, 1ms);
     brief.saw(kId, 1);
@@ -103,11 +111,7 @@ TEST_CASE("handed targets: a reconcile no event started, or one of a stopping ru
   HandedTargets box(10s, 5s);  // a wait of 10 s, which neither claim may take
   box.take(handed(0, true));
   const events::SandboxId other{"22222222-2222-2222-2222-222222222222"};
-  box.take([&] {
-    auto h = handed(3);
-    h.sandbox_id = other;
-    return h;
-  }());
+  box.take(handed(3, true, other));
   // A PID 1 that died: no event, so what is there answers, and nothing there means ask.
   auto there = box.claim(other.str(), stop.get_token());
   REQUIRE(there);

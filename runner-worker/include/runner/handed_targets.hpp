@@ -27,7 +27,8 @@ class HandedTargets {
 
   // The subscriber saw event `version` of `sandbox`.
   void saw(const std::string& sandbox, std::int64_t version);
-  // A hand-off arrived (libnats' thread). An older one than what is kept is dropped.
+  // A hand-off arrived (libnats' thread). An older one than what is kept is dropped, and so is one
+  // whose target names another sandbox than the hand-off.
   void take(events::wire::TargetHandOff handed);
 
   // For a reconcile of `sandbox`: the hand-off that answers for the newest event seen of it, if
