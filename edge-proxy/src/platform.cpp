@@ -87,11 +87,13 @@ asio::awaitable<std::optional<Platform::HttpResult>> Platform::exchange(Stream& 
                        res.keep_alive() && buffer.size() == 0};
 }
 
-// On a kept connection first; when the API had closed it, once more on a new one. (The calls are
-// a look-up, a key check and an activity record: sending one again is harmless.)
+// On a kept connection first. A kept connection the API had closed (after an API restart every one
+// is) is dropped and the next tried, then a new one: each try takes a connection out of the idle
+// list, so this ends. (The calls are a look-up, a key check and an activity record: sending one
+// again is harmless.)
 asio::awaitable<Platform::HttpResult> Platform::call(const std::string& method, const std::string& path,
                                                      const std::string& body) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  while (true) {
     auto connected = co_await connection();
     if (!connected.stream) break;
     auto result = co_await exchange(*connected.stream, method, path, body);

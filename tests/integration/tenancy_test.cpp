@@ -9,6 +9,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
+#include <future>
+
 namespace {
 
 struct Owned {
@@ -300,15 +302,22 @@ std::string raw(int port, const std::string& bytes) {
 
 }  // namespace
 
-// The proxy keeps its connections to the API for the next look-up. One the API has closed (its
-// idle timeout, here 1 s) must not turn a look-up into a 503: the call goes again on a new one.
+// The proxy keeps its connections to the API for the next look-up. Ones the API has closed (its
+// idle timeout, here 1 s; or a restart, which closes them all) must not turn a look-up into a
+// 503: the call goes on the next kept one, and at last on a new one.
 TEST_CASE("tenancy: the edge proxy asks again on a new connection when the API closed a kept one") {
   Api api(RateLimitSettings{0, 0, 0, 0, 0}, std::chrono::seconds(1));
   EdgeProxy proxy(api);
   const std::map<std::string, std::string> a{{"Authorization", "Bearer " + api.key_a}};
-  // Each request asks the API twice (the sandbox, the key), on connections the proxy then keeps.
-  auto first = proxy.call("GET", "/toolbox/" + SandboxId::generate().str() + "/version", a);
-  CHECK(first.status == 404);
+  // Each request asks the API twice (the sandbox, the key), on connections the proxy then keeps;
+  // requests at once keep several, so that a look-up meets more than one closed connection.
+  std::vector<std::future<int>> at_once;
+  for (int i = 0; i < 4; ++i) {
+    at_once.push_back(std::async(std::launch::async, [&] {
+      return proxy.call("GET", "/toolbox/" + SandboxId::generate().str() + "/version", a).status;
+    }));
+  }
+  for (auto& f : at_once) CHECK(f.get() == 404);
   // The API closes them; another sandbox is not cached, and the key's answer (500 ms) has expired.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   for (int i = 0; i < 3; ++i) {
