@@ -24,6 +24,7 @@ void declare(events::settings::Declared& d, Settings& s) {
   d.text("RUNNER_NET_GATEWAY", s.net_gateway, "when set, sandbox traffic is routed only through this next hop (its own routing table)");
   d.text("RUNNER_NET_DNS", s.net_dns, "upstream resolver ip[:port] of the sandboxes' resolver (default: /etc/resolv.conf's first)");
   d.text("RUNNER_NET_REFUSED", s.net_refused, "more IPv4 CIDRs no sandbox may reach (a remote PostgreSQL or NATS), comma-separated");
+  d.number("RUNNER_HAND_OFF_WAIT_MS", s.hand_off_wait_ms, "how long a reconcile an event started waits for the API's hand-off of its target before it asks", 0, 10000);
   d.number("RUNNER_NET_MBIT_PER_CPU", s.net_mbit_per_cpu, "each sandbox's bandwidth, each way, per CPU (Mbit/s)", 1, 100000);
 }
 

@@ -124,7 +124,7 @@ events::Result<std::unique_ptr<Worker>> Worker::start(const Settings& given) {
 
   // The API hands over what a sandbox should be right after each append routed here
   // (handed_targets.hpp); without that subscription every reconcile asks.
-  w->handed_ = std::make_unique<HandedTargets>();
+  w->handed_ = std::make_unique<HandedTargets>(std::chrono::milliseconds(s.hand_off_wait_ms));
   w->hand_offs_ = std::make_unique<events::bus::TargetListener>(
       *w->nats_, events::RunnerId{w->id_}, [worker](events::wire::TargetHandOff handed) { worker->handed_->take(std::move(handed)); });
   if (w->hand_offs_->ok()) {

@@ -45,8 +45,8 @@ events::wire::RunnerTarget runner_target(DbContext& db, const sandbox::State& st
   return t;
 }
 
-TargetHandOffs::TargetHandOffs(Db& db, events::bus::NatsClient& nats)
-    : db_(db), nats_(nats), thread_([this](const std::stop_token& stop) { run(stop); }) {}
+TargetHandOffs::TargetHandOffs(Db& db, events::bus::NatsClient& nats, Loaded on_loaded)
+    : db_(db), nats_(nats), on_loaded_(std::move(on_loaded)), thread_([this](const std::stop_token& stop) { run(stop); }) {}
 
 TargetHandOffs::~TargetHandOffs() {
   thread_.request_stop();
@@ -67,6 +67,13 @@ void TargetHandOffs::saw(const std::vector<events::RecordedEvent>& seen) {
 }
 
 void TargetHandOffs::run(const std::stop_token& stop) {
+  // This thread's connections are made (and the stream read prepared) now, not on the first
+  // hand-off: that took it 80-130 ms in a debug build, past the 20 ms a runner waits for it.
+  try {
+    db_.run_blocking([](DbContext& db) { (void)load_sandbox(db, SandboxId::generate()); });
+  } catch (const std::exception& e) {  // the first hand-off tries again
+    spdlog::warn("target hand-offs: cannot connect yet: {}", e.what());
+  }
   while (!stop.stop_requested()) {
     std::map<std::string, std::string> work;
     {
@@ -94,8 +101,10 @@ void TargetHandOffs::hand_off(const std::string& sandbox, const std::string& run
     const auto& st = loaded->state;
     events::wire::TargetHandOff handed{*id, loaded->count - 1, std::nullopt};
     // As the look-up answers: a sandbox deleted, or moved on to another runner, is not this one's.
-    if (st.exists && st.actual != events::SandboxState::destroyed && st.runner == *to) handed.target = runner_target(db, st);
+    const bool hosted = st.exists && st.actual != events::SandboxState::destroyed && st.runner == *to;
+    if (hosted) handed.target = runner_target(db, st);
     events::bus::hand_off_target(nats_, *to, handed);
+    if (hosted && on_loaded_) on_loaded_(db, st);
   });
 }
 

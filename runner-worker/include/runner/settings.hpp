@@ -30,6 +30,7 @@ struct Settings {
   std::string net_dns;                               // RUNNER_NET_DNS
   std::string net_refused;                           // RUNNER_NET_REFUSED (comma-separated CIDRs)
   int net_mbit_per_cpu = 100;                        // RUNNER_NET_MBIT_PER_CPU
+  int hand_off_wait_ms = 20;                         // RUNNER_HAND_OFF_WAIT_MS
 };
 
 void declare(events::settings::Declared& declared, Settings& settings);
