@@ -58,7 +58,15 @@ events::Result<std::unique_ptr<App>> App::build(const Settings& settings) {
   app->services_->feed = app->feed_.get();
   app->feed_->observe([keys = &app->keys_](const std::vector<events::RecordedEvent>& seen) { keys->saw(seen); });
   // Runners hear what to converge to right after the append, instead of asking (runner_targets.hpp).
-  app->targets_ = std::make_unique<TargetHandOffs>(*app->db_, *app->nats_);
+  // The proxies hear where a sandbox started after its request runs, and which key asked (started_placements.hpp).
+  app->started_ = std::make_unique<StartedPlacements>(
+      app->services_->hand_off, [keys = &app->keys_](const std::string& actor) { return keys->revoked(Identity{"", actor}); });
+  app->services_->expect_start = [started = app->started_.get()](const events::SandboxId& id, std::string key, std::string actor) {
+    started->expect(id, {std::move(key), std::move(actor)});
+  };
+  app->targets_ = std::make_unique<TargetHandOffs>(
+      *app->db_, *app->nats_,
+      [started = app->started_.get()](DbContext& db, const events::sandbox::State& st) { started->started(db, st); });
   app->feed_->observe([targets = app->targets_.get()](const std::vector<events::RecordedEvent>& seen) { targets->saw(seen); });
   app->services_->keys = &app->keys_;
   ServerSettings server;

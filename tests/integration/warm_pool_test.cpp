@@ -77,6 +77,12 @@ class HandOffs {
     REQUIRE(listener_.ok());
     REQUIRE(natsConnection_Flush(api.nats->connection()) == NATS_OK);
   }
+  // How many hand-offs of `id` were heard so far.
+  std::size_t count(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::size_t>(
+        std::count_if(seen_.begin(), seen_.end(), [&](const auto& h) { return h.placement.id.str() == id; }));
+  }
   std::optional<wire::PlacementHandOff> of(const std::string& id) {
     std::optional<wire::PlacementHandOff> found;
     eventually([&] {
@@ -201,7 +207,22 @@ TEST_CASE("warm pool: claims, refill, isolation between claimers and the cold pa
   const auto cold_id = str(parse(cold), "id");
   CHECK_FALSE(has(event_types(api, cold_id), "SandboxClaimed"));
   REQUIRE_REACHES(api, r, cold_id, "started");
-  CHECK_FALSE(handed.of(cold_id));  // only a claim hands a placement over
+  // Started after its request: the proxies hear where it runs and the creator's key once the log
+  // has it started (app/started_placements.hpp), never while it is starting.
+  const auto cold_handed = handed.of(cold_id);
+  REQUIRE(cold_handed);
+  CHECK(cold_handed->placement.state == SandboxState::started);
+  CHECK(cold_handed->placement.organization_id.str() == str(parse(cold), "organizationId"));
+  CHECK(cold_handed->placement.runner_endpoint == "127.0.0.1:1");  // the runners model's, as set above
+  CHECK(cold_handed->key_sha256 == sha256_hex(api.key_a));
+  CHECK(handed.count(cold_id) == 1);
+  // Stopped, then started again: handed over again once started, and not for the stop.
+  REQUIRE(api.call("POST", "/api/sandbox/" + cold_id + "/stop").status == 200);
+  REQUIRE_REACHES(api, r, cold_id, "stopped");
+  CHECK(handed.count(cold_id) == 1);
+  REQUIRE(api.call("POST", "/api/sandbox/" + cold_id + "/start").status == 200);
+  REQUIRE_REACHES(api, r, cold_id, "started");
+  CHECK(eventually([&] { return handed.count(cold_id) == 2; }, std::chrono::seconds(2)));
 
   // Turned off: its sandboxes go, and matching creates take the cold path.
   REQUIRE(pool_reaches(api, 2));

@@ -8,6 +8,7 @@
 #include "command_service/http/metrics.hpp"
 #include "command_service/app/runner_reports.hpp"
 #include "command_service/app/runner_targets.hpp"
+#include "command_service/app/started_placements.hpp"
 #include "command_service/settings.hpp"
 #include "events/bus/hints.hpp"
 #include "events/bus/nats_client.hpp"
@@ -53,6 +54,7 @@ class App {
   KeyCache keys_;  // before feed_: the feed's thread hands it what it reads
   Router router_;
   std::unique_ptr<boost::asio::io_context> io_;
+  std::unique_ptr<StartedPlacements> started_;  // before targets_, which calls it
   std::unique_ptr<TargetHandOffs> targets_;  // before feed_: the feed's thread hands it what it reads
   std::unique_ptr<EventFeed> feed_;  // after io_: it holds executors of waiting streams
   std::unique_ptr<HttpServer> http_;

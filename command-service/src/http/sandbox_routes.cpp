@@ -287,18 +287,22 @@ Result<std::optional<sandbox::SetNetwork>> create_network(DbContext& db, const C
   return std::optional(sandbox::SetNetwork{policy, org->network_limit, asked->outbound_proxy_url, "create"});
 }
 
-// A claimed warm sandbox that is started: its caller's toolbox calls come next. The edge proxies
-// are told where it runs and, when the caller's key may use its toolbox (the one authorization
-// function), that key's hash, so the first call asks the API nothing.
-void hand_off_claim(Services& s, const Call& call, const Outcome& out) {
+// The caller's toolbox calls come next. The edge proxies are told where the sandbox runs and,
+// when the caller's key may use its toolbox (the one authorization function), that key's hash,
+// so the first call asks the API nothing: at once for a claimed warm sandbox that is started,
+// and once it has started for one that is starting now (a cold create, a start).
+void hand_off_placement(Services& s, const Call& call, const Outcome& out) {
   const auto& st = out.view.state;
+  const auto key_hash = bearer_key_hash(call.request[http::field::authorization]);
+  const bool key_may = std::holds_alternative<access::ApiKeyCaller>(call.caller) && key_hash &&
+                       may(call, access::Action::toolbox, resource_of(st));
+  if (st.desired == DesiredState::started && st.actual != SandboxState::started && st.runner) {
+    if (key_may && s.expect_start) s.expect_start(st.id, *key_hash, call.actor);
+    return;
+  }
   if (!s.hand_off || !st.claimed || st.actual != SandboxState::started || out.runner_endpoint.empty()) return;
   wire::PlacementHandOff handed{{st.id, st.organization_id, st.actual, st.is_public, st.runner, out.runner_endpoint}, ""};
-  const auto key_hash = bearer_key_hash(call.request[http::field::authorization]);
-  if (std::holds_alternative<access::ApiKeyCaller>(call.caller) && key_hash &&
-      may(call, access::Action::toolbox, resource_of(st))) {
-    handed.key_sha256 = *key_hash;
-  }
+  if (key_may) handed.key_sha256 = *key_hash;
   s.hand_off(handed);
 }
 
@@ -340,7 +344,7 @@ asio::awaitable<Response> create_sandbox(Services& s, Call& call) {
       result = std::move(now);
     }
   }
-  if (result) hand_off_claim(s, call, *result);
+  if (result) hand_off_placement(s, call, *result);
   co_return outcome_response(result, s.settings);
 }
 
@@ -467,6 +471,7 @@ asio::awaitable<Response> start_sandbox(Services& s, Call& call) {
       return events;
     });
   });
+  if (result) hand_off_placement(s, call, *result);
   co_return outcome_response(result, s.settings);
 }
 

@@ -10,6 +10,7 @@
 #include "events/wire/runner_target.hpp"
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stop_token>
@@ -28,10 +29,12 @@ events::wire::RunnerTarget runner_target(DbContext& db, const events::sandbox::S
 // to a runner it loads the sandbox (the aggregate cache: only the new events are read) and, when
 // that runner still hosts it, publishes its target as of its newest event. On a thread of its
 // own, so neither the feed nor a request waits for it; the events of one sandbox seen together
-// are one hand-off.
+// are one hand-off. `on_loaded`, when set, is then called with each sandbox loaded that its
+// runner still hosts (StartedPlacements hands the proxies a started one from there).
 class TargetHandOffs {
  public:
-  TargetHandOffs(Db& db, events::bus::NatsClient& nats);
+  using Loaded = std::function<void(DbContext&, const events::sandbox::State&)>;
+  TargetHandOffs(Db& db, events::bus::NatsClient& nats, Loaded on_loaded = {});
   ~TargetHandOffs();
   TargetHandOffs(const TargetHandOffs&) = delete;
   TargetHandOffs& operator=(const TargetHandOffs&) = delete;
@@ -44,6 +47,7 @@ class TargetHandOffs {
 
   Db& db_;
   events::bus::NatsClient& nats_;
+  Loaded on_loaded_;
   std::mutex mutex_;
   std::condition_variable_any ready_;
   std::map<std::string, std::string> pending_;  // sandbox id → the runner its newest events went to

@@ -42,6 +42,9 @@ struct Services {
   Metrics* metrics = nullptr;    // GET /metrics; null: 503
   // Tells the edge proxies where a just-claimed sandbox runs (events/bus/placements.hpp); null: nobody.
   std::function<void(const events::wire::PlacementHandOff&)> hand_off;
+  // Remembers that the API key (its SHA-256, and its actor) that asked for a sandbox starting now
+  // may use its toolbox: the proxies are told once it has started (app/started_placements.hpp); null: nobody.
+  std::function<void(const events::SandboxId&, std::string key_sha256, std::string actor)> expect_start;
   Clock clock = system_clock();  // what time commands say it is (tests set their own)
 };
 
