@@ -365,12 +365,6 @@ std::string spread(const std::vector<double>& rates) {
   return buf;
 }
 
-std::string p50_p99(const std::vector<double>& ms) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.1f / %.1f ms", bench::percentile(ms, 50), bench::percentile(ms, 99));
-  return buf;
-}
-
 }  // namespace
 
 int main() {
@@ -390,7 +384,7 @@ int main() {
        spread(hooks.rates), "the same signed POSTs sent directly " + spread(hooks.reference_rates),
        bench::ratio(bench::percentile(hooks.rates, 50), bench::percentile(hooks.reference_rates, 50)), ""},
       {"webhook append → receipt p50 / p99 (an event each 10 ms, " + std::to_string(kLagEvents * kRounds) + " events)",
-       p50_p99(hooks.lag_ms), "a direct POST " + p50_p99(hooks.reference_ms),
+       bench::p50_p99(hooks.lag_ms), "a direct POST " + bench::p50_p99(hooks.reference_ms),
        bench::ratio(bench::percentile(hooks.lag_ms, 50), bench::percentile(hooks.reference_ms, 50)), ""},
       {"Kafka export events/s, draining " + std::to_string(kKafkaBacklog) +
            " sandbox.created (CloudEvents binary, idempotent, checkpointed; mock cluster; median of " + rounds + ")",

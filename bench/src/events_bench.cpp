@@ -294,13 +294,8 @@ int main() {
   }
   // Where that goes: the append's own commit, against a raw INSERT's; the rest is the hint, the
   // relay's read and publish, and the consumer's fetch.
-  const auto p50_p99 = [](const std::vector<double>& v) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%.2f / %.2f ms", bench::percentile(v, 50), bench::percentile(v, 99));
-    return std::string(text);
-  };
-  rows.push_back({"  of it: the append itself, p50 / p99 (ref: one raw INSERT, autocommit)", p50_p99(append_lat),
-                  p50_p99(raw_insert_lat),
+  rows.push_back({"  of it: the append itself, p50 / p99 (ref: one raw INSERT, autocommit)",
+                  bench::p50_p99(append_lat, 2), bench::p50_p99(raw_insert_lat, 2),
                   bench::ratio(bench::percentile(append_lat, 50), bench::percentile(raw_insert_lat, 50)), ""});
   rows.push_back({"relay publishing a backlog, events/s", bench::fmt(relay_rate, "/s"), "", "", ""});
   std::printf("events bench: %zu append→subscriber samples, %zu raw samples, %u cores\n\n", our_lat.size(),

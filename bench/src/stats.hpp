@@ -35,6 +35,13 @@ inline std::string fmt(double v, const char* unit, int decimals = 0) {
   return buf;
 }
 
+// "p50 / p99 ms" of a distribution in milliseconds.
+inline std::string p50_p99(const std::vector<double>& ms, int decimals = 1) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f / %.*f ms", decimals, percentile(ms, 50), decimals, percentile(ms, 99));
+  return buf;
+}
+
 inline std::string ratio(double ours, double reference) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2fx", reference == 0 ? 0 : ours / reference);

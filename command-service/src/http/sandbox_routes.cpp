@@ -293,14 +293,17 @@ Result<std::optional<sandbox::SetNetwork>> create_network(DbContext& db, const C
 // and once it has started for one that is starting now (a cold create, a start).
 void hand_off_placement(Services& s, const Call& call, const Outcome& out) {
   const auto& st = out.view.state;
+  const bool starting = s.expect_start && st.desired == DesiredState::started && st.actual != SandboxState::started &&
+                        st.runner;
+  const bool claimed = s.hand_off && st.claimed && st.actual == SandboxState::started && !out.runner_endpoint.empty();
+  if (!starting && !claimed) return;
   const auto key_hash = bearer_key_hash(call.request[http::field::authorization]);
   const bool key_may = std::holds_alternative<access::ApiKeyCaller>(call.caller) && key_hash &&
                        may(call, access::Action::toolbox, resource_of(st));
-  if (st.desired == DesiredState::started && st.actual != SandboxState::started && st.runner) {
-    if (key_may && s.expect_start) s.expect_start(st.id, *key_hash, call.actor);
+  if (starting) {
+    if (key_may) s.expect_start(st.id, *key_hash, call.actor);
     return;
   }
-  if (!s.hand_off || !st.claimed || st.actual != SandboxState::started || out.runner_endpoint.empty()) return;
   wire::PlacementHandOff handed{{st.id, st.organization_id, st.actual, st.is_public, st.runner, out.runner_endpoint}, ""};
   if (key_may) handed.key_sha256 = *key_hash;
   s.hand_off(handed);
