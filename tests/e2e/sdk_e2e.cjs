@@ -307,6 +307,23 @@ async function main() {
     const admin = { Authorization: `Bearer ${process.env.ADMIN_API_KEY}`, 'Content-Type': 'application/json' };
     const size = (n) => fetch(`${apiUrl}/admin/warm-pools`, { method: 'PUT', headers: admin,
       body: JSON.stringify({ snapshot: 'default', cpu: 1, memory: 1, disk: 3, size: n }) });
+    const stranger = await (await fetch(`${apiUrl}/admin/organizations`, { method: 'POST', headers: admin,
+      body: JSON.stringify({ name: 'e2e-warm-stranger' }) })).json();
+    const toolbox = (key, id) => fetch(`${process.env.PROXY_URL}/toolbox/${id}/process/execute`, {
+      method: 'POST', body: JSON.stringify({ command: 'echo $CLAIMED_BY' }),
+      headers: { 'Content-Type': 'application/json', ...(key === undefined ? {} : { Authorization: `Bearer ${key}` }) } });
+    // Before the pool exists, a create is cold. It hands the proxy the placement and the creator's
+    // key once it has started (command-service app/started_placements.hpp): right after it,
+    // another organization's key, a wrong key and no key are refused as ever.
+    const cold = await daytona.create({ language: 'python', envVars: { CLAIMED_BY: 'cold' } });
+    assert.equal(cold.state, 'started');
+    assert.equal((await toolbox(stranger.apiKey, cold.id)).status, 404);
+    assert.equal((await toolbox('not-a-key', cold.id)).status, 401);
+    assert.equal((await toolbox(undefined, cold.id)).status, 401);
+    assert.equal((await cold.process.executeCommand('echo $CLAIMED_BY')).result, 'cold\n');
+    const coldEvents = await (await fetch(`${apiUrl}/audit?resource=${cold.id}`, { headers: { Authorization: `Bearer ${apiKey}` } })).json();
+    assert.ok(!JSON.stringify(coldEvents).includes('SandboxClaimed'), 'the cold create claimed a pool member');
+    await cold.delete();
     assert.equal((await size(1)).status, 200);
     const filled = async () => {
       const deadline = Date.now() + 60000;
@@ -325,14 +342,9 @@ async function main() {
     // The claim handed the proxy the sandbox's placement, the claiming key and a connection into
     // it (edge-proxy README): right after it, another organization's key, a wrong key and no key
     // are refused as ever, and the claimer's first command still answers.
-    const stranger = await (await fetch(`${apiUrl}/admin/organizations`, { method: 'POST', headers: admin,
-      body: JSON.stringify({ name: 'e2e-warm-stranger' }) })).json();
-    const toolbox = (key) => fetch(`${process.env.PROXY_URL}/toolbox/${warm.id}/process/execute`, {
-      method: 'POST', body: JSON.stringify({ command: 'echo $CLAIMED_BY' }),
-      headers: { 'Content-Type': 'application/json', ...(key === undefined ? {} : { Authorization: `Bearer ${key}` }) } });
-    assert.equal((await toolbox(stranger.apiKey)).status, 404);
-    assert.equal((await toolbox('not-a-key')).status, 401);
-    assert.equal((await toolbox(undefined)).status, 401);
+    assert.equal((await toolbox(stranger.apiKey, warm.id)).status, 404);
+    assert.equal((await toolbox('not-a-key', warm.id)).status, 401);
+    assert.equal((await toolbox(undefined, warm.id)).status, 401);
     const t1 = Date.now();
     assert.equal((await warm.process.executeCommand('echo $CLAIMED_BY')).result, 'e2e\n');
     const claimedIn = createdIn + (Date.now() - t1);
