@@ -264,6 +264,10 @@ bool Engine::report(const std::string& id, std::string& actual, const std::strin
   }
   if (reply.ok || reply.code == "duplicate_report") {
     actual = kind == "error" ? "error" : state;
+    // The log is at least this new now: the next reconcile of it waits for a hand-off as new (a
+    // reconcile that our own earlier report's event started would otherwise act on a target older
+    // than this report, and do again what was just done).
+    if (reply.version > 0 && handed_ != nullptr) handed_->saw(id, reply.version);
     return true;
   }
   spdlog::warn("sandbox {}: report {} {} refused ({}: {})", id, kind, state, reply.code, reply.message);

@@ -10,6 +10,7 @@
 
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -128,6 +129,23 @@ TEST_CASE("runner targets: each append routed to a runner hands it the target, o
   REQUIRE(last);
   CHECK_FALSE(last->target);
   CHECK(eventually([&] { return !r.crun.state(id); }));
+
+  // A running sandbox deleted is destroyed once: the reconcile that the runner's own `destroying`
+  // report started (it came while the container stopped) waits for a target as new as the
+  // `destroyed` report, so it neither destroys again nor sends a second `destroyed`, which the API
+  // would refuse (the sandbox has no runner any more). That reconcile came within 150 ms of the
+  // first one; a second is given to show.
+  const auto running = create_started(api, r, "{}");
+  REQUIRE(api.call("DELETE", "/api/sandbox/" + running).status == 200);
+  REQUIRE_REACHES(api, r, running, "gone");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const auto log = r.log();
+  INFO("runner log:\n" << log);
+  CHECK(log.find("sandbox " + running + ": report state destroyed refused") == std::string::npos);
+  std::size_t destroys = 0;
+  const auto planned = "sandbox " + running + ": desired destroyed";
+  for (auto at = log.find(planned); at != std::string::npos; at = log.find(planned, at + 1)) ++destroys;
+  CHECK(destroys == 1);
 
   // Another runner heard none of it.
   CHECK(elsewhere.count() == 0);

@@ -30,6 +30,10 @@ std::optional<sandbox::Reported> reported_state(std::string_view s) {
 }
 
 ReportReply rejected(const Error& e) { return ReportReply{false, 0, std::string(to_string(e.code)), e.message}; }
+ReportReply accepted(const Executed& executed) {
+  if (!executed.appended) return ReportReply{true, 0, "", ""};
+  return ReportReply{true, executed.appended->last.value(), "", "", executed.appended->version.value()};
+}
 
 }  // namespace
 
@@ -97,7 +101,7 @@ ReportReply apply_snapshot_report(DbContext& db, const RunnerId& runner, const R
       },
       [](snapshot::State s, const SnapshotEvent& e) { return snapshot::evolve(std::move(s), e); });
   if (!executed) return rejected(executed.error());
-  return ReportReply{true, executed->appended ? executed->appended->last.value() : 0, "", ""};
+  return accepted(*executed);
 }
 
 }  // namespace
@@ -125,7 +129,7 @@ ReportReply apply_report(DbContext& db, const RunnerId& runner, std::string_view
     return sandbox::decide(*command, s);
   });
   if (!executed) return rejected(executed.error());
-  return ReportReply{true, executed->appended ? executed->appended->last.value() : 0, "", ""};
+  return accepted(*executed);
 }
 
 std::string answer_report(Db& db, const std::string& subject, std::string_view body) {

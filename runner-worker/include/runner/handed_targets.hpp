@@ -25,7 +25,7 @@ class HandedTargets {
   explicit HandedTargets(std::chrono::milliseconds wait = std::chrono::milliseconds(20),
                          std::chrono::milliseconds keep = std::chrono::seconds(5));
 
-  // The subscriber saw event `version` of `sandbox`.
+  // The subscriber saw event `version` of `sandbox`, or a report of ours was appended as it.
   void saw(const std::string& sandbox, std::int64_t version);
   // A hand-off arrived (libnats' thread). An older one than what is kept is dropped, and so is one
   // whose target names another sandbox than the hand-off.
@@ -37,7 +37,7 @@ class HandedTargets {
 
  private:
   struct Entry {
-    std::int64_t seen = -1;  // the newest event of it the subscriber gave; -1: none since the last claim
+    std::int64_t seen = -1;  // the newest event of it seen or reported; -1: none since the last claim
     std::optional<events::wire::TargetHandOff> handed;
     Clock::time_point at;  // when `handed` came
   };

@@ -38,8 +38,9 @@ struct ReportReply {
   std::int64_t position = 0;  // of the last event appended; 0 when nothing changed
   std::string code;
   std::string message;
+  std::int64_t version = 0;  // the sandbox's (or snapshot's) stream version after it; 0 when nothing changed
 };
-BOOST_DESCRIBE_STRUCT(ReportReply, (), (ok, position, code, message))
+BOOST_DESCRIBE_STRUCT(ReportReply, (), (ok, position, code, message, version))
 
 inline std::string report_subject(const RunnerId& runner) { return "runner.reports." + runner.str(); }
 inline constexpr const char* kReportSubjects = "runner.reports.*";
