@@ -115,9 +115,17 @@ Spawned Children::spawn(const SpawnSpec& spec) {
                                                      (spec.own_session ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP)));
   if (spec.stdin_pipe) posix_spawn_file_actions_adddup2(&actions, in[0], 0);
   else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  // Output files are opened here, so that one that cannot be opened loses the output (to
+  // /dev/null) rather than the start, as before.
+  auto open_log = [](const std::string& path) {
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    return fd >= 0 ? fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
+  };
+  const int out_file = to_files ? open_log(spec.stdout_file) : -1;
+  const int err_file = to_files ? open_log(spec.stderr_file) : -1;
   if (to_files) {
-    posix_spawn_file_actions_addopen(&actions, 1, spec.stdout_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, spec.stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, out_file, 1);
+    posix_spawn_file_actions_adddup2(&actions, err_file, 2);
   } else {
     posix_spawn_file_actions_adddup2(&actions, output[1], 1);
     posix_spawn_file_actions_adddup2(&actions, split ? errors[1] : output[1], 2);
@@ -130,6 +138,10 @@ Spawned Children::spawn(const SpawnSpec& spec) {
   if (spec.stdin_pipe) close(in[0]);
   if (!to_files) close(output[1]);
   if (split) close(errors[1]);
+  if (to_files) {
+    close(out_file);
+    close(err_file);
+  }
   if (failed != 0) {
     // The child could not start: the working directory (checked again here, to say which) or the
     // program. glibc has reaped it.
