@@ -1,8 +1,6 @@
 #include "command_service/app/started_placements.hpp"
 
-#include "projector/queries/runners.hpp"
-
-#include <pqxx/pqxx>
+#include "command_service/http/route_support.hpp"
 
 namespace command_service {
 
@@ -37,14 +35,9 @@ void StartedPlacements::started(DbContext& db, const events::sandbox::State& st)
   if (!st.exists || st.actual != events::SandboxState::started || !st.runner) return;
   const auto asker = take(st.id);
   if (!asker) return;
-  std::string endpoint;
-  {
-    pqxx::nontransaction tx(db.conn);
-    endpoint = projector::queries::runner_endpoint(tx, *st.runner);
-  }
-  if (endpoint.empty()) return;
-  publish_(events::wire::PlacementHandOff{{st.id, st.organization_id, st.actual, st.is_public, st.runner, endpoint},
-                                          asker->key_sha256});
+  auto placement = placement_of(db, st);
+  if (placement.runner_endpoint.empty()) return;
+  publish_(events::wire::PlacementHandOff{std::move(placement), asker->key_sha256});
 }
 
 }  // namespace command_service

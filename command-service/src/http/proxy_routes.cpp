@@ -5,13 +5,10 @@
 #include "command_service/http/route_support.hpp"
 #include "command_service/http/sandbox_view.hpp"
 #include "command_service/http/dto.hpp"
-#include "projector/queries/runners.hpp"
 #include "events/catalogue.hpp"
 #include "events/command_runner.hpp"
 #include "events/store/sql.hpp"
 #include "events/wire/proxy.hpp"
-
-#include <pqxx/pqxx>
 
 namespace command_service {
 
@@ -112,13 +109,7 @@ asio::awaitable<Response> placement(Services& s, Call& call) {
   auto dto = co_await s.db.run([&](DbContext& db) -> std::optional<json::object> {
     auto st = sandbox_for(db, call, id->str(), access::Action::read);
     if (!st) return std::nullopt;
-    std::string endpoint;
-    if (st->runner) {
-      pqxx::nontransaction tx(db.conn);
-      endpoint = projector::queries::runner_endpoint(tx, *st->runner);
-    }
-    const wire::SandboxPlacement placement{*id, st->organization_id, st->actual, st->is_public, st->runner, endpoint};
-    return json::value_from(placement).as_object();
+    return json::value_from(placement_of(db, *st)).as_object();
   });
   if (!dto) co_return error_response(http::status::not_found, "no sandbox " + id->str());
   co_return json_response(http::status::ok, *dto);

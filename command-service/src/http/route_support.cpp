@@ -1,5 +1,6 @@
 #include "command_service/http/route_support.hpp"
 #include "projector/queries/organizations_audit.hpp"
+#include "projector/queries/runners.hpp"
 #include "projector/queries/snapshots_volumes.hpp"
 #include "events/store/sql.hpp"
 
@@ -108,6 +109,19 @@ bool may(const Call& call, events::access::Action action, const events::access::
 
 events::access::Resource resource_of(const events::sandbox::State& sandbox) {
   return events::access::sandbox(sandbox.organization_id, sandbox.runner);
+}
+
+events::wire::SandboxPlacement placement_of(const events::sandbox::State& st, std::string runner_endpoint) {
+  return {st.id, st.organization_id, st.actual, st.is_public, st.runner, std::move(runner_endpoint)};
+}
+
+events::wire::SandboxPlacement placement_of(DbContext& db, const events::sandbox::State& st) {
+  std::string endpoint;
+  if (st.runner) {
+    pqxx::nontransaction tx(db.conn);
+    endpoint = projector::queries::runner_endpoint(tx, *st.runner);
+  }
+  return placement_of(st, std::move(endpoint));
 }
 
 events::Error sandbox_not_found(const std::string& id_or_name) {

@@ -304,7 +304,7 @@ void hand_off_placement(Services& s, const Call& call, const Outcome& out) {
     if (key_may) s.expect_start(st.id, *key_hash, call.actor);
     return;
   }
-  wire::PlacementHandOff handed{{st.id, st.organization_id, st.actual, st.is_public, st.runner, out.runner_endpoint}, ""};
+  wire::PlacementHandOff handed{placement_of(st, out.runner_endpoint), ""};
   if (key_may) handed.key_sha256 = *key_hash;
   s.hand_off(handed);
 }

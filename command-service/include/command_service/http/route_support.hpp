@@ -7,6 +7,7 @@
 #include "events/deciders/organization.hpp"
 #include "events/deciders/sandbox.hpp"
 #include "events/store/recorded_event.hpp"
+#include "events/wire/proxy.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
@@ -59,6 +60,10 @@ events::Result<SandboxAggregate> load_sandbox(DbContext& db, const events::Sandb
 // sandbox_not_found otherwise.
 events::Result<events::sandbox::State> sandbox_for(DbContext& db, const Call& call, const std::string& id_or_name,
                                                    events::access::Action action);
+// Where the sandbox runs, as the edge proxies route by: with its runner's endpoint as given, or
+// read from the runners model (empty when it has no runner).
+events::wire::SandboxPlacement placement_of(const events::sandbox::State& st, std::string runner_endpoint);
+events::wire::SandboxPlacement placement_of(DbContext& db, const events::sandbox::State& st);
 // Runs one command on a sandbox's stream through the cache; events go to the runner the state
 // after them names (routing key) unless `options` says otherwise.
 using SandboxDecide = std::function<events::Result<events::sandbox::Events>(const events::sandbox::State&)>;
